@@ -1,0 +1,67 @@
+// HTTP on libcurl: one HttpClient per worker thread, one keep-alive connection reused.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "aws/result.h"
+
+namespace ddb2s3 {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method = "GET";
+  // scheme://host[:port]/path[?query]; path and query already percent-encoded as sent on the wire.
+  std::string url;
+  Headers headers;        // names as given; the signer lower-cases them for signing
+  std::string_view body;  // not owned: the caller keeps it alive for the whole call (retries too)
+
+  void set_header(std::string name, std::string value);  // replaces a header of the same name (any case)
+  std::string_view header(std::string_view name) const;  // case-insensitive; empty when absent
+};
+
+struct HttpResponse {
+  long status = 0;
+  Headers headers;   // names lower-cased
+  std::string body;  // reused across calls: clear()ed, capacity kept
+
+  std::string_view header(std::string_view lower_name) const;  // empty when absent
+};
+
+struct HttpOptions {
+  std::chrono::milliseconds connect_timeout{10'000};
+  // A transfer slower than 1 byte/s for this long is abandoned (transient error).
+  std::chrono::milliseconds read_timeout{60'000};
+  std::string ca_bundle;         // AWS_CA_BUNDLE; empty: the system's store
+  bool verify_tls = true;
+  std::string user_agent;        // default "ddb2s3/<version>"
+  size_t receive_buffer = 64 * 1024;  // measured faster than curl's 16 KiB default
+};
+
+// Transport failures come back as Error{kind = kTransient, code = "ConnectionError" | "Timeout" |
+// "ConnectionReset"...}; an HTTP answer of any status is success at this level.
+class HttpClient {
+ public:
+  explicit HttpClient(HttpOptions options = {});
+  ~HttpClient();
+  HttpClient(HttpClient&&) noexcept;
+  HttpClient& operator=(HttpClient&&) noexcept;
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  Status perform(const HttpRequest& request, HttpResponse& response);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Percent-encodes per RFC 3986 (unreserved A-Z a-z 0-9 - _ . ~ kept); keeps '/' when keep_slash.
+std::string uri_encode(std::string_view s, bool keep_slash);
+
+}  // namespace ddb2s3

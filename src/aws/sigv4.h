@@ -1,0 +1,45 @@
+// AWS Signature Version 4, as a pure function of (request, credentials, region, service, time).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "aws/http.h"
+
+namespace ddb2s3 {
+
+struct Credentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // empty for long-term keys
+  std::optional<std::chrono::system_clock::time_point> expiration;  // temporary credentials
+  std::string source;  // where they came from, e.g. "environment", "profile dev" (never the secret)
+};
+
+struct SigningParams {
+  std::string region;
+  std::string service;  // "dynamodb", "s3", "sts", ...
+  std::chrono::system_clock::time_point time;
+  // S3: the path is used as sent (encoded once, not normalized); other services: normalized and
+  // encoded a second time.
+  bool s3_path = false;
+  // Adds x-amz-content-sha256 with the body's hash (S3 requires it).
+  bool content_sha256_header = false;
+};
+
+// Adds X-Amz-Date, X-Amz-Security-Token (when a session token is set), X-Amz-Content-Sha256 (when
+// asked) and Authorization to the request. Host comes from the URL when not set.
+void sign_request(HttpRequest& request, const Credentials& credentials, const SigningParams& params);
+
+// The steps, exposed for AWS's published test suite.
+std::string canonical_request(const HttpRequest& request, const SigningParams& params,
+                              std::string_view payload_hash);
+std::string string_to_sign(std::string_view canonical_request, const SigningParams& params);
+std::string signature(std::string_view string_to_sign, const Credentials& credentials,
+                      const SigningParams& params);
+
+// Hex SHA-256 of data (the payload hash).
+std::string sha256_hex(std::string_view data);
+
+}  // namespace ddb2s3
