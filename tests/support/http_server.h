@@ -1,0 +1,46 @@
+// A small HTTP server on a free loopback port, in a thread of the test process, for the cases no
+// real server covers (credential endpoints, STS, faults, abort paths). Stopped by its destructor.
+#pragma once
+
+#include <httplib.h>
+
+#include <string>
+#include <thread>
+
+namespace ddb2s3::testing {
+
+class TestHttpServer {
+ public:
+  TestHttpServer() {
+    server_.set_tcp_nodelay(true);
+    server_.set_keep_alive_max_count(100000);
+  }
+  ~TestHttpServer() { stop(); }
+  TestHttpServer(const TestHttpServer&) = delete;
+  TestHttpServer& operator=(const TestHttpServer&) = delete;
+
+  // Register handlers on this before start().
+  httplib::Server& server() { return server_; }
+
+  // Binds 127.0.0.1 on a free port and serves in a background thread; returns once it listens.
+  void start() {
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::yield();  // the socket already listens; wait for the loop
+  }
+  void stop() {
+    if (thread_.joinable()) {
+      server_.stop();
+      thread_.join();
+    }
+  }
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace ddb2s3::testing
