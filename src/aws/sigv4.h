@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "aws/http.h"
 
@@ -12,7 +13,7 @@ namespace ddb2s3 {
 struct Credentials {
   std::string access_key_id;
   std::string secret_access_key;
-  std::string session_token;  // empty for long-term keys
+  std::string session_token;                                        // empty for long-term keys
   std::optional<std::chrono::system_clock::time_point> expiration;  // temporary credentials
   std::string source;  // where they came from, e.g. "environment", "profile dev" (never the secret)
 };
@@ -29,7 +30,11 @@ struct SigningParams {
 };
 
 // Adds X-Amz-Date, X-Amz-Security-Token (when a session token is set), X-Amz-Content-Sha256 (when
-// asked) and Authorization to the request. Host comes from the URL when not set.
+// asked) and Authorization to the request, replacing earlier ones (so a retry can be signed again).
+// Host comes from the URL when not set. Every other header present is signed, except the ones that
+// proxies and clients change (user-agent, expect, x-amzn-trace-id); duplicate names are joined by ','.
+// Without content_sha256_header, an X-Amz-Content-Sha256 already set (e.g. UNSIGNED-PAYLOAD) is used as
+// the payload hash, as botocore does.
 void sign_request(HttpRequest& request, const Credentials& credentials, const SigningParams& params);
 
 // The steps, exposed for AWS's published test suite.
@@ -41,5 +46,17 @@ std::string signature(std::string_view string_to_sign, const Credentials& creden
 
 // Hex SHA-256 of data (the payload hash).
 std::string sha256_hex(std::string_view data);
+
+// The raw 32-byte HMAC-SHA256 of data under key.
+std::string hmac_sha256(std::string_view key, std::string_view data);
+
+// Standard base64 with padding, no line breaks.
+std::string base64_encode(std::string_view data);
+
+// Base64 of the MD5 digest: S3's Content-MD5 header and the export manifest's md5Checksum.
+std::string md5_base64(std::string_view data);
+
+// "20150830T123600Z": the X-Amz-Date form of a time (UTC).
+std::string amz_date(std::chrono::system_clock::time_point time);
 
 }  // namespace ddb2s3
