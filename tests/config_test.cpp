@@ -1,0 +1,301 @@
+#include "aws/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace ddb2s3 {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A temporary HOME with .aws/config and .aws/credentials, removed at the end of the test.
+class TempHome {
+ public:
+  TempHome() {
+    std::string tmpl = (fs::temp_directory_path() / "ddb2s3-config-XXXXXX").string();
+    dir_ = mkdtemp(tmpl.data());
+    fs::create_directories(dir_ + "/.aws");
+  }
+  ~TempHome() { fs::remove_all(dir_); }
+  void write(const std::string& relative, const std::string& text) const {
+    std::ofstream(dir_ + "/" + relative) << text;
+  }
+  const std::string& path() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+SharedConfig parse(std::string_view config, std::string_view credentials = "") {
+  auto r = parse_shared_config(config, credentials);
+  EXPECT_TRUE(r.ok()) << r.error().to_string();
+  return r.ok() ? std::move(r).value() : SharedConfig{};
+}
+
+TEST(ConfigParse, ProfilesInBothFilesWithCommentsAndNestedSections) {
+  SharedConfig c = parse(
+      "# comment\n"
+      "; another\n"
+      "[default]\n"
+      "region = eu-west-1\n"
+      "[profile dev]   # trailing comment\n"
+      "region=us-west-2\n"
+      "s3 =\n"
+      "  addressing_style = path\n"
+      "  max_concurrent_requests = 20\n"
+      "output = json\n"
+      "[sso-session corp]\n"
+      "sso_start_url = https://corp.awsapps.com/start\n"
+      "[services local]\n"
+      "dynamodb =\n"
+      "  endpoint_url = http://127.0.0.1:8000\n"
+      "[ignored]\n"
+      "x = y\n",
+      "[default]\r\n"
+      "aws_access_key_id = AKIDEFAULT\r\n"
+      "[dev]\n"
+      "Aws_Access_Key_Id = AKIDEV\n");
+  EXPECT_EQ(c.get("default", "region"), "eu-west-1");
+  EXPECT_EQ(c.get("default", "aws_access_key_id"), "AKIDEFAULT");
+  EXPECT_EQ(c.get("dev", "region"), "us-west-2");
+  EXPECT_EQ(c.get("dev", "output"), "json");
+  EXPECT_EQ(c.get_nested("dev", "s3", "addressing_style"), "path");
+  EXPECT_EQ(c.get_nested("dev", "s3", "max_concurrent_requests"), "20");
+  EXPECT_EQ(c.get("dev", "Aws_Access_Key_Id"), "AKIDEV");  // keys keep their case
+  EXPECT_EQ(c.get("dev", "aws_access_key_id"), std::nullopt);
+  EXPECT_EQ(c.sso_sessions.at("corp").get("sso_start_url"), "https://corp.awsapps.com/start");
+  EXPECT_EQ(c.services.at("local").get_nested("dynamodb", "endpoint_url"), "http://127.0.0.1:8000");
+  EXPECT_FALSE(c.has_profile("ignored"));
+}
+
+TEST(ConfigParse, ProfilePrefixOnlyInConfigFile) {
+  // In config, "[x]" is not a profile; in credentials, "[profile x]" names a profile called "profile x".
+  SharedConfig c = parse("[x]\nregion = us-east-2\n[profile y]\nregion = us-west-1\n",
+                         "[profile z]\naws_access_key_id = AKIAZ\n[w]\naws_access_key_id = AKIAW\n");
+  EXPECT_FALSE(c.has_profile("x"));
+  EXPECT_EQ(c.get("y", "region"), "us-west-1");
+  EXPECT_FALSE(c.has_profile("z"));
+  EXPECT_EQ(c.get("profile z", "aws_access_key_id"), "AKIAZ");
+  EXPECT_EQ(c.get("w", "aws_access_key_id"), "AKIAW");
+}
+
+TEST(ConfigParse, CredentialsFileWinsOverConfigFile) {
+  SharedConfig c = parse("[profile a]\naws_access_key_id = FROM_CONFIG\nregion = us-east-2\n",
+                         "[a]\naws_access_key_id = FROM_CREDENTIALS\n");
+  EXPECT_EQ(c.get("a", "aws_access_key_id"), "FROM_CREDENTIALS");
+  EXPECT_EQ(c.get("a", "region"), "us-east-2");
+}
+
+TEST(ConfigParse, ContinuationLinesAndEmptyValues) {
+  SharedConfig c = parse("[default]\nkey = first\n  second\nempty =\nflag = TRUE\n");
+  EXPECT_EQ(c.get("default", "key"), "first\nsecond");
+  EXPECT_EQ(c.get("default", "empty"), std::nullopt);
+  EXPECT_TRUE(c.get_bool("default", "flag"));
+  EXPECT_FALSE(c.get_bool("default", "missing"));
+}
+
+TEST(ConfigParse, BadLinesAreUsageErrorsWithLineNumber) {
+  auto r = parse_shared_config("[default]\nregion = us-east-1\nthis is not ini\n", "", "/x/config");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kUsage);
+  EXPECT_NE(r.error().message.find("/x/config line 3"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(parse_shared_config("region = x\n", "").ok());  // before any section
+  EXPECT_FALSE(parse_shared_config("[default\n", "").ok());
+}
+
+TEST(ConfigLoad, MissingFilesAreEmpty) {
+  TempHome home;
+  auto c = load_shared_config(Environment::from({{"HOME", home.path()}}));
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_FALSE(c->config_found);
+  EXPECT_FALSE(c->credentials_found);
+  EXPECT_EQ(c->config_path, home.path() + "/.aws/config");
+  EXPECT_EQ(c->credentials_path, home.path() + "/.aws/credentials");
+  EXPECT_TRUE(c->config_profiles.empty());
+}
+
+TEST(ConfigLoad, ReadsHomeFilesOrPathsFromEnvironment) {
+  TempHome home;
+  home.write(".aws/config", "[profile p]\nregion = ap-south-1\n");
+  home.write(".aws/credentials", "[p]\naws_access_key_id = AKIAHOME\n");
+  home.write("other-config", "[profile p]\nregion = sa-east-1\n");
+  home.write("other-creds", "[p]\naws_access_key_id = AKIAOTHER\n");
+
+  auto c = load_shared_config(Environment::from({{"HOME", home.path()}}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->config_found && c->credentials_found);
+  EXPECT_EQ(c->get("p", "region"), "ap-south-1");
+  EXPECT_EQ(c->get("p", "aws_access_key_id"), "AKIAHOME");
+
+  auto o =
+      load_shared_config(Environment::from({{"HOME", home.path()},
+                                            {"AWS_CONFIG_FILE", home.path() + "/other-config"},
+                                            {"AWS_SHARED_CREDENTIALS_FILE", home.path() + "/other-creds"}}));
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->get("p", "region"), "sa-east-1");
+  EXPECT_EQ(o->get("p", "aws_access_key_id"), "AKIAOTHER");
+}
+
+TEST(ConfigProfile, ExplicitOptionThenAwsProfileThenDefault) {
+  EXPECT_EQ(profile_name({.profile = "cli"}, Environment::from({{"AWS_PROFILE", "env"}})), "cli");
+  EXPECT_EQ(profile_name({}, Environment::from({{"AWS_PROFILE", "env"}})), "env");
+  EXPECT_EQ(profile_name({}, Environment::from({})), "default");
+}
+
+TEST(ConfigProfile, NamedProfileMustExist) {
+  SharedConfig c = parse("[profile dev]\nregion = us-east-1\n");
+  EXPECT_TRUE(check_profile_exists({.profile = "dev"}, Environment::from({}), c).ok());
+  EXPECT_TRUE(check_profile_exists({}, Environment::from({}), c).ok());  // "default" may be absent
+  auto s = check_profile_exists({}, Environment::from({{"AWS_PROFILE", "prod"}}), c);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "ProfileNotFound");
+  EXPECT_NE(s.error().message.find("prod"), std::string::npos);
+}
+
+TEST(ConfigRegion, Precedence) {
+  SharedConfig c = parse("[default]\nregion = eu-west-1\n[profile dev]\nregion = eu-central-1\n");
+  auto imds = [] { return std::optional<std::string>("ap-northeast-1"); };
+  Environment both = Environment::from({{"AWS_REGION", "us-west-2"}, {"AWS_DEFAULT_REGION", "us-east-2"}});
+  EXPECT_EQ(*resolve_region({.region = "ca-central-1"}, both, c, imds), "ca-central-1");
+  EXPECT_EQ(*resolve_region({}, both, c, imds), "us-west-2");
+  EXPECT_EQ(*resolve_region({}, Environment::from({{"AWS_DEFAULT_REGION", "us-east-2"}}), c, imds),
+            "us-east-2");
+  EXPECT_EQ(*resolve_region({}, Environment::from({}), c, imds), "eu-west-1");
+  EXPECT_EQ(*resolve_region({.profile = "dev"}, Environment::from({}), c, imds), "eu-central-1");
+  EXPECT_EQ(*resolve_region({}, Environment::from({{"AWS_PROFILE", "dev"}}), c, imds), "eu-central-1");
+  SharedConfig empty;
+  EXPECT_EQ(*resolve_region({}, Environment::from({}), empty, imds), "ap-northeast-1");
+  EXPECT_EQ(*resolve_region({}, Environment::from({}), empty), "");
+}
+
+TEST(ConfigRegion, ImdsIsNotAskedWhenRegionIsConfigured) {
+  int calls = 0;
+  auto imds = [&] {
+    ++calls;
+    return std::optional<std::string>("ap-northeast-1");
+  };
+  EXPECT_EQ(*resolve_region({}, Environment::from({{"AWS_REGION", "us-west-2"}}), SharedConfig{}, imds),
+            "us-west-2");
+  EXPECT_EQ(calls, 0);
+}
+
+TEST(ConfigRegion, InvalidRegionIsUsageError) {
+  auto r = resolve_region({.region = "us-east-1.evil.com/"}, Environment::from({}), SharedConfig{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kUsage);
+}
+
+std::string url(std::string_view service, std::string_view region, const AwsOptions& o,
+                const Environment& env, const SharedConfig& c = {}) {
+  auto e = resolve_endpoint(service, region, o, env, c);
+  EXPECT_TRUE(e.ok()) << e.error().to_string();
+  return e.ok() ? e->url : "";
+}
+
+TEST(ConfigEndpoint, DefaultsPerServiceAndPartition) {
+  Environment env = Environment::from({});
+  EXPECT_EQ(url("dynamodb", "us-east-1", {}, env), "https://dynamodb.us-east-1.amazonaws.com");
+  EXPECT_EQ(url("s3", "eu-west-1", {}, env), "https://s3.eu-west-1.amazonaws.com");
+  EXPECT_EQ(url("sts", "us-west-2", {}, env), "https://sts.us-west-2.amazonaws.com");
+  EXPECT_EQ(url("sso", "eu-central-1", {}, env), "https://portal.sso.eu-central-1.amazonaws.com");
+  EXPECT_EQ(url("dynamodb", "cn-north-1", {}, env), "https://dynamodb.cn-north-1.amazonaws.com.cn");
+  EXPECT_EQ(url("s3", "cn-northwest-1", {}, env), "https://s3.cn-northwest-1.amazonaws.com.cn");
+  auto e = resolve_endpoint("s3", "us-east-1", {}, env, {});
+  ASSERT_TRUE(e.ok());
+  EXPECT_FALSE(e->custom);
+  EXPECT_FALSE(e->s3_path_style);
+}
+
+TEST(ConfigEndpoint, FipsAndDualStackFromEnvironmentOrProfile) {
+  Environment fips = Environment::from({{"AWS_USE_FIPS_ENDPOINT", "true"}});
+  EXPECT_EQ(url("dynamodb", "us-east-1", {}, fips), "https://dynamodb-fips.us-east-1.amazonaws.com");
+  EXPECT_EQ(url("s3", "us-east-1", {}, fips), "https://s3-fips.us-east-1.amazonaws.com");
+  EXPECT_EQ(url("sts", "us-east-2", {}, fips), "https://sts-fips.us-east-2.amazonaws.com");
+  Environment dual = Environment::from({{"AWS_USE_DUALSTACK_ENDPOINT", "true"}});
+  EXPECT_EQ(url("s3", "us-west-2", {}, dual), "https://s3.dualstack.us-west-2.amazonaws.com");
+  EXPECT_EQ(url("dynamodb", "us-west-2", {}, dual), "https://dynamodb.us-west-2.api.aws");
+  SharedConfig c = parse("[default]\nuse_fips_endpoint = true\nuse_dualstack_endpoint = true\n");
+  EXPECT_EQ(url("s3", "us-east-1", {}, Environment::from({}), c),
+            "https://s3-fips.dualstack.us-east-1.amazonaws.com");
+  // The environment variable overrides the profile, both ways.
+  EXPECT_EQ(url("dynamodb", "us-east-1", {}, Environment::from({{"AWS_USE_FIPS_ENDPOINT", "false"}}), c),
+            "https://dynamodb.us-east-1.api.aws");
+}
+
+TEST(ConfigEndpoint, CustomEndpointPrecedence) {
+  SharedConfig c = parse(
+      "[default]\nendpoint_url = http://profile:1\nservices = local\n"
+      "[services local]\ns3 =\n  endpoint_url = http://services-s3:2\n");
+  Environment env = Environment::from({{"AWS_ENDPOINT_URL_S3", "http://env-s3:3/"},
+                                       {"AWS_ENDPOINT_URL_DYNAMODB", "http://env-ddb:4"},
+                                       {"AWS_ENDPOINT_URL", "http://env-all:5"}});
+  EXPECT_EQ(url("s3", "us-east-1", {.endpoint_url = "http://option:6"}, env, c), "http://option:6");
+  EXPECT_EQ(url("s3", "us-east-1", {}, env, c), "http://env-s3:3");  // trailing slash dropped
+  EXPECT_EQ(url("dynamodb", "us-east-1", {}, env, c), "http://env-ddb:4");
+  EXPECT_EQ(url("sts", "us-east-1", {}, env, c), "http://env-all:5");
+  Environment none = Environment::from({});
+  EXPECT_EQ(url("s3", "us-east-1", {}, none, c), "http://services-s3:2");
+  EXPECT_EQ(url("dynamodb", "us-east-1", {}, none, c), "http://profile:1");
+  auto e = resolve_endpoint("dynamodb", "", {}, none, c);  // a custom endpoint needs no region
+  ASSERT_TRUE(e.ok());
+  EXPECT_TRUE(e->custom);
+}
+
+TEST(ConfigEndpoint, IgnoreConfiguredEndpointUrls) {
+  SharedConfig c = parse("[default]\nendpoint_url = http://profile:1\n");
+  Environment env = Environment::from(
+      {{"AWS_ENDPOINT_URL", "http://env:2"}, {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"}});
+  EXPECT_EQ(url("dynamodb", "us-east-1", {}, env, c), "https://dynamodb.us-east-1.amazonaws.com");
+  EXPECT_EQ(url("dynamodb", "us-east-1", {.endpoint_url = "http://option:3"}, env, c), "http://option:3");
+  SharedConfig ignoring =
+      parse("[default]\nendpoint_url = http://profile:1\nignore_configured_endpoint_urls = true\n");
+  EXPECT_EQ(url("dynamodb", "us-east-1", {}, Environment::from({}), ignoring),
+            "https://dynamodb.us-east-1.amazonaws.com");
+}
+
+TEST(ConfigEndpoint, MissingRegionIsUsageErrorWithHint) {
+  auto e = resolve_endpoint("dynamodb", "", {}, Environment::from({}), {});
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().kind, ErrorKind::kUsage);
+  EXPECT_NE(e.error().hint.find("AWS_REGION"), std::string::npos);
+  EXPECT_NE(e.error().hint.find("--source-region"), std::string::npos);
+}
+
+TEST(ConfigEndpoint, BadCustomUrlIsUsageError) {
+  auto e = resolve_endpoint("s3", "us-east-1", {.endpoint_url = "localhost:9000"}, Environment::from({}), {});
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().kind, ErrorKind::kUsage);
+}
+
+TEST(ConfigS3, BucketUrlVirtualHostedOrPathStyle) {
+  Environment env = Environment::from({});
+  auto aws = resolve_endpoint("s3", "us-east-1", {}, env, {});
+  ASSERT_TRUE(aws.ok());
+  EXPECT_EQ(s3_bucket_url(*aws, "my-bucket", false), "https://my-bucket.s3.us-east-1.amazonaws.com");
+  EXPECT_EQ(s3_bucket_url(*aws, "my-bucket", true), "https://s3.us-east-1.amazonaws.com/my-bucket");
+  EXPECT_EQ(s3_bucket_url(*aws, "my.dotted.bucket", false),
+            "https://s3.us-east-1.amazonaws.com/my.dotted.bucket");
+  EXPECT_EQ(s3_bucket_url(*aws, "Legacy_Bucket", false), "https://s3.us-east-1.amazonaws.com/Legacy_Bucket");
+
+  auto local = resolve_endpoint("s3", "us-east-1", {.endpoint_url = "http://127.0.0.1:4569"}, env, {});
+  ASSERT_TRUE(local.ok());
+  EXPECT_TRUE(local->s3_path_style);
+  EXPECT_EQ(s3_bucket_url(*local, "b1", false), "http://127.0.0.1:4569/b1");
+
+  SharedConfig path = parse("[default]\ns3 =\n  addressing_style = path\n");
+  auto p = resolve_endpoint("s3", "eu-west-1", {}, env, path);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->s3_path_style);
+  EXPECT_EQ(s3_bucket_url(*p, "b1", false), "https://s3.eu-west-1.amazonaws.com/b1");
+
+  SharedConfig virt = parse("[default]\ns3 =\n  addressing_style = virtual\n");
+  auto v = resolve_endpoint("s3", "us-east-1", {.endpoint_url = "https://minio.example:9000"}, env, virt);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(s3_bucket_url(*v, "bkt1", false), "https://bkt1.minio.example:9000");
+}
+
+}  // namespace
+}  // namespace ddb2s3
