@@ -1,0 +1,130 @@
+// DynamoDB client (JSON 1.0 protocol): Scan, DescribeTable, CreateTable/DeleteTable, BatchWriteItem.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aws/client.h"
+#include "aws/result.h"
+
+namespace ddb2s3 {
+
+// One Scan call's fields. Empty strings and unset optionals are left out of the request. The *_json
+// fields are raw JSON objects inserted verbatim (checked to be valid JSON objects when the body is built).
+struct ScanRequest {
+  std::string table_name;
+  std::string index_name;
+  std::string filter_expression;
+  std::string projection_expression;
+  std::string expression_attribute_names_json;   // {"#n":"name"}
+  std::string expression_attribute_values_json;  // typed: {":v":{"N":"1"}}
+  std::optional<bool> consistent_read;
+  std::optional<int64_t> limit;
+  std::optional<int> segment;
+  std::optional<int> total_segments;
+  std::string exclusive_start_key_json;  // the previous page's LastEvaluatedKey
+  std::string select;                    // ALL_ATTRIBUTES, COUNT, ...
+  std::string return_consumed_capacity;  // TOTAL, INDEXES, NONE
+  // Any other Scan fields (ScanFilter, AttributesToGet, ConditionalOperator...), merged verbatim; a
+  // field given both here and above is a usage error.
+  std::string extra_json;
+};
+
+// The request body of Scan; a usage Error when a raw fragment is not a JSON object or fields conflict.
+Result<std::string> build_scan_body(const ScanRequest& request);
+
+// One Scan answer. body is the whole response, its capacity at least size + simdjson::SIMDJSON_PADDING,
+// so that it can be parsed on-demand in place (the Items are left to the caller).
+struct ScanPage {
+  std::string body;
+  int64_t count = 0;
+  int64_t scanned_count = 0;
+  std::string last_evaluated_key_json;  // raw JSON object; empty on the last page
+  std::optional<double> consumed_capacity_units;
+};
+
+struct KeySchemaElement {
+  std::string attribute_name;
+  std::string key_type;  // HASH or RANGE
+};
+
+struct TableDescription {
+  std::string table_name;
+  std::string table_arn;
+  std::string table_status;  // CREATING, ACTIVE, ...
+  int64_t item_count = 0;
+  int64_t table_size_bytes = 0;
+  std::vector<KeySchemaElement> key_schema;
+  std::vector<std::string> index_names;  // global, then local secondary indexes
+  std::string billing_mode;              // PAY_PER_REQUEST, PROVISIONED (empty when not reported)
+};
+
+struct KeyAttribute {
+  std::string name;
+  std::string type = "S";  // S, N or B
+};
+
+struct GlobalSecondaryIndex {
+  std::string index_name;
+  KeyAttribute hash_key;
+  std::optional<KeyAttribute> range_key;  // projection is always ALL
+};
+
+// For tests, the quickstart and benchmarks: billing is always PAY_PER_REQUEST.
+struct CreateTableRequest {
+  std::string table_name;
+  KeyAttribute hash_key;
+  std::optional<KeyAttribute> range_key;
+  std::vector<GlobalSecondaryIndex> global_secondary_indexes;
+};
+
+// The request body of CreateTable (exposed for tests).
+std::string build_create_table_body(const CreateTableRequest& request);
+
+// Appends s as a JSON string literal (quoted, escaped) to out.
+void append_json_string(std::string& out, std::string_view s);
+
+// Not thread-safe: one per worker thread. It owns the worker's connection and reuses its buffers.
+class DynamoDbClient {
+ public:
+  explicit DynamoDbClient(std::shared_ptr<const ServiceConfig> config);
+  ~DynamoDbClient();
+  DynamoDbClient(DynamoDbClient&&) noexcept;
+  DynamoDbClient& operator=(DynamoDbClient&&) noexcept;
+
+  // One page. The page's body is moved out of the client; give it back with recycle() to reuse it.
+  Result<ScanPage> scan(const ScanRequest& request);
+  // Returns a page's buffer so that the next call reuses its capacity instead of allocating.
+  void recycle(std::string&& buffer);
+
+  Result<TableDescription> describe_table(const std::string& table);
+  Status create_table(const CreateTableRequest& request);
+  // Polls DescribeTable (every poll_interval, on the config's RetryClock) until the table is ACTIVE.
+  Result<TableDescription> wait_until_active(
+      const std::string& table, std::chrono::milliseconds timeout = std::chrono::minutes(5),
+      std::chrono::milliseconds poll_interval = std::chrono::seconds(1));
+  Status delete_table(const std::string& table);
+
+  // Puts typed items ({"id":{"S":"a"},...}) in batches of 25; UnprocessedItems are sent again with
+  // back-off (the config's RetryPolicy and RetryClock); an Error if any remain after the attempts.
+  Status batch_write(const std::string& table, const std::vector<std::string>& items_json);
+
+  const ServiceConfig& config() const { return client_.config(); }
+
+ private:
+  struct Parsers;
+  // POSTs body as X-Amz-Target DynamoDB_20120810.<operation>; the answer is left in response_.
+  Status call(std::string_view operation, const std::string& table, std::string_view body);
+  Error describe_error(Error error, std::string_view operation, const std::string& table) const;
+
+  AwsClient client_;
+  HttpResponse response_;
+  std::unique_ptr<Parsers> parsers_;
+};
+
+}  // namespace ddb2s3
