@@ -1,2 +1,554 @@
-// Placeholder: filled in by the module's owner.
-namespace ddb2s3 {}
+#include "s3/s3.h"
+
+#include <openssl/evp.h>
+#include <strings.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <pugixml.hpp>
+#include <utility>
+
+namespace ddb2s3 {
+namespace {
+
+constexpr std::string_view kS3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+std::string base64(const unsigned char* data, size_t size) {
+  std::string out(4 * ((size + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string unquote(std::string_view etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  return std::string(etag);
+}
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Decodes encoding-type=url values, which S3 form-encodes ('+' for space).
+std::string url_decode(std::string_view s) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+struct UrlParts {
+  std::string_view scheme;  // "https"
+  std::string_view host;    // without port
+  std::string_view port;    // ":8080" or empty
+};
+
+UrlParts split_endpoint(std::string_view endpoint) {
+  UrlParts p;
+  p.scheme = "https";
+  if (auto at = endpoint.find("://"); at != std::string_view::npos) {
+    p.scheme = endpoint.substr(0, at);
+    endpoint.remove_prefix(at + 3);
+  }
+  endpoint = endpoint.substr(0, endpoint.find('/'));
+  auto colon = endpoint.rfind(':');
+  if (colon != std::string_view::npos && endpoint.find(']', colon) == std::string_view::npos) {
+    p.port = endpoint.substr(colon);
+    endpoint = endpoint.substr(0, colon);
+  }
+  p.host = endpoint;
+  return p;
+}
+
+// A bucket name usable as a DNS label in a TLS wildcard certificate: no dots, lower case.
+bool virtual_host_compatible(std::string_view bucket) {
+  if (bucket.size() < 3 || bucket.size() > 63) return false;
+  for (char c : bucket)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return bucket.front() != '-' && bucket.back() != '-';
+}
+
+std::string default_endpoint(std::string_view region) {
+  std::string host = "https://s3." + std::string(region) + ".amazonaws.com";
+  if (region.starts_with("cn-")) host += ".cn";
+  return host;
+}
+
+std::string object_resource(std::string_view bucket, std::string_view key) {
+  std::string r = "s3://" + std::string(bucket);
+  if (!key.empty()) r += "/" + std::string(key);
+  return r;
+}
+
+bool parse_xml(pugi::xml_document& doc, const std::string& body) {
+  return doc.load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_utf8);
+}
+
+Error bad_answer(std::string_view operation, std::string resource, std::string what) {
+  Error e = Error::internal("unexpected answer from S3: " + what);
+  return std::move(e).with_context(std::string(operation), std::move(resource));
+}
+
+// A hint for the errors a user can fix.
+void add_hint(Error& e, std::string_view bucket) {
+  if (!e.hint.empty()) return;
+  const std::string b(bucket);
+  if (e.code == "NoSuchBucket") {
+    e.hint =
+        "Check the bucket name '" + b + "', and that the endpoint and credentials are those of its account";
+  } else if (e.code == "InvalidAccessKeyId") {
+    e.hint =
+        "Check the destination's credentials (profile, AWS_ACCESS_KEY_ID): S3 does not know this access key";
+  } else if (e.code == "SignatureDoesNotMatch") {
+    e.hint = "Check the destination's secret access key";
+  } else if (e.code == "AccessDenied") {
+    e.hint = "Check that the credentials' policy allows this call on bucket '" + b +
+             "' (and its KMS key, when SSE-KMS is used)";
+  } else if (e.code == "ExpiredToken" || e.code == "InvalidToken") {
+    e.hint = "Refresh the session credentials";
+  }
+}
+
+Headers options_headers_without_md5(const ObjectOptions& options) {
+  Headers h;
+  for (const auto& [n, v] : options.headers)
+    if (!iequals(n, "Content-MD5")) h.emplace_back(n, v);
+  return h;
+}
+
+// S3 wants the SSE-C key, request payer and bucket owner on every request of an upload.
+Headers per_request_headers(const ObjectOptions& options) {
+  Headers h;
+  for (const auto& [n, v] : options.headers) {
+    if (istarts_with(n, "x-amz-server-side-encryption-customer-") || iequals(n, "x-amz-request-payer") ||
+        iequals(n, "x-amz-expected-bucket-owner"))
+      h.emplace_back(n, v);
+  }
+  return h;
+}
+
+}  // namespace
+
+// ---- ObjectOptions ----------------------------------------------------------------------------
+
+ObjectOptions& ObjectOptions::set(std::string name, std::string value) {
+  for (auto& [n, v] : headers) {
+    if (iequals(n, name)) {
+      v = std::move(value);
+      return *this;
+    }
+  }
+  headers.emplace_back(std::move(name), std::move(value));
+  return *this;
+}
+
+std::string_view ObjectOptions::get(std::string_view name) const {
+  for (const auto& [n, v] : headers)
+    if (iequals(n, name)) return v;
+  return {};
+}
+
+std::string content_md5(std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_md5(), nullptr);
+  return base64(md.data(), len);
+}
+
+// ---- URLs -------------------------------------------------------------------------------------
+
+bool is_aws_s3_endpoint(std::string_view endpoint) {
+  std::string_view host = split_endpoint(endpoint).host;
+  bool aws = host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn");
+  return aws && host.starts_with("s3");
+}
+
+std::string s3_endpoint_for_region(std::string_view endpoint, std::string_view region) {
+  if (endpoint.empty()) return default_endpoint(region);
+  if (!is_aws_s3_endpoint(endpoint)) return std::string(endpoint);
+  UrlParts p = split_endpoint(endpoint);
+  std::string_view host = p.host;
+  std::vector<std::string_view> labels;
+  for (size_t start = 0; start <= host.size();) {
+    size_t dot = host.find('.', start);
+    if (dot == std::string_view::npos) dot = host.size();
+    labels.push_back(host.substr(start, dot - start));
+    start = dot + 1;
+  }
+  // s3 | s3-fips | s3-<legacy region> ; then maybe "dualstack"; the region; then amazonaws.com[.cn].
+  std::string first(labels.front());
+  if (first.starts_with("s3-") && first != "s3-fips") first = "s3";
+  bool dualstack = std::find(labels.begin(), labels.end(), "dualstack") != labels.end();
+  std::string out = std::string(p.scheme) + "://" + first + (dualstack ? ".dualstack." : ".") +
+                    std::string(region) + ".amazonaws.com";
+  if (region.starts_with("cn-")) out += ".cn";
+  out += std::string(p.port);
+  return out;
+}
+
+std::string s3_object_url(const ServiceConfig& config, std::string_view bucket, std::string_view key) {
+  std::string endpoint = config.endpoint.empty() ? default_endpoint(config.region) : config.endpoint;
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  std::string encoded_key = uri_encode(key, /*keep_slash=*/true);
+  bool path_style = config.s3_path_style || !is_aws_s3_endpoint(endpoint) || !virtual_host_compatible(bucket);
+  if (path_style) {
+    std::string url = endpoint + "/" + uri_encode(bucket, false);
+    if (!key.empty()) url += "/" + encoded_key;
+    return url;
+  }
+  UrlParts p = split_endpoint(endpoint);
+  return std::string(p.scheme) + "://" + std::string(bucket) + "." + std::string(p.host) +
+         std::string(p.port) + "/" + encoded_key;
+}
+
+// ---- BucketRegionCache ------------------------------------------------------------------------
+
+std::optional<std::string> BucketRegionCache::get(std::string_view bucket) const {
+  std::lock_guard lock(mu_);
+  if (auto it = regions_.find(bucket); it != regions_.end()) return it->second;
+  return std::nullopt;
+}
+
+void BucketRegionCache::put(std::string_view bucket, std::string region) {
+  std::lock_guard lock(mu_);
+  regions_.insert_or_assign(std::string(bucket), std::move(region));
+}
+
+// ---- S3Client ---------------------------------------------------------------------------------
+
+struct S3Client::Request {
+  std::string method;
+  std::string key;                                         // empty: the bucket itself
+  std::vector<std::pair<std::string, std::string>> query;  // not encoded
+  Headers headers;
+  std::string_view body;
+};
+
+S3Client::S3Client(std::shared_ptr<const ServiceConfig> config, S3ClientOptions options)
+    : config_(std::move(config)), options_(std::move(options)) {
+  if (!options_.region_cache) options_.region_cache = std::make_shared<BucketRegionCache>();
+  clients_.emplace(config_->region, std::make_unique<AwsClient>(config_));
+}
+
+S3Client::~S3Client() = default;
+S3Client::S3Client(S3Client&&) noexcept = default;
+S3Client& S3Client::operator=(S3Client&&) noexcept = default;
+
+std::string S3Client::bucket_region(std::string_view bucket) const {
+  if (auto r = options_.region_cache->get(bucket)) return *r;
+  return config_->region;
+}
+
+AwsClient& S3Client::client_for(const std::string& region) {
+  if (auto it = clients_.find(region); it != clients_.end()) return *it->second;
+  auto regional = std::make_shared<ServiceConfig>(*config_);
+  regional->region = region;
+  regional->endpoint = s3_endpoint_for_region(config_->endpoint, region);
+  auto [it, inserted] = clients_.emplace(region, std::make_unique<AwsClient>(std::move(regional)));
+  return *it->second;
+}
+
+Status S3Client::send_once(std::string_view bucket, const std::string& region, Request& request,
+                           HttpResponse& response, const CallInfo& info) {
+  AwsClient& client = client_for(region);
+  HttpRequest http;
+  http.method = request.method;
+  http.url = s3_object_url(client.config(), bucket, request.key);
+  for (size_t i = 0; i < request.query.size(); ++i) {
+    const auto& [name, value] = request.query[i];
+    http.url += (i == 0 ? '?' : '&');
+    http.url += uri_encode(name, false) + "=" + uri_encode(value, false);
+  }
+  http.headers = request.headers;
+  if (!options_.expected_bucket_owner.empty() && http.header("x-amz-expected-bucket-owner").empty())
+    http.headers.emplace_back("x-amz-expected-bucket-owner", options_.expected_bucket_owner);
+  http.body = request.body;
+  return client.send(http, response, info);
+}
+
+std::optional<std::string> S3Client::redirect_region(std::string_view bucket, const std::string& region,
+                                                     const HttpResponse& response, const Error& error) {
+  const int status = error.http_status;
+  const bool redirect = status == 301 || status == 302 || status == 307 ||
+                        error.code == "PermanentRedirect" || error.code == "AuthorizationHeaderMalformed" ||
+                        error.code == "IllegalLocationConstraintException";
+  std::string found(response.header("x-amz-bucket-region"));
+  if (!redirect && !(status == 400 && !found.empty())) return std::nullopt;
+  if (found.empty() && !response.body.empty()) {
+    pugi::xml_document doc;
+    if (parse_xml(doc, response.body)) found = doc.child("Error").child_value("Region");
+  }
+  if (found.empty() && status == 301) {
+    // A HEAD of the bucket answers with the region in a header, as botocore finds it.
+    Request head{.method = "HEAD"};
+    HttpResponse head_response;
+    CallInfo head_info{.operation = "HeadBucket", .resource = object_resource(bucket, {})};
+    (void)send_once(bucket, region, head, head_response, head_info);
+    found = std::string(head_response.header("x-amz-bucket-region"));
+  }
+  if (found.empty() || found == region) return std::nullopt;
+  return found;
+}
+
+Status S3Client::send(std::string_view bucket, Request& request, HttpResponse& response,
+                      const CallInfo& info) {
+  const std::string region = bucket_region(bucket);
+  Status s = send_once(bucket, region, request, response, info);
+  if (!s.ok()) {
+    if (auto moved = redirect_region(bucket, region, response, s.error())) {
+      options_.region_cache->put(bucket, *moved);
+      s = send_once(bucket, *moved, request, response, info);
+    }
+  }
+  if (s.ok()) return s;
+  Error e = std::move(s).error();
+  std::move(e).with_context(std::string(info.operation), info.resource);
+  if (e.http_status == 301 && e.hint.empty())
+    e.hint = "Bucket '" + std::string(bucket) + "' is in another region than " + region +
+             " and S3 did not say which; set the destination's region";
+  add_hint(e, bucket);
+  return e;
+}
+
+Status S3Client::head_bucket(std::string_view bucket) {
+  Request r{.method = "HEAD"};
+  CallInfo info{.operation = "HeadBucket", .resource = object_resource(bucket, {})};
+  Status s = send(bucket, r, response_, info);
+  if (s.ok()) return s;
+  Error e = std::move(s).error();
+  const std::string b(bucket);
+  if (e.http_status == 403) {  // a HEAD has no body: S3 cannot say more than "Forbidden"
+    e.code = "AccessDenied";
+    e.message = "access to bucket '" + b + "' was denied, or the credentials are wrong";
+    e.hint = "Check the destination's credentials, that they allow s3:ListBucket on '" + b +
+             "', and the expected bucket owner when one is set";
+  } else if (e.http_status == 404) {
+    e.code = "NoSuchBucket";
+    e.message = "bucket '" + b + "' does not exist";
+    e.hint = "Check the bucket name, and that the endpoint and region are those of the bucket";
+  }
+  return e;
+}
+
+Status S3Client::create_bucket(std::string_view bucket) {
+  const std::string region = bucket_region(bucket);
+  std::string body;
+  Request r{.method = "PUT"};
+  if (region != "us-east-1") {
+    body = "<CreateBucketConfiguration xmlns=\"" + std::string(kS3Namespace) + "\"><LocationConstraint>" +
+           xml_escape(region) + "</LocationConstraint></CreateBucketConfiguration>";
+    r.body = body;
+  }
+  CallInfo info{.operation = "CreateBucket", .resource = object_resource(bucket, {})};
+  return send(bucket, r, response_, info);
+}
+
+Status S3Client::delete_bucket(std::string_view bucket) {
+  Request r{.method = "DELETE"};
+  CallInfo info{.operation = "DeleteBucket", .resource = object_resource(bucket, {})};
+  return send(bucket, r, response_, info);
+}
+
+Result<std::string> S3Client::put_object(std::string_view bucket, std::string_view key, std::string_view body,
+                                         const ObjectOptions& options) {
+  Request r{.method = "PUT", .key = std::string(key), .headers = options.headers, .body = body};
+  if (options.compute_content_md5 && options.get("Content-MD5").empty())
+    r.headers.emplace_back("Content-MD5", content_md5(body));
+  CallInfo info{.operation = "PutObject", .resource = object_resource(bucket, key)};
+  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+  return unquote(response_.header("etag"));
+}
+
+Result<std::string> S3Client::create_multipart_upload(std::string_view bucket, std::string_view key,
+                                                      const ObjectOptions& options) {
+  Request r{.method = "POST",
+            .key = std::string(key),
+            .query = {{"uploads", ""}},
+            .headers = options_headers_without_md5(options)};
+  CallInfo info{.operation = "CreateMultipartUpload", .resource = object_resource(bucket, key)};
+  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+  pugi::xml_document doc;
+  std::string upload_id;
+  if (parse_xml(doc, response_.body))
+    upload_id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
+  if (upload_id.empty()) return bad_answer(info.operation, info.resource, "no UploadId in the answer");
+  return upload_id;
+}
+
+Result<std::string> S3Client::upload_part(std::string_view bucket, std::string_view key,
+                                          std::string_view upload_id, int part_number, std::string_view body,
+                                          std::string_view md5, const ObjectOptions& options) {
+  CallInfo info{.operation = "UploadPart", .resource = object_resource(bucket, key)};
+  if (part_number < 1 || part_number > 10000)
+    return std::move(Error::usage("part number " + std::to_string(part_number) + " is outside 1..10000"))
+        .with_context(std::string(info.operation), info.resource);
+  Request r{.method = "PUT",
+            .key = std::string(key),
+            .query = {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}},
+            .headers = per_request_headers(options),
+            .body = body};
+  r.headers.emplace_back("Content-MD5", md5.empty() ? content_md5(body) : std::string(md5));
+  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+  std::string etag = unquote(response_.header("etag"));
+  if (etag.empty())
+    return bad_answer(info.operation, info.resource, "no ETag for part " + std::to_string(part_number));
+  return etag;
+}
+
+Result<std::string> S3Client::complete_multipart_upload(std::string_view bucket, std::string_view key,
+                                                        std::string_view upload_id,
+                                                        const std::vector<CompletedPart>& parts) {
+  std::string body = "<CompleteMultipartUpload xmlns=\"" + std::string(kS3Namespace) + "\">";
+  for (const CompletedPart& p : parts) {
+    body += "<Part><ETag>&quot;" + xml_escape(unquote(p.etag)) + "&quot;</ETag><PartNumber>" +
+            std::to_string(p.part_number) + "</PartNumber></Part>";
+  }
+  body += "</CompleteMultipartUpload>";
+  Request r{.method = "POST",
+            .key = std::string(key),
+            .query = {{"uploadId", std::string(upload_id)}},
+            .body = body};
+  CallInfo info{.operation = "CompleteMultipartUpload", .resource = object_resource(bucket, key)};
+  // S3 may answer 200 and report a failure of the assembly in the body.
+  info.check = [operation = info.operation,
+                resource = info.resource](const HttpResponse& resp) -> std::optional<Error> {
+    pugi::xml_document doc;
+    if (!parse_xml(doc, resp.body) || !doc.child("Error")) return std::nullopt;
+    return error_from_response(resp, CallInfo{.operation = operation, .resource = resource});
+  };
+  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+  pugi::xml_document doc;
+  std::string etag;
+  if (parse_xml(doc, response_.body)) etag = doc.child("CompleteMultipartUploadResult").child_value("ETag");
+  if (etag.empty()) return bad_answer(info.operation, info.resource, "no ETag in the answer");
+  return unquote(etag);
+}
+
+Status S3Client::abort_multipart_upload(std::string_view bucket, std::string_view key,
+                                        std::string_view upload_id) {
+  Request r{.method = "DELETE", .key = std::string(key), .query = {{"uploadId", std::string(upload_id)}}};
+  CallInfo info{.operation = "AbortMultipartUpload", .resource = object_resource(bucket, key)};
+  return send(bucket, r, response_, info);
+}
+
+Status S3Client::get_object(std::string_view bucket, std::string_view key, std::string& out,
+                            std::optional<ByteRange> range) {
+  Request r{.method = "GET", .key = std::string(key)};
+  if (range) {
+    std::string value = "bytes=" + std::to_string(range->first) + "-";
+    if (range->last) value += std::to_string(*range->last);
+    r.headers.emplace_back("Range", std::move(value));
+  }
+  CallInfo info{.operation = "GetObject", .resource = object_resource(bucket, key)};
+  HttpResponse response;
+  response.body.swap(out);  // the caller's buffer receives the body directly
+  response.body.clear();
+  Status s = send(bucket, r, response, info);
+  out.swap(response.body);
+  if (!s.ok()) out.clear();
+  return s;
+}
+
+Status S3Client::delete_object(std::string_view bucket, std::string_view key) {
+  Request r{.method = "DELETE", .key = std::string(key)};
+  CallInfo info{.operation = "DeleteObject", .resource = object_resource(bucket, key)};
+  return send(bucket, r, response_, info);
+}
+
+Result<ListPage> S3Client::list_objects_page(std::string_view bucket, std::string_view prefix,
+                                             std::string_view continuation_token, int max_keys) {
+  CallInfo info{.operation = "ListObjectsV2", .resource = object_resource(bucket, prefix)};
+  if (max_keys < 1 || max_keys > 1000)
+    return std::move(Error::usage("max-keys " + std::to_string(max_keys) + " is outside 1..1000"))
+        .with_context(std::string(info.operation), info.resource);
+  // encoding-type=url: keys may hold characters that XML 1.0 cannot carry.
+  Request r{.method = "GET",
+            .query = {{"list-type", "2"}, {"encoding-type", "url"}, {"max-keys", std::to_string(max_keys)}}};
+  if (!prefix.empty()) r.query.emplace_back("prefix", std::string(prefix));
+  if (!continuation_token.empty())
+    r.query.emplace_back("continuation-token", std::string(continuation_token));
+  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+
+  pugi::xml_document doc;
+  if (!parse_xml(doc, response_.body))
+    return bad_answer(info.operation, info.resource, "the XML does not parse");
+  pugi::xml_node result = doc.child("ListBucketResult");
+  if (!result) return bad_answer(info.operation, info.resource, "no ListBucketResult");
+  // Servers that ignore encoding-type (s3rver) say so by not echoing it.
+  const bool url_encoded = std::string_view(result.child_value("EncodingType")) == "url";
+  ListPage page;
+  for (pugi::xml_node c = result.child("Contents"); c; c = c.next_sibling("Contents")) {
+    ObjectSummary o;
+    std::string_view key = c.child_value("Key");
+    o.key = url_encoded ? url_decode(key) : std::string(key);
+    std::string_view size = c.child_value("Size");
+    std::from_chars(size.data(), size.data() + size.size(), o.size);
+    o.etag = unquote(c.child_value("ETag"));
+    page.objects.push_back(std::move(o));
+  }
+  page.truncated = std::string_view(result.child_value("IsTruncated")) == "true";
+  page.next_continuation_token = result.child_value("NextContinuationToken");
+  return page;
+}
+
+Result<std::vector<ObjectSummary>> S3Client::list_objects(std::string_view bucket, std::string_view prefix,
+                                                          int max_keys_per_page) {
+  std::vector<ObjectSummary> all;
+  std::string token;
+  while (true) {
+    Result<ListPage> page = list_objects_page(bucket, prefix, token, max_keys_per_page);
+    if (!page.ok()) return std::move(page).error();
+    for (ObjectSummary& o : page->objects) all.push_back(std::move(o));
+    if (!page->truncated) return all;
+    if (page->next_continuation_token.empty() || page->next_continuation_token == token)
+      return bad_answer("ListObjectsV2", object_resource(bucket, prefix),
+                        "a truncated page without a new continuation token");
+    token = std::move(page->next_continuation_token);
+  }
+}
+
+}  // namespace ddb2s3
