@@ -1,0 +1,127 @@
+// STS sources: AssumeRole (signed with the source profile's credentials) and AssumeRoleWithWebIdentity.
+#include <pugixml.hpp>
+
+#include "aws/client.h"
+#include "aws/credentials_internal.h"
+
+namespace ddb2s3::credentials_internal {
+namespace {
+
+constexpr std::string_view kFormContentType = "application/x-www-form-urlencoded; charset=utf-8";
+
+void add_param(std::string& body, std::string_view name, std::string_view value) {
+  if (value.empty()) return;
+  if (!body.empty()) body += '&';
+  body += name;
+  body += '=';
+  body += uri_encode(value, false);
+}
+
+// <XResponse><XResult><Credentials>... of AssumeRole and AssumeRoleWithWebIdentity.
+Result<Credentials> parse_sts_credentials(const std::string& xml, const char* result_name,
+                                          std::string source) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(xml.data(), xml.size()))
+    return Error::internal("STS answered something that is not XML");
+  pugi::xml_node creds = doc.document_element().child(result_name).child("Credentials");
+  Credentials c;
+  c.access_key_id = creds.child_value("AccessKeyId");
+  c.secret_access_key = creds.child_value("SecretAccessKey");
+  c.session_token = creds.child_value("SessionToken");
+  c.source = std::move(source);
+  if (c.access_key_id.empty() || c.secret_access_key.empty())
+    return Error::internal(std::string("STS answer without ") + result_name + "/Credentials");
+  if (std::string_view e = creds.child_value("Expiration"); !e.empty()) {
+    auto t = parse_time(e);
+    if (!t) return Error::internal("STS answered an unreadable Expiration '" + std::string(e) + "'");
+    c.expiration = *t;
+  }
+  return c;
+}
+
+}  // namespace
+
+Result<StsTarget> sts_target(const std::string& profile, const AwsOptions& options, const Environment& env,
+                             const SharedConfig& config, const ChainOptions& chain) {
+  // options.endpoint_url is the side's DynamoDB or S3 endpoint, never STS's.
+  AwsOptions sts_options{profile, options.region, ""};
+  auto region = resolve_region(sts_options, env, config);
+  if (!region) return std::move(region).error();
+  StsTarget t;
+  t.region = region->empty() ? "us-east-1" : *region;
+  if (!chain.sts_endpoint.empty()) {
+    t.endpoint = chain.sts_endpoint;
+  } else {
+    auto endpoint = resolve_endpoint("sts", t.region, sts_options, env, config);
+    if (!endpoint) return std::move(endpoint).error();
+    t.endpoint = endpoint->url;
+  }
+  while (!t.endpoint.empty() && t.endpoint.back() == '/') t.endpoint.pop_back();
+  return t;
+}
+
+Fetch assume_role_fetch(AssumeRoleParams params, std::shared_ptr<CredentialsProvider> source,
+                        const ChainOptions& chain) {
+  auto config = std::make_shared<ServiceConfig>();
+  config->service = "sts";
+  config->region = params.sts.region;
+  config->endpoint = params.sts.endpoint;
+  config->credentials = std::move(source);
+  config->http = chain.http;
+  config->retry.max_attempts = 3;
+  std::string body;
+  add_param(body, "Action", "AssumeRole");
+  add_param(body, "Version", "2011-06-15");
+  add_param(body, "RoleArn", params.role_arn);
+  add_param(body, "RoleSessionName", params.session_name);
+  add_param(body, "ExternalId", params.external_id);
+  add_param(body, "DurationSeconds", params.duration_seconds);
+  std::shared_ptr<const ServiceConfig> shared = std::move(config);
+  return [shared, body = std::move(body), role_arn = params.role_arn]() -> Result<Credentials> {
+    AwsClient client(shared);
+    HttpRequest req;
+    req.method = "POST";
+    req.url = shared->endpoint + "/";
+    req.set_header("Content-Type", std::string(kFormContentType));
+    req.body = body;
+    HttpResponse resp;
+    CallInfo info{"AssumeRole", "role " + role_arn, {}};
+    if (auto s = client.send(req, resp, info); !s) return std::move(s).error();
+    return parse_sts_credentials(resp.body, "AssumeRoleResult", "assume-role " + role_arn);
+  };
+}
+
+Fetch web_identity_fetch(AssumeRoleParams params, std::string token_file, const ChainOptions& chain) {
+  HttpOptions http = chain.http;
+  return [params = std::move(params), token_file = std::move(token_file), http]() -> Result<Credentials> {
+    bool ok = false;
+    std::string token = read_text_file(token_file, &ok);
+    if (!ok) {
+      Error e = Error::io("cannot read the web identity token file " + token_file);
+      e.operation = "AssumeRoleWithWebIdentity";
+      return e;
+    }
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    std::string body;
+    add_param(body, "Action", "AssumeRoleWithWebIdentity");
+    add_param(body, "Version", "2011-06-15");
+    add_param(body, "RoleArn", params.role_arn);
+    add_param(body, "RoleSessionName", params.session_name);
+    add_param(body, "DurationSeconds", params.duration_seconds);
+    add_param(body, "WebIdentityToken", token);
+    HttpRequest req;
+    req.method = "POST";
+    req.url = params.sts.endpoint + "/";
+    req.set_header("Content-Type", std::string(kFormContentType));
+    req.body = body;
+    HttpClient client(http);
+    HttpResponse resp;
+    CallInfo info{"AssumeRoleWithWebIdentity", "role " + params.role_arn, {}};
+    if (auto s = client.perform(req, resp); !s)
+      return std::move(s).error().with_context(std::string(info.operation), info.resource);
+    if (resp.status != 200) return error_from_response(resp, info);
+    return parse_sts_credentials(resp.body, "AssumeRoleWithWebIdentityResult", "web-identity");
+  };
+}
+
+}  // namespace ddb2s3::credentials_internal
