@@ -233,8 +233,8 @@ const char* emit_string(const char* in, size_t bound, Writer& w) {
         continue;
       }
     }
-    if (cp >= 0xD800 && cp <= 0xDFFF) {  // lone surrogate: no UTF-8 for it, keep the escape
-      w.put(in, 6);
+    if (cp >= 0xD800 && cp <= 0xDFFF) {  // a lone surrogate has no UTF-8 form: U+FFFD, as decoders do
+      put_utf8(w, 0xFFFD);
     } else if (cp < 0x20 || cp == '"' || cp == '\\') {
       put_escaped(w, static_cast<unsigned char>(cp));
     } else {

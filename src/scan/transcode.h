@@ -38,7 +38,7 @@ inline constexpr size_t kScanBodyPadding = 64;
 // Strings in jsonl are re-emitted canonically, whatever escapes the response used: valid UTF-8 is
 // kept as is; '"', '\\' and control characters are escaped (\b \f \n \r \t, else \u00XX);
 // every other \uXXXX (surrogate pairs included) is decoded to UTF-8; '\/' becomes '/'. A lone
-// surrogate escape, which no UTF-8 string can hold, is passed through verbatim.
+// surrogate escape, which no UTF-8 string can hold, becomes U+FFFD (so strict parsers accept the line).
 //
 // dynamodb-json lines copy each item's bytes from the response. They are minified instead when the
 // page is not compact (judged on its first item) or an item's span holds a raw tab/CR/LF; the
