@@ -13,7 +13,7 @@ namespace ddb2s3 {
 struct Credentials {
   std::string access_key_id;
   std::string secret_access_key;
-  std::string session_token;                                        // empty for long-term keys
+  std::string session_token;  // empty for long-term keys
   std::optional<std::chrono::system_clock::time_point> expiration;  // temporary credentials
   std::string source;  // where they came from, e.g. "environment", "profile dev" (never the secret)
 };
