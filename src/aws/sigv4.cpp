@@ -25,7 +25,7 @@ const EVP_MD* sha256_md() {
   // Fetched once: OpenSSL 3's implicit fetch on every EVP_sha256()/HMAC() call costs microseconds each.
   static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md(EVP_MD_fetch(nullptr, "SHA256", nullptr),
                                                                   &EVP_MD_free);
-  return md.get();
+  return md ? md.get() : EVP_sha256();
 }
 
 // SHA-256 and HMAC-SHA256 over one reused digest context.
