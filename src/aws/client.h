@@ -55,4 +55,8 @@ class AwsClient {
 // used by AwsClient and by the S3 client for a 200 whose body is an <Error>.
 Error error_from_response(const HttpResponse& response, const CallInfo& info);
 
+// DynamoDB's x-amz-crc32 check (zlib CRC32 of the body as received), for CallInfo::check: nullopt when the
+// header is absent or matches; a mismatch is Error{kTransient, "CRC32CheckFailed"}, so the call is retried.
+std::optional<Error> check_dynamodb_crc32(const HttpResponse& response);
+
 }  // namespace ddb2s3
