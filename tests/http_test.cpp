@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <string>
@@ -287,6 +289,68 @@ TEST(HttpFailures, MalformedUrlIsAClientError) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().kind, ErrorKind::kClient);
   EXPECT_FALSE(st.error().retryable());
+}
+
+// A TLS server with a self-signed certificate for 127.0.0.1, made with the openssl command.
+class TlsServer {
+ public:
+  TlsServer() {
+    char tmpl[] = "/tmp/ddb2s3-http-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    cert_ = dir_ + "/cert.pem";
+    std::string key = dir_ + "/key.pem";
+    std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+        "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+        key + " -out " + cert_ + " 2>/dev/null";
+    ok_ = std::system(cmd.c_str()) == 0;
+    if (!ok_) return;
+    server_ = std::make_unique<httplib::SSLServer>(cert_.c_str(), key.c_str());
+    server_->Get(
+        "/ok", [](const httplib::Request&, httplib::Response& r) { r.set_content("secure", "text/plain"); });
+    port_ = server_->bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    while (!server_->is_running()) std::this_thread::yield();
+  }
+  ~TlsServer() {
+    if (thread_.joinable()) {
+      server_->stop();
+      thread_.join();
+    }
+    std::filesystem::remove_all(dir_);
+  }
+  bool ok() const { return ok_; }
+  const std::string& cert() const { return cert_; }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_) + "/ok"; }
+
+ private:
+  std::string dir_, cert_;
+  bool ok_ = false;
+  std::unique_ptr<httplib::SSLServer> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+TEST(HttpTls, UntrustedCertificateIsAClientErrorPointingAtAwsCaBundle) {
+  TlsServer server;
+  ASSERT_TRUE(server.ok()) << "openssl could not make a test certificate";
+  HttpRequest req;
+  req.url = server.url();
+  HttpResponse res;
+  {
+    HttpClient client;  // the system's CA store does not know our certificate
+    Status st = client.perform(req, res);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().kind, ErrorKind::kClient);
+    EXPECT_EQ(st.error().code, "TlsCertificateError");
+    EXPECT_NE(st.error().hint.find("AWS_CA_BUNDLE"), std::string::npos);
+  }
+  HttpOptions o;
+  o.ca_bundle = server.cert();
+  HttpClient trusting(o);
+  Status st = trusting.perform(req, res);
+  ASSERT_TRUE(st.ok()) << st.error().to_string();
+  EXPECT_EQ(res.body, "secure");
 }
 
 }  // namespace
