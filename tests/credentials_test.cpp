@@ -1,0 +1,254 @@
+// The chain's choice of source, without network: environment, profiles, credential_process, config errors.
+#include "aws/credentials.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace ddb2s3 {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A temporary HOME with ~/.aws, removed at the end of the test.
+class TempHome {
+ public:
+  TempHome() {
+    std::string tmpl = (fs::temp_directory_path() / "ddb2s3-creds-XXXXXX").string();
+    dir_ = mkdtemp(tmpl.data());
+    fs::create_directories(dir_ + "/.aws");
+  }
+  ~TempHome() { fs::remove_all(dir_); }
+  std::string write(const std::string& relative, const std::string& text) const {
+    std::ofstream(dir_ + "/" + relative) << text;
+    return dir_ + "/" + relative;
+  }
+  const std::string& path() const { return dir_; }
+  // HOME set to this directory and IMDS off, plus the given variables.
+  Environment env(std::map<std::string, std::string> vars = {}) const {
+    vars.emplace("HOME", dir_);
+    vars.emplace("AWS_EC2_METADATA_DISABLED", "true");
+    return Environment::from(std::move(vars));
+  }
+
+ private:
+  std::string dir_;
+};
+
+SharedConfig load(const Environment& env) {
+  auto c = load_shared_config(env);
+  EXPECT_TRUE(c.ok()) << c.error().to_string();
+  return c.ok() ? std::move(c).value() : SharedConfig{};
+}
+
+Result<Credentials> resolve(const TempHome& home, const Environment& env, const AwsOptions& options = {}) {
+  (void)home;
+  SharedConfig config = load(env);
+  auto chain = make_credentials_chain(options, env, config);
+  if (!chain) return std::move(chain).error();
+  return (*chain)->credentials();
+}
+
+TEST(StaticCredentials, ReturnsTheGivenKeys) {
+  Credentials c{"AKIASTATIC", "secret", "token", std::nullopt, "test"};
+  auto p = static_credentials(c);
+  auto r = p->credentials();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->access_key_id, "AKIASTATIC");
+  EXPECT_EQ(r->session_token, "token");
+  EXPECT_EQ(r->source, "test");
+}
+
+TEST(CredentialsChain, EnvironmentWinsOverDefaultProfile) {
+  TempHome home;
+  home.write(".aws/credentials", "[default]\naws_access_key_id = AKIAPROFILE\naws_secret_access_key = s\n");
+  auto r = resolve(home, home.env({{"AWS_ACCESS_KEY_ID", "AKIAENV"},
+                                   {"AWS_SECRET_ACCESS_KEY", "envsecret"},
+                                   {"AWS_SESSION_TOKEN", "envtoken"}}));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->access_key_id, "AKIAENV");
+  EXPECT_EQ(r->secret_access_key, "envsecret");
+  EXPECT_EQ(r->session_token, "envtoken");
+  EXPECT_EQ(r->source, "environment");
+}
+
+TEST(CredentialsChain, ExplicitProfileWinsOverEnvironment) {
+  TempHome home;
+  home.write(".aws/credentials", "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = devsecret\n");
+  auto env = home.env({{"AWS_ACCESS_KEY_ID", "AKIAENV"}, {"AWS_SECRET_ACCESS_KEY", "envsecret"}});
+  auto r = resolve(home, env, {.profile = "dev"});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->access_key_id, "AKIADEV");
+  EXPECT_EQ(r->source, "profile dev");
+  // AWS_PROFILE is not explicit: the environment keys still win.
+  env.set("AWS_PROFILE", "dev");
+  auto e = resolve(home, env);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->access_key_id, "AKIAENV");
+}
+
+TEST(CredentialsChain, AwsProfileSelectsTheProfile) {
+  TempHome home;
+  home.write(".aws/credentials",
+             "[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = s\n"
+             "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = s\naws_session_token = devtoken\n");
+  auto r = resolve(home, home.env({{"AWS_PROFILE", "dev"}}));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->access_key_id, "AKIADEV");
+  EXPECT_EQ(r->session_token, "devtoken");
+  auto d = resolve(home, home.env());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->access_key_id, "AKIADEFAULT");
+  EXPECT_EQ(d->source, "profile default");
+}
+
+TEST(CredentialsChain, ConfigFileNeedsProfilePrefix) {
+  TempHome home;
+  home.write(".aws/config",
+             "[profile dev]\naws_access_key_id = AKIACONFIGDEV\naws_secret_access_key = s\n"
+             "[qa]\naws_access_key_id = AKIANOTAPROFILE\naws_secret_access_key = s\n");
+  auto dev = resolve(home, home.env(), {.profile = "dev"});
+  ASSERT_TRUE(dev.ok()) << dev.error().to_string();
+  EXPECT_EQ(dev->access_key_id, "AKIACONFIGDEV");
+  auto qa = resolve(home, home.env(), {.profile = "qa"});
+  ASSERT_FALSE(qa.ok());
+  EXPECT_EQ(qa.error().code, "ProfileNotFound");
+}
+
+TEST(CredentialsChain, CredentialsFileWinsOverConfigFileKeys) {
+  TempHome home;
+  home.write(".aws/config", "[profile dev]\naws_access_key_id = AKIACONFIG\naws_secret_access_key = s\n");
+  home.write(".aws/credentials", "[dev]\naws_access_key_id = AKIACREDS\naws_secret_access_key = s\n");
+  auto r = resolve(home, home.env(), {.profile = "dev"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->access_key_id, "AKIACREDS");
+}
+
+TEST(CredentialsChain, PartialKeysAreErrors) {
+  TempHome home;
+  auto env = resolve(home, home.env({{"AWS_ACCESS_KEY_ID", "AKIAENV"}}));
+  ASSERT_FALSE(env.ok());
+  EXPECT_EQ(env.error().kind, ErrorKind::kUsage);
+  home.write(".aws/credentials", "[default]\naws_access_key_id = AKIAONLY\n");
+  auto file = resolve(home, home.env());
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.error().code, "PartialCredentials");
+}
+
+TEST(CredentialsProcess, RunsTheCommandAndReadsVersion1Json) {
+  TempHome home;
+  std::string script =
+      home.write("creds.sh",
+                 "echo '{\"Version\": 1, \"AccessKeyId\": \"AKIAPROC\", \"SecretAccessKey\": "
+                 "\"procsecret\", \"SessionToken\": \"proctoken\", \"Expiration\": "
+                 "\"2099-01-02T03:04:05Z\"}'\n");
+  home.write(".aws/config", "[profile p]\ncredential_process = /bin/sh " + script + " --flag\n");
+  auto r = resolve(home, home.env(), {.profile = "p"});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->access_key_id, "AKIAPROC");
+  EXPECT_EQ(r->secret_access_key, "procsecret");
+  EXPECT_EQ(r->session_token, "proctoken");
+  EXPECT_EQ(r->source, "process");
+  ASSERT_TRUE(r->expiration.has_value());
+  EXPECT_EQ(std::chrono::system_clock::to_time_t(*r->expiration), 4071006245);  // 2099-01-02T03:04:05Z
+}
+
+TEST(CredentialsProcess, NonZeroExitIsAnErrorWithItsStderr) {
+  TempHome home;
+  home.write(".aws/config",
+             "[default]\ncredential_process = echo 'session expired, log in again' >&2; exit 3\n");
+  auto r = resolve(home, home.env());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "CredentialProcessFailed");
+  EXPECT_NE(r.error().message.find("status 3"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("session expired, log in again"), std::string::npos) << r.error().message;
+}
+
+TEST(CredentialsProcess, WrongVersionIsAnError) {
+  TempHome home;
+  home.write(".aws/config",
+             "[default]\ncredential_process = echo '{\"Version\": 2, \"AccessKeyId\": \"A\", "
+             "\"SecretAccessKey\": \"B\"}'\n");
+  auto r = resolve(home, home.env());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "CredentialProcessFailed");
+}
+
+TEST(CredentialsProcess, KeysInCredentialsFileComeFirst) {
+  TempHome home;
+  home.write(".aws/config", "[default]\ncredential_process = exit 1\n");
+  home.write(".aws/credentials", "[default]\naws_access_key_id = AKIAFILE\naws_secret_access_key = s\n");
+  auto r = resolve(home, home.env());
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->access_key_id, "AKIAFILE");
+}
+
+TEST(CredentialsAssumeRole, RoleChainingCycleIsAnError) {
+  TempHome home;
+  home.write(".aws/config",
+             "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
+             "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = c\n"
+             "[profile c]\nrole_arn = arn:aws:iam::1:role/c\nsource_profile = a\n");
+  auto r = resolve(home, home.env(), {.profile = "a"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "CredentialsCycle");
+  EXPECT_NE(r.error().message.find("a -> b -> c -> a"), std::string::npos) << r.error().message;
+}
+
+TEST(CredentialsAssumeRole, MisconfiguredRolesAreUsageErrors) {
+  TempHome home;
+  home.write(".aws/config",
+             "[profile nosource]\nrole_arn = arn:aws:iam::1:role/x\n"
+             "[profile both]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = k\ncredential_source = "
+             "Environment\n"
+             "[profile badsource]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = Somewhere\n"
+             "[profile missing]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = ghost\n"
+             "[profile selfnokeys]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = selfnokeys\n");
+  for (std::string p : {"nosource", "both", "badsource", "missing", "selfnokeys"}) {
+    auto r = resolve(home, home.env(), {.profile = p});
+    ASSERT_FALSE(r.ok()) << p;
+    EXPECT_EQ(r.error().kind, ErrorKind::kUsage) << p << ": " << r.error().to_string();
+  }
+}
+
+TEST(CredentialsChain, NoCredentialsListsWhereWeLooked) {
+  TempHome home;
+  home.write(".aws/credentials", "[default]\naws_session_token = SECRET-TOKEN-VALUE\n");
+  auto env = home.env();
+  SharedConfig config = load(env);
+  auto chain = make_credentials_chain({}, env, config);
+  ASSERT_FALSE(chain.ok());
+  const Error& e = chain.error();
+  EXPECT_EQ(e.kind, ErrorKind::kClient);
+  EXPECT_EQ(e.code, "NoCredentials");
+  std::string text = e.to_string();
+  for (std::string place :
+       {std::string("AWS_ACCESS_KEY_ID"), home.path() + "/.aws/credentials",
+        home.path() + "/.aws/config (no such file)", std::string("profile 'default'"),
+        std::string("AWS_WEB_IDENTITY_TOKEN_FILE"), std::string("AWS_CONTAINER_CREDENTIALS"),
+        std::string("EC2 instance metadata (disabled)")})
+    EXPECT_NE(text.find(place), std::string::npos) << "missing '" << place << "' in: " << text;
+  EXPECT_EQ(text.find("SECRET-TOKEN-VALUE"), std::string::npos);
+}
+
+TEST(CredentialsChain, ExplicitProfileMustExist) {
+  TempHome home;
+  auto r = resolve(home, home.env(), {.profile = "nope"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "ProfileNotFound");
+}
+
+TEST(CredentialsChain, SsoProfileWithoutAllFieldsIsUsageError) {
+  TempHome home;
+  home.write(".aws/config",
+             "[profile s]\nsso_start_url = https://x.awsapps.com/start\nsso_region = us-east-1\n");
+  auto r = resolve(home, home.env(), {.profile = "s"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kUsage);
+  EXPECT_NE(r.error().message.find("sso_account_id"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ddb2s3
