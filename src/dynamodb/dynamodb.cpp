@@ -127,12 +127,12 @@ DynamoDbClient& DynamoDbClient::operator=(DynamoDbClient&&) noexcept = default;
 
 Error DynamoDbClient::describe_error(Error error, std::string_view operation,
                                      const std::string& table) const {
-  error = std::move(error).with_context(std::string(operation), table_resource(table));
-  if (error.code == "ResourceNotFoundException" && error.hint.empty()) {
-    error.hint = "check the table name and --source-region (looked in " + config().region + " at " +
-                 config().endpoint + ")";
+  Error e = std::move(error).with_context(std::string(operation), table_resource(table));
+  if (e.code == "ResourceNotFoundException" && e.hint.empty()) {
+    e.hint = "check the table name and --source-region (looked in " + config().region + " at " +
+             config().endpoint + ")";
   }
-  return error;
+  return e;
 }
 
 Status DynamoDbClient::call(std::string_view operation, const std::string& table, std::string_view body) {
@@ -190,8 +190,8 @@ Result<TableDescription> DynamoDbClient::describe_table(const std::string& table
   d.table_name = string_or_empty(t, "TableName");
   d.table_arn = string_or_empty(t, "TableArn");
   d.table_status = string_or_empty(t, "TableStatus");
-  (void)t["ItemCount"].get_int64().get(d.item_count);  // absent: stays 0
-  (void)t["TableSizeBytes"].get_int64().get(d.table_size_bytes);
+  if (t["ItemCount"].get_int64().get(d.item_count)) d.item_count = 0;  // absent in some answers
+  if (t["TableSizeBytes"].get_int64().get(d.table_size_bytes)) d.table_size_bytes = 0;
   simdjson::dom::array keys;
   if (!t["KeySchema"].get_array().get(keys)) {
     for (simdjson::dom::element k : keys) {
@@ -223,6 +223,8 @@ Result<TableDescription> DynamoDbClient::wait_until_active(const std::string& ta
                                                            std::chrono::milliseconds poll_interval) {
   const RetryClock& clock = config().clock;
   const auto start = clock.now();
+  // Starts at 50 ms (local servers turn ACTIVE almost at once) and doubles up to poll_interval.
+  std::chrono::milliseconds interval{50};
   while (true) {
     auto d = describe_table(table);
     if (!d || d->table_status == "ACTIVE") return d;
@@ -231,8 +233,9 @@ Result<TableDescription> DynamoDbClient::wait_until_active(const std::string& ta
                          "still " + d->table_status + " after " + std::to_string(timeout.count()) + " ms")
           .with_context("DescribeTable", table_resource(table));
     }
-    pause(clock,
-          std::min(poll_interval, std::max(timeout - since(start, clock), std::chrono::milliseconds(1))));
+    interval = std::min(interval, poll_interval);
+    pause(clock, std::min(interval, std::max(timeout - since(start, clock), std::chrono::milliseconds(1))));
+    interval *= 2;
   }
 }
 

@@ -104,7 +104,8 @@ class DynamoDbClient {
 
   Result<TableDescription> describe_table(const std::string& table);
   Status create_table(const CreateTableRequest& request);
-  // Polls DescribeTable (every poll_interval, on the config's RetryClock) until the table is ACTIVE.
+  // Polls DescribeTable until the table is ACTIVE: after 50 ms, then twice as long each time up to
+  // poll_interval (waits on the config's RetryClock).
   Result<TableDescription> wait_until_active(
       const std::string& table, std::chrono::milliseconds timeout = std::chrono::minutes(5),
       std::chrono::milliseconds poll_interval = std::chrono::seconds(1));
