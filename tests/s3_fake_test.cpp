@@ -345,6 +345,28 @@ TEST(S3Requests, CompleteAnswered200WithAnErrorBodyIsAnError) {
   EXPECT_EQ(etag.error().resource, "s3://b/k");
 }
 
+TEST(S3Requests, CompleteAnswered200WithAnInternalErrorIsRetried) {
+  TestHttpServer server;
+  std::atomic<int> calls{0};
+  server.server().Post(".*", [&](const httplib::Request&, httplib::Response& res) {
+    if (++calls == 1)
+      res.set_content("<Error><Code>InternalError</Code><Message>try again</Message></Error>",
+                      "application/xml");
+    else
+      res.set_content("<CompleteMultipartUploadResult><ETag>\"e-1\"</ETag></CompleteMultipartUploadResult>",
+                      "application/xml");
+  });
+  server.start();
+  auto config = config_for(server);
+  config->retry.max_attempts = 3;
+  config->clock.sleep = [](std::chrono::milliseconds) {};  // no real back-off in a test
+  S3Client client(config);
+  Result<std::string> etag = client.complete_multipart_upload("b", "k", "u1", {{1, "e1"}});
+  ASSERT_TRUE(etag.ok()) << etag.error().to_string();
+  EXPECT_EQ(*etag, "e-1");
+  EXPECT_EQ(calls.load(), 2);
+}
+
 TEST(S3Requests, HeadBucketExplainsABare403AndA404) {
   TestHttpServer server;
   server.server().set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {

@@ -266,6 +266,7 @@ struct S3Client::Request {
   std::vector<std::pair<std::string, std::string>> query;  // not encoded
   Headers headers;
   std::string_view body;
+  bool owner_check = true;  // CreateBucket has no bucket owner to check yet
 };
 
 S3Client::S3Client(std::shared_ptr<const ServiceConfig> config, S3ClientOptions options)
@@ -304,7 +305,8 @@ Status S3Client::send_once(std::string_view bucket, const std::string& region, R
     http.url += uri_encode(name, false) + "=" + uri_encode(value, false);
   }
   http.headers = request.headers;
-  if (!options_.expected_bucket_owner.empty() && http.header("x-amz-expected-bucket-owner").empty())
+  if (request.owner_check && !options_.expected_bucket_owner.empty() &&
+      http.header("x-amz-expected-bucket-owner").empty())
     http.headers.emplace_back("x-amz-expected-bucket-owner", options_.expected_bucket_owner);
   http.body = request.body;
   return client.send(http, response, info);
@@ -377,7 +379,7 @@ Status S3Client::head_bucket(std::string_view bucket) {
 Status S3Client::create_bucket(std::string_view bucket) {
   const std::string region = bucket_region(bucket);
   std::string body;
-  Request r{.method = "PUT"};
+  Request r{.method = "PUT", .owner_check = false};
   if (region != "us-east-1") {
     body = "<CreateBucketConfiguration xmlns=\"" + std::string(kS3Namespace) + "\"><LocationConstraint>" +
            xml_escape(region) + "</LocationConstraint></CreateBucketConfiguration>";
