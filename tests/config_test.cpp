@@ -137,6 +137,12 @@ TEST(ConfigLoad, ReadsHomeFilesOrPathsFromEnvironment) {
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->get("p", "region"), "sa-east-1");
   EXPECT_EQ(o->get("p", "aws_access_key_id"), "AKIAOTHER");
+
+  auto tilde =
+      load_shared_config(Environment::from({{"HOME", home.path()}, {"AWS_CONFIG_FILE", "~/other-config"}}));
+  ASSERT_TRUE(tilde.ok());
+  EXPECT_EQ(tilde->config_path, home.path() + "/other-config");
+  EXPECT_EQ(tilde->get("p", "region"), "sa-east-1");
 }
 
 TEST(ConfigProfile, ExplicitOptionThenAwsProfileThenDefault) {

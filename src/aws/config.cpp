@@ -232,8 +232,11 @@ Result<SharedConfig> parse_shared_config(std::string_view config_text, std::stri
 
 Result<SharedConfig> load_shared_config(const Environment& env) {
   std::string home = env.home();
-  std::string config_path = env.get_or("AWS_CONFIG_FILE", home + "/.aws/config");
-  std::string credentials_path = env.get_or("AWS_SHARED_CREDENTIALS_FILE", home + "/.aws/credentials");
+  // The AWS CLI expands a leading ~ in these variables.
+  auto expand = [&](std::string p) { return p.rfind("~/", 0) == 0 ? home + p.substr(1) : p; };
+  std::string config_path = expand(env.get_or("AWS_CONFIG_FILE", home + "/.aws/config"));
+  std::string credentials_path =
+      expand(env.get_or("AWS_SHARED_CREDENTIALS_FILE", home + "/.aws/credentials"));
   auto config_text = read_optional_file(config_path);
   if (!config_text) return std::move(config_text).error();
   auto credentials_text = read_optional_file(credentials_path);
