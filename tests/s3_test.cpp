@@ -18,13 +18,6 @@ using testing::kTestSecretKey;
 using testing::local_servers;
 using testing::unique_name;
 
-// s3rver makes ListObjectsV2 continuation tokens with DES, which Node 17+ (OpenSSL 3) refuses
-// without the legacy provider; node inherits this before local_servers() first starts it.
-// TODO(harness): pass --openssl-legacy-provider in tests/support/servers.cpp and drop this.
-const bool kNodeLegacyCrypto = [] {
-  setenv("NODE_OPTIONS", "--openssl-legacy-provider", /*overwrite=*/0);
-  return true;
-}();
 
 class FixedCredentials : public CredentialsProvider {
  public:
