@@ -1,0 +1,232 @@
+#include "scan/manifest.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "dynamodb/dynamodb.h"
+
+namespace ddb2s3 {
+namespace {
+
+void field(std::string& out, std::string_view name, std::string_view value) {
+  append_json_string(out, name);
+  out += ':';
+  append_json_string(out, value);
+  out += ',';
+}
+void field(std::string& out, std::string_view name, uint64_t value) {
+  append_json_string(out, name);
+  out += ':';
+  out += std::to_string(value);
+  out += ',';
+}
+void field_or_null(std::string& out, std::string_view name, std::string_view value) {
+  if (!value.empty()) return field(out, name, value);
+  append_json_string(out, name);
+  out += ":null,";
+}
+void close_object(std::string& out) {
+  if (out.back() == ',') out.pop_back();
+  out += '}';
+}
+
+void append_file(std::string& out, const DataFile& f, bool with_extras) {
+  out += '{';
+  field(out, "itemCount", f.item_count);
+  field(out, "md5Checksum", f.md5_base64);
+  field(out, "etag", f.etag);
+  field(out, "dataFileS3Key", f.key);
+  if (with_extras) {
+    field(out, "size", f.size);
+    field(out, "segment", static_cast<uint64_t>(f.segment));
+  }
+  close_object(out);
+}
+
+void append_common(std::string& out, const RunRecord& run) {
+  field(out, "runId", run.run_id);
+  field(out, "table", run.table);
+  field(out, "tableArn", run.table_arn);
+  field(out, "startTime", run.start_time);
+  field(out, "endTime", run.end_time);
+  field(out, "s3Bucket", run.bucket);
+  field(out, "s3Prefix", run.prefix);
+  field_or_null(out, "s3SseAlgorithm", run.sse_algorithm);
+  field_or_null(out, "s3SseKmsKeyId", run.sse_kms_key_id);
+  field(out, "itemCount", run.item_count);
+  field(out, "scannedCount", run.scanned_count);
+  field(out, "outputFormat", output_format_name(run.format));
+  field(out, "compression", compression_name(run.compression));
+  field(out, "fileCount", run.files.size());
+  field(out, "totalSegments", static_cast<uint64_t>(run.total_segments));
+  out += "\"scan\":";
+  out += run.scan_json.empty() ? "{}" : run.scan_json;
+  out += ',';
+}
+
+std::string to_string(simdjson::ondemand::value v) {
+  std::string_view s;
+  if (v.get_string().get(s)) return {};
+  return std::string(s);
+}
+
+}  // namespace
+
+std::string_view output_format_name(OutputFormat format) {
+  return format == OutputFormat::kJsonl ? "JSONL" : "DYNAMODB_JSON";
+}
+
+std::string data_file_name(int segment, int total_segments, int index, Compression compression) {
+  int width = std::max<int>(4, static_cast<int>(std::to_string(std::max(0, total_segments - 1)).size()));
+  std::string seg = std::to_string(segment);
+  std::string idx = std::to_string(index);
+  std::string name = "data/";
+  name.append(width - std::min<int>(width, seg.size()), '0').append(seg).append("-");
+  name.append(5 - std::min<size_t>(5, idx.size()), '0').append(idx).append(".json");
+  name += file_extension(compression);
+  return name;
+}
+
+std::string segment_manifest_name(int segment) { return "segments/" + std::to_string(segment) + ".json"; }
+
+std::string manifest_files_json(const std::vector<DataFile>& files) {
+  std::string out;
+  out.reserve(files.size() * 200);
+  for (const auto& f : files) {
+    append_file(out, f, false);
+    out += '\n';
+  }
+  return out;
+}
+
+std::string manifest_summary_json(const RunRecord& run, std::string_view manifest_files_key) {
+  std::string out = "{";
+  field(out, "version", "2020-06-30");
+  append_common(out, run);
+  field(out, "manifestFilesS3Key", manifest_files_key);
+  field(out, "exportType", "SCAN");
+  field(out, "tool", "ddb2s3");
+  close_object(out);
+  out += '\n';
+  return out;
+}
+
+std::string segment_manifest_json(const RunRecord& run) {
+  std::string out = "{";
+  field(out, "version", "ddb2s3-segment-1");
+  field(out, "segment", static_cast<uint64_t>(run.segment));
+  append_common(out, run);
+  out += "\"files\":[";
+  for (const auto& f : run.files) {
+    append_file(out, f, true);
+    out += ',';
+  }
+  if (out.back() == ',') out.pop_back();
+  out += "]}\n";
+  return out;
+}
+
+Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view key) {
+  auto bad = [&](std::string why) {
+    Error e = Error::make(ErrorKind::kClient, "InvalidSegmentManifest",
+                          "segment manifest " + std::string(key) + " is not valid: " + why);
+    e.resource = std::string(key);
+    e.hint = "it was not written by this version of ddb2s3, or was damaged; re-run that segment";
+    return e;
+  };
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc)) return bad("not JSON");
+  simdjson::ondemand::object root;
+  if (doc.get_object().get(root)) return bad("not a JSON object");
+  RunRecord run;
+  bool have_segment = false, have_total = false, have_files = false;
+  for (auto member : root) {
+    std::string_view name;
+    simdjson::ondemand::value v;
+    if (member.unescaped_key().get(name) || member.value().get(v)) return bad("unreadable member");
+    uint64_t n = 0;
+    if (name == "runId") run.run_id = to_string(v);
+    else if (name == "table") run.table = to_string(v);
+    else if (name == "tableArn") run.table_arn = to_string(v);
+    else if (name == "startTime") run.start_time = to_string(v);
+    else if (name == "endTime") run.end_time = to_string(v);
+    else if (name == "s3Bucket") run.bucket = to_string(v);
+    else if (name == "s3Prefix") run.prefix = to_string(v);
+    else if (name == "s3SseAlgorithm") run.sse_algorithm = to_string(v);
+    else if (name == "s3SseKmsKeyId") run.sse_kms_key_id = to_string(v);
+    else if (name == "outputFormat") run.format = to_string(v) == "DYNAMODB_JSON" ? OutputFormat::kDynamoDbJson : OutputFormat::kJsonl;
+    else if (name == "compression") {
+      auto c = parse_compression(to_string(v));
+      if (!c) return bad("unknown compression");
+      run.compression = *c;
+    } else if (name == "segment") {
+      if (v.get_uint64().get(n)) return bad("segment is not a number");
+      run.segment = static_cast<int>(n);
+      have_segment = true;
+    } else if (name == "totalSegments") {
+      if (v.get_uint64().get(n)) return bad("totalSegments is not a number");
+      run.total_segments = static_cast<int>(n);
+      have_total = true;
+    } else if (name == "itemCount") {
+      if (v.get_uint64().get(run.item_count)) return bad("itemCount is not a number");
+    } else if (name == "scannedCount") {
+      if (v.get_uint64().get(run.scanned_count)) return bad("scannedCount is not a number");
+    } else if (name == "scan") {
+      simdjson::ondemand::object o;
+      if (v.get_object().get(o)) return bad("scan is not an object");
+      std::string_view whole;
+      if (o.raw_json().get(whole)) return bad("scan is unreadable");
+      run.scan_json = std::string(whole);
+    } else if (name == "files") {
+      simdjson::ondemand::array files;
+      if (v.get_array().get(files)) return bad("files is not an array");
+      have_files = true;
+      for (auto fv : files) {
+        simdjson::ondemand::object fo;
+        if (fv.get_object().get(fo)) return bad("a file entry is not an object");
+        DataFile f;
+        for (auto fm : fo) {
+          std::string_view fname;
+          simdjson::ondemand::value fval;
+          if (fm.unescaped_key().get(fname) || fm.value().get(fval)) return bad("unreadable file entry");
+          uint64_t x = 0;
+          if (fname == "itemCount") {
+            if (fval.get_uint64().get(f.item_count)) return bad("file itemCount is not a number");
+          } else if (fname == "md5Checksum") f.md5_base64 = to_string(fval);
+          else if (fname == "etag") f.etag = to_string(fval);
+          else if (fname == "dataFileS3Key") f.key = to_string(fval);
+          else if (fname == "size") {
+            if (fval.get_uint64().get(f.size)) return bad("file size is not a number");
+          } else if (fname == "segment") {
+            if (fval.get_uint64().get(x)) return bad("file segment is not a number");
+            f.segment = static_cast<int>(x);
+          }
+        }
+        if (f.key.empty()) return bad("a file entry has no dataFileS3Key");
+        run.files.push_back(std::move(f));
+      }
+    }
+  }
+  if (!have_segment || !have_total || !have_files) return bad("segment, totalSegments or files is missing");
+  if (run.total_segments < 1 || run.segment < 0 || run.segment >= run.total_segments)
+    return bad("segment " + std::to_string(run.segment) + " is outside 0.." + std::to_string(run.total_segments - 1));
+  return run;
+}
+
+std::string iso8601(std::chrono::system_clock::time_point t) {
+  using namespace std::chrono;
+  auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
+}
+
+}  // namespace ddb2s3

@@ -1,0 +1,53 @@
+// The run's manifests, in the shape of DynamoDB's native export: manifest-files.json (one line per
+// data file) and manifest-summary.json (written last: its presence means the run is complete); and
+// the per-segment manifest (segments/I.json) of a scan shared by many processes.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aws/result.h"
+#include "scan/compress.h"
+#include "scan/scan.h"
+#include "scan/transcode.h"
+
+namespace ddb2s3 {
+
+// What a run (or one segment of it) wrote and how.
+struct RunRecord {
+  std::string run_id;
+  std::string table;
+  std::string table_arn;
+  std::string start_time, end_time;  // ISO 8601 UTC with milliseconds
+  std::string bucket;                // empty for a local directory
+  std::string prefix;                // S3 prefix, or the local directory
+  std::string sse_algorithm, sse_kms_key_id;
+  OutputFormat format = OutputFormat::kJsonl;
+  Compression compression = Compression::kGzip;
+  int total_segments = 1;
+  int segment = -1;  // segment manifests only
+  uint64_t item_count = 0;
+  uint64_t scanned_count = 0;
+  std::vector<DataFile> files;
+  std::string scan_json = "{}";  // the Scan parameters, a JSON object
+};
+
+std::string_view output_format_name(OutputFormat format);  // "JSONL", "DYNAMODB_JSON"
+
+// Relative keys under PREFIX/RUN_ID/.
+std::string data_file_name(int segment, int total_segments, int index, Compression compression);
+inline constexpr std::string_view kManifestFiles = "manifest-files.json";
+inline constexpr std::string_view kManifestSummary = "manifest-summary.json";
+std::string segment_manifest_name(int segment);  // segments/I.json
+
+// One line per data file: {"itemCount":N,"md5Checksum":"..","etag":"..","dataFileS3Key":".."}.
+std::string manifest_files_json(const std::vector<DataFile>& files);
+std::string manifest_summary_json(const RunRecord& run, std::string_view manifest_files_key);
+std::string segment_manifest_json(const RunRecord& run);
+Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view key);
+
+// ISO 8601 UTC with milliseconds, e.g. 2026-11-26T15:30:00.123Z.
+std::string iso8601(std::chrono::system_clock::time_point t);
+
+}  // namespace ddb2s3

@@ -1,0 +1,136 @@
+// Scan mode, the library's front door: copy a DynamoDB table into S3 (or a local directory) as
+// data files plus manifests, with all segments of a parallel scan in this process, or one segment
+// of a scan that many processes share (then finalize_run() writes the run's manifests).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aws/config.h"
+#include "aws/environment.h"
+#include "aws/result.h"
+#include "aws/session.h"
+#include "dynamodb/dynamodb.h"
+#include "s3/s3.h"
+#include "scan/compress.h"
+#include "scan/transcode.h"
+#include "sink/sink.h"
+
+namespace ddb2s3 {
+
+inline constexpr uint64_t kDefaultFileSize = 128ull << 20;  // 128 MiB (the operator's 1000 bytes is not kept)
+
+// Counters of a run in progress, updated by the workers (read them from any thread).
+struct ScanProgress {
+  std::atomic<uint64_t> items{0};          // items written
+  std::atomic<uint64_t> scanned{0};        // items DynamoDB read (ScannedCount)
+  std::atomic<uint64_t> scan_bytes{0};     // bytes of Scan responses
+  std::atomic<uint64_t> stored_bytes{0};   // bytes of data files as stored (compressed)
+  std::atomic<uint64_t> files{0};          // data files finished
+  std::atomic<uint64_t> pages{0};
+  std::atomic<int> segments_done{0};
+  int segments_total = 0;
+  int64_t table_item_count = 0;  // DescribeTable's ItemCount (approximate): for the ETA
+};
+
+struct ScanOptions {
+  // Source: the table and its AWS side (profile, region, endpoint).
+  std::string table;
+  AwsOptions source;
+  // Scan request fields (the operator's dynamodb_scan_kwargs). table_name, segment, total_segments and
+  // exclusive_start_key_json are managed by the run; a user's ExclusiveStartKey is allowed with one segment.
+  ScanRequest request;
+
+  // Destination: s3://BUCKET/PREFIX or a local directory, and its AWS side.
+  Destination dest;
+  AwsOptions dest_aws;
+  ObjectOptions object_options;  // SSE, storage class, ACL, metadata... for every object written
+  std::string expected_bucket_owner;
+
+  // Output.
+  OutputFormat format = OutputFormat::kJsonl;
+  Compression compression = Compression::kGzip;
+  int compression_level = kDefaultCompressionLevel;
+  uint64_t file_size = kDefaultFileSize;  // a data file rolls at the first page end at or past this size
+
+  // Parallelism: total_segments > 1 is a parallel scan; with `segment` set, only that segment runs here.
+  int total_segments = 1;
+  std::optional<int> segment;
+  int parallelism = 0;  // segments scanned at once; 0: min(total_segments, 4 x cores, 64)
+  std::string run_id;   // empty: UTC time plus a random suffix (required with `segment`)
+
+  // S3 uploads: part size and how many parts may be in flight (memory bound: their product).
+  uint64_t part_size = 8ull << 20;
+  int max_parts_in_flight = 0;  // 0: 2 x parallelism + 2
+  int upload_threads = 0;       // 0: min(max_parts_in_flight, 16)
+
+  // The operator's process_func: sees each item's line and appends what to write (or nothing).
+  ItemCallback item_callback;
+  // Set it (e.g. from a SIGINT handler) to stop the run: it fails as cancelled, uploads aborted.
+  std::atomic<bool>* cancel = nullptr;
+  // Counters for a progress display; may be null.
+  ScanProgress* progress = nullptr;
+
+  Environment env = Environment::process();
+  SessionOptions session;
+};
+
+// One data file as the manifests record it.
+struct DataFile {
+  std::string key;  // S3 key (with prefix), or the path relative to the destination directory
+  uint64_t item_count = 0;
+  uint64_t size = 0;
+  std::string md5_base64;
+  std::string etag;
+  int segment = 0;
+};
+
+struct ScanSummary {
+  std::string run_id;
+  std::string table;
+  std::string table_arn;
+  std::string destination;  // s3://bucket/prefix/run-id or the directory/run-id
+  std::string summary_key;  // where manifest-summary.json went; empty for a single segment of a shared scan
+  std::string segment_manifest_key;  // segments/I.json when one segment ran
+  std::string start_time, end_time;  // ISO 8601 UTC
+  double seconds = 0;
+  uint64_t item_count = 0;
+  uint64_t scanned_count = 0;
+  uint64_t scan_bytes = 0;
+  uint64_t stored_bytes = 0;
+  uint64_t pages = 0;
+  int total_segments = 1;
+  std::optional<int> segment;
+  std::vector<DataFile> files;
+  std::string to_json() const;  // the --json summary
+};
+
+// Validates options (usage errors before any AWS call), checks the table (DescribeTable) and the
+// destination (HeadBucket / directory), scans, writes data files and manifests. On any failure or
+// cancellation: in-flight uploads are aborted and no manifest-summary.json is written.
+Result<ScanSummary> run_scan(ScanOptions options);
+
+struct FinalizeOptions {
+  Destination dest;
+  AwsOptions dest_aws;
+  ObjectOptions object_options;
+  std::string expected_bucket_owner;
+  std::string run_id;
+  Environment env = Environment::process();
+  SessionOptions session;
+};
+
+// Reads PREFIX/RUN/segments/*.json of a scan shared by many processes, checks that all N segments
+// are there (an Error naming the missing ones otherwise) and writes the run's manifests.
+Result<ScanSummary> finalize_run(FinalizeOptions options);
+
+// A fresh run id: UTC time (20261126T153000Z) and a short random suffix.
+std::string make_run_id();
+
+}  // namespace ddb2s3

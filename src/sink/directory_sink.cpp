@@ -1,0 +1,175 @@
+// The local-directory sink: the same layout as S3, written as files; a file appears under its final
+// name only when finished (written as NAME.partial, then renamed), so a crash never leaves a
+// half-written data file that looks complete.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "scan/compress.h"
+#include "sink/sink.h"
+
+namespace ddb2s3 {
+namespace {
+
+namespace fs = std::filesystem;
+
+Error file_error(const std::string& what, const std::string& path, int err) {
+  Error e = Error::io(what + " '" + path + "': " + std::strerror(err));
+  e.resource = path;
+  return e;
+}
+
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  ~UniqueFd() { reset(); }
+  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+Status make_parent_dirs(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  if (ec) return file_error("cannot create the directory of", path, ec.value());
+  return {};
+}
+
+class FileWriter final : public ObjectWriter {
+ public:
+  FileWriter(std::string key, std::string path, UniqueFd fd, Md5 md5)
+      : key_(std::move(key)), path_(std::move(path)), fd_(std::move(fd)), md5_(std::move(md5)) {}
+  ~FileWriter() override { abort(); }
+
+  Status write(std::string_view bytes) override {
+    md5_.update(bytes);
+    size_ += bytes.size();
+    while (!bytes.empty()) {
+      ssize_t n = ::write(fd_.get(), bytes.data(), bytes.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return file_error("cannot write", partial(), errno);
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return {};
+  }
+
+  Result<StoredObject> finish() override {
+    int fd = fd_.release();
+    if (::close(fd) != 0) return file_error("cannot close", partial(), errno);
+    if (::rename(partial().c_str(), path_.c_str()) != 0) return file_error("cannot rename", partial(), errno);
+    done_ = true;
+    return StoredObject{key_, size_, md5_.base64_digest(), md5_.hex_digest()};
+  }
+
+  void abort() override {
+    if (done_) return;
+    done_ = true;
+    fd_.reset();
+    ::unlink(partial().c_str());
+  }
+
+ private:
+  std::string partial() const { return path_ + ".partial"; }
+  std::string key_, path_;
+  UniqueFd fd_;
+  Md5 md5_;
+  uint64_t size_ = 0;
+  bool done_ = false;
+};
+
+class DirectorySink final : public Sink {
+ public:
+  explicit DirectorySink(Destination dest) : dest_(std::move(dest)) {}
+
+  Status check() override {
+    std::error_code ec;
+    fs::create_directories(dest_.directory, ec);
+    if (ec) return file_error("cannot create the destination directory", dest_.directory, ec.value());
+    if (::access(dest_.directory.c_str(), W_OK) != 0)
+      return file_error("cannot write to the destination directory", dest_.directory, errno);
+    return {};
+  }
+
+  Result<std::unique_ptr<ObjectWriter>> open(const std::string& key) override {
+    std::string path = describe(key);
+    if (auto s = make_parent_dirs(path); !s) return std::move(s).error();
+    auto md5 = Md5::make();
+    if (!md5) return std::move(md5).error();
+    std::string partial = path + ".partial";
+    UniqueFd fd(::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (fd.get() < 0) return file_error("cannot create", partial, errno);
+    return std::unique_ptr<ObjectWriter>(std::make_unique<FileWriter>(key, path, std::move(fd), std::move(*md5)));
+  }
+
+  Result<StoredObject> put(const std::string& key, std::string_view bytes, std::string_view) override {
+    auto writer = open(key);
+    if (!writer) return std::move(writer).error();
+    if (auto s = (*writer)->write(bytes); !s) return std::move(s).error();
+    return (*writer)->finish();
+  }
+
+  Result<std::optional<std::string>> get(const std::string& key) override {
+    std::string path = describe(key);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      if (errno == ENOENT) return std::optional<std::string>{};
+      return file_error("cannot read", path, errno);
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return std::optional<std::string>(ss.str());
+  }
+
+  Result<std::vector<std::string>> list(const std::string& prefix) override {
+    std::vector<std::string> keys;
+    fs::path root(dest_.directory);
+    // The prefix is a key prefix; walk its directory part and filter by the whole prefix.
+    fs::path start = root / fs::path(prefix).parent_path();
+    std::error_code ec;
+    if (!fs::exists(start, ec)) return keys;
+    for (auto it = fs::recursive_directory_iterator(start, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (!it->is_regular_file()) continue;
+      std::string rel = fs::relative(it->path(), root, ec).generic_string();
+      if (rel.ends_with(".partial")) continue;
+      if (rel.compare(0, prefix.size(), prefix) == 0) keys.push_back(std::move(rel));
+    }
+    if (ec) return file_error("cannot list", start.string(), ec.value());
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+
+  std::string describe(std::string_view key) const override { return dest_.describe(key); }
+
+ private:
+  Destination dest_;
+};
+
+}  // namespace
+
+std::unique_ptr<Sink> make_directory_sink(const Destination& dest) { return std::make_unique<DirectorySink>(dest); }
+
+}  // namespace ddb2s3
