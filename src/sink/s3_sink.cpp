@@ -1,0 +1,446 @@
+// The S3 sink: a streaming multipart writer. Each writer fills one part at a time; full parts go to
+// a pool of uploader threads owned by the sink (one connection each), and a cap on the parts queued
+// or uploading across all writers makes write() wait, so memory stays flat however fast data comes.
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "scan/compress.h"
+#include "sink/sink.h"
+
+namespace ddb2s3 {
+namespace {
+
+constexpr uint64_t kMinPartSize = 5ull << 20;  // S3's minimum for every part but the last
+constexpr uint64_t kMaxPartSize = 5ull << 30;  // S3's maximum part size
+constexpr int kMaxParts = 10000;
+constexpr int kPartsPerSizeStep = 1000;  // the part size doubles every this many parts
+
+Error cancelled_error(const std::string& resource) {
+  Error e = Error::make(ErrorKind::kCancelled, "Cancelled",
+                        "the upload was cancelled (the sink was closed or the "
+                        "object aborted)");
+  e.resource = resource;
+  return e;
+}
+
+std::string object_url(const std::string& bucket, const std::string& key) {
+  return "s3://" + bucket + "/" + key;
+}
+
+// S3 clients for the calls made on the callers' threads (create, complete, abort, put, get, list):
+// leased one per call and returned, so connections are reused without sharing a client between threads.
+class ClientPool {
+ public:
+  ClientPool(std::shared_ptr<const ServiceConfig> config, S3ClientOptions options)
+      : config_(std::move(config)), options_(std::move(options)) {}
+
+  class Lease {
+   public:
+    Lease(ClientPool& pool, std::unique_ptr<S3Client> client) : pool_(pool), client_(std::move(client)) {}
+    ~Lease() { pool_.release(std::move(client_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    S3Client* operator->() { return client_.get(); }
+
+   private:
+    ClientPool& pool_;
+    std::unique_ptr<S3Client> client_;
+  };
+
+  Lease acquire() {
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        auto client = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(*this, std::move(client));
+      }
+    }
+    return Lease(*this, std::make_unique<S3Client>(config_, options_));
+  }
+
+  S3Client make_client() const { return S3Client(config_, options_); }
+
+ private:
+  void release(std::unique_ptr<S3Client> client) {
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(client));
+  }
+
+  std::shared_ptr<const ServiceConfig> config_;
+  S3ClientOptions options_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<S3Client>> idle_;
+};
+
+// One multipart upload as the uploader threads see it. Guarded by PartUploader::mu_ except the
+// names and the id, which never change once the upload is created.
+struct Upload {
+  std::string bucket, key, upload_id;
+  std::vector<std::string> etags;   // [part_number - 1]
+  int outstanding = 0;              // parts queued or uploading
+  std::optional<Error> failure;     // the first part failure (or a cancellation): later parts are skipped
+  std::atomic<bool> failed{false};  // failure is set: lets write() notice without taking the lock
+};
+
+struct PartJob {
+  std::shared_ptr<Upload> upload;
+  int part_number = 0;
+  std::string bytes;
+};
+
+// The uploader threads, their queue, and the cap on parts in flight across all writers.
+class PartUploader {
+ public:
+  PartUploader(const ClientPool& clients, ObjectOptions object_options, int threads, int max_in_flight)
+      : object_options_(std::move(object_options)), max_in_flight_(max_in_flight) {
+    threads_.reserve(static_cast<size_t>(threads));
+    for (int i = 0; i < threads; ++i)
+      threads_.emplace_back([this, client = clients.make_client()]() mutable { run(client); });
+  }
+  ~PartUploader() { stop(); }
+  PartUploader(const PartUploader&) = delete;
+  PartUploader& operator=(const PartUploader&) = delete;
+
+  // Queues a part; waits while the cap is reached. Fails with the upload's failure, or when stopped.
+  Status submit(const std::shared_ptr<Upload>& upload, int part_number, std::string bytes) {
+    std::unique_lock lock(mu_);
+    progress_cv_.wait(lock, [&] { return stopping_ || upload->failure || in_flight_ < max_in_flight_; });
+    if (upload->failure) return *upload->failure;
+    if (stopping_) return cancelled_error(object_url(upload->bucket, upload->key));
+    if (upload->etags.size() < static_cast<size_t>(part_number)) upload->etags.resize(part_number);
+    ++upload->outstanding;
+    ++in_flight_;
+    queue_.push_back(PartJob{upload, part_number, std::move(bytes)});
+    work_cv_.notify_one();
+    return {};
+  }
+
+  // Waits until no part of upload is queued or uploading; then its failure, if any.
+  Status wait(const std::shared_ptr<Upload>& upload) {
+    std::unique_lock lock(mu_);
+    progress_cv_.wait(lock, [&] { return upload->outstanding == 0; });
+    if (upload->failure) return *upload->failure;
+    return {};
+  }
+
+  std::optional<Error> failure(const Upload& upload) {
+    std::lock_guard lock(mu_);
+    return upload.failure;
+  }
+
+  // Drops upload's queued parts and waits for those being uploaded, so that an abort comes after them.
+  void cancel(const std::shared_ptr<Upload>& upload) {
+    std::unique_lock lock(mu_);
+    if (!upload->failure) set_failure(*upload, cancelled_error(object_url(upload->bucket, upload->key)));
+    drop_queued([&](const PartJob& job) { return job.upload == upload; });
+    progress_cv_.wait(lock, [&] { return upload->outstanding == 0; });
+  }
+
+  // Drops every queued part and joins the threads (each finishes the part it is sending).
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      drop_queued([](const PartJob& job) {
+        if (!job.upload->failure)
+          set_failure(*job.upload, cancelled_error(object_url(job.upload->bucket, job.upload->key)));
+        return true;
+      });
+    }
+    work_cv_.notify_all();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  // With mu_ held.
+  static void set_failure(Upload& u, Error e) {
+    u.failure = std::move(e);
+    u.failed.store(true, std::memory_order_relaxed);
+  }
+
+  // With mu_ held.
+  template <class Pred>
+  void drop_queued(Pred pred) {
+    size_t before = queue_.size();
+    std::erase_if(queue_, [&](const PartJob& job) {
+      if (!pred(job)) return false;
+      --job.upload->outstanding;
+      return true;
+    });
+    in_flight_ -= static_cast<int>(before - queue_.size());
+    progress_cv_.notify_all();
+  }
+
+  void run(S3Client& client) {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;  // stop() has dropped the queue
+      PartJob job = std::move(queue_.front());
+      queue_.pop_front();
+      Upload& u = *job.upload;
+      if (!u.failure) {  // parts of a failed upload are not worth sending
+        lock.unlock();
+        auto etag =
+            client.upload_part(u.bucket, u.key, u.upload_id, job.part_number, job.bytes, {}, object_options_);
+        job.bytes = std::string();  // free the part before making room for another
+        lock.lock();
+        if (etag)
+          u.etags[job.part_number - 1] = std::move(*etag);
+        else if (!u.failure) {
+          Error e = std::move(etag).error();
+          e.message += " (part " + std::to_string(job.part_number) + ")";
+          set_failure(u, std::move(e));
+        }
+      }
+      --u.outstanding;
+      --in_flight_;
+      progress_cv_.notify_all();
+    }
+  }
+
+  const ObjectOptions object_options_;  // per-part headers (SSE-C) are taken from these
+  const int max_in_flight_;
+  std::mutex mu_;
+  std::condition_variable work_cv_;      // uploader threads: a part is queued, or stop
+  std::condition_variable progress_cv_;  // writers: a part is done or dropped
+  std::deque<PartJob> queue_;
+  int in_flight_ = 0;  // queued or uploading
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// What the sink and its writers share; writers keep it alive, so a writer outliving the sink fails
+// cleanly (its parts are cancelled) instead of touching freed state.
+struct SinkCore {
+  SinkCore(std::shared_ptr<const ServiceConfig> config, Destination d, S3SinkOptions o)
+      : dest(std::move(d)),
+        options(std::move(o)),
+        clients(std::move(config), S3ClientOptions{.expected_bucket_owner = options.expected_bucket_owner,
+                                                   .region_cache = std::make_shared<BucketRegionCache>()}),
+        uploader(clients, options.object_options, options.upload_threads, options.max_parts_in_flight) {}
+
+  const Destination dest;
+  const S3SinkOptions options;
+  ClientPool clients;
+  PartUploader uploader;
+};
+
+class S3ObjectWriter final : public ObjectWriter {
+ public:
+  S3ObjectWriter(std::shared_ptr<SinkCore> core, std::string key, Md5 md5)
+      : core_(std::move(core)),
+        key_(std::move(key)),
+        md5_(std::move(md5)),
+        part_size_(core_->options.part_size) {}
+  ~S3ObjectWriter() override { abort(); }
+
+  Status write(std::string_view bytes) override {
+    if (Status s = usable(); !s) return s;
+    if (upload_ && upload_->failed.load(std::memory_order_relaxed))  // a part failed: say so now
+      if (auto e = core_->uploader.failure(*upload_)) return fail(std::move(*e));
+    md5_.update(bytes);
+    size_ += bytes.size();
+    while (!bytes.empty()) {
+      // A full part is sent only when more bytes come, so an object of exactly one part is a PutObject.
+      if (buffer_.size() == part_size_)
+        if (Status s = send_part(); !s) return s;
+      if (buffer_.capacity() < part_size_) buffer_.reserve(part_size_);
+      size_t n = std::min<uint64_t>(bytes.size(), part_size_ - buffer_.size());
+      buffer_.append(bytes.data(), n);
+      bytes.remove_prefix(n);
+    }
+    return {};
+  }
+
+  Result<StoredObject> finish() override {
+    if (Status s = usable(); !s) return std::move(s).error();
+    const std::string& bucket = core_->dest.bucket;
+    std::string etag;
+    if (!upload_) {
+      ObjectOptions options = core_->options.object_options;
+      options.content_md5(md5_.base64_digest());
+      auto put = core_->clients.acquire()->put_object(bucket, key_, buffer_, options);
+      if (!put) return fail(std::move(put).error());
+      etag = std::move(*put);
+    } else {
+      if (!buffer_.empty())
+        if (Status s = send_part(); !s) return std::move(s).error();
+      if (Status s = core_->uploader.wait(upload_); !s) return fail(std::move(s).error());
+      std::vector<CompletedPart> parts;
+      parts.reserve(upload_->etags.size());
+      for (size_t i = 0; i < upload_->etags.size(); ++i)  // no part is in flight: safe to read unlocked
+        parts.push_back(CompletedPart{static_cast<int>(i) + 1, upload_->etags[i]});
+      auto done =
+          core_->clients.acquire()->complete_multipart_upload(bucket, key_, upload_->upload_id, parts);
+      if (!done) return fail(std::move(done).error());
+      etag = std::move(*done);
+      upload_.reset();
+    }
+    state_ = State::kFinished;
+    buffer_ = std::string();
+    return StoredObject{key_, size_, md5_.base64_digest(), std::move(etag)};
+  }
+
+  void abort() override {
+    if (state_ != State::kOpen) return;
+    state_ = State::kAborted;
+    abort_upload();
+  }
+
+ private:
+  enum class State { kOpen, kFinished, kFailed, kAborted };
+
+  Status usable() const {
+    switch (state_) {
+      case State::kOpen:
+        return {};
+      case State::kFailed:
+        return *failure_;
+      case State::kFinished:
+      case State::kAborted:
+        break;
+    }
+    Error e = Error::internal(std::string("the object was already ") +
+                              (state_ == State::kFinished ? "finished" : "aborted"));
+    e.resource = core_->dest.describe(key_);
+    return e;
+  }
+
+  // Sends buffer_ as the next part, creating the multipart upload first if this is the first part.
+  Status send_part() {
+    if (next_part_ > kMaxParts) {
+      Error e = Error::make(ErrorKind::kClient, "TooManyParts",
+                            "the object needs more than S3's 10000 parts; raise the part size");
+      e.operation = "UploadPart";
+      e.resource = core_->dest.describe(key_);
+      return fail(std::move(e));
+    }
+    if (!upload_) {
+      auto id = core_->clients.acquire()->create_multipart_upload(core_->dest.bucket, key_,
+                                                                  core_->options.object_options);
+      if (!id) return fail(std::move(id).error());
+      upload_ = std::make_shared<Upload>();
+      upload_->bucket = core_->dest.bucket;
+      upload_->key = key_;
+      upload_->upload_id = std::move(*id);
+    }
+    if (Status s = core_->uploader.submit(upload_, next_part_, std::move(buffer_)); !s)
+      return fail(std::move(s).error());
+    ++next_part_;
+    buffer_ = std::string();
+    part_size_ = s3_part_size(core_->options.part_size, next_part_);
+    return {};
+  }
+
+  // The writer is failed: the upload is aborted now (S3 keeps the parts of an unaborted upload, and bills
+  // them).
+  Error fail(Error e) {
+    state_ = State::kFailed;
+    failure_ = e;
+    abort_upload();
+    return e;
+  }
+
+  void abort_upload() {
+    buffer_ = std::string();
+    if (!upload_) return;
+    core_->uploader.cancel(upload_);
+    // Best effort: the error is ignored (the caller already has the one that matters).
+    (void)core_->clients.acquire()->abort_multipart_upload(upload_->bucket, upload_->key, upload_->upload_id);
+    upload_.reset();
+  }
+
+  std::shared_ptr<SinkCore> core_;
+  const std::string key_;
+  Md5 md5_;
+  uint64_t part_size_;  // of the part being filled
+  std::string buffer_;  // the part being filled
+  uint64_t size_ = 0;
+  int next_part_ = 1;
+  std::shared_ptr<Upload> upload_;  // null until the first part is sent
+  State state_ = State::kOpen;
+  std::optional<Error> failure_;
+};
+
+class S3Sink final : public Sink {
+ public:
+  explicit S3Sink(std::shared_ptr<SinkCore> core) : core_(std::move(core)) {}
+  ~S3Sink() override { core_->uploader.stop(); }
+
+  Status check() override { return core_->clients.acquire()->head_bucket(core_->dest.bucket); }
+
+  Result<std::unique_ptr<ObjectWriter>> open(const std::string& key) override {
+    auto md5 = Md5::make();
+    if (!md5) return std::move(md5).error();
+    return std::unique_ptr<ObjectWriter>(std::make_unique<S3ObjectWriter>(core_, key, std::move(*md5)));
+  }
+
+  Result<StoredObject> put(const std::string& key, std::string_view bytes,
+                           std::string_view content_type) override {
+    ObjectOptions options = core_->options.object_options;
+    if (!content_type.empty()) options.content_type(std::string(content_type));
+    std::string md5 = content_md5(bytes);
+    options.content_md5(md5);
+    auto etag = core_->clients.acquire()->put_object(core_->dest.bucket, key, bytes, options);
+    if (!etag) return std::move(etag).error();
+    return StoredObject{key, bytes.size(), std::move(md5), std::move(*etag)};
+  }
+
+  Result<std::optional<std::string>> get(const std::string& key) override {
+    std::string out;
+    Status s = core_->clients.acquire()->get_object(core_->dest.bucket, key, out);
+    if (s) return std::optional<std::string>(std::move(out));
+    if (s.error().code == "NoSuchKey") return std::optional<std::string>();
+    return std::move(s).error();
+  }
+
+  Result<std::vector<std::string>> list(const std::string& prefix) override {
+    auto objects = core_->clients.acquire()->list_objects(core_->dest.bucket, prefix);
+    if (!objects) return std::move(objects).error();
+    std::vector<std::string> keys;
+    keys.reserve(objects->size());
+    for (auto& o : *objects) keys.push_back(std::move(o.key));
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+
+  std::string describe(std::string_view key) const override { return core_->dest.describe(key); }
+
+ private:
+  std::shared_ptr<SinkCore> core_;
+};
+
+}  // namespace
+
+uint64_t s3_part_size(uint64_t base, int part_number) {
+  uint64_t size = base;
+  for (int step = (part_number - 1) / kPartsPerSizeStep; step > 0 && size < kMaxPartSize; --step) size *= 2;
+  return std::min(size, kMaxPartSize);
+}
+
+Result<std::unique_ptr<Sink>> make_s3_sink(std::shared_ptr<const ServiceConfig> config,
+                                           const Destination& dest, S3SinkOptions options) {
+  if (!config) return Error::internal("make_s3_sink: no S3 configuration");
+  if (!dest.is_s3 || dest.bucket.empty())
+    return Error::usage("'" + dest.directory + "' is not an s3:// destination");
+  if (options.part_size < kMinPartSize || options.part_size > kMaxPartSize)
+    return Error::usage("the part size must be from 5 MiB to 5 GiB (S3's limits); got " +
+                        std::to_string(options.part_size) + " bytes");
+  if (options.upload_threads < 1 || options.upload_threads > 1024)
+    return Error::usage("the number of upload threads must be from 1 to 1024; got " +
+                        std::to_string(options.upload_threads));
+  if (options.max_parts_in_flight < 1)
+    return Error::usage("the parts in flight must be at least 1; got " +
+                        std::to_string(options.max_parts_in_flight));
+  auto core = std::make_shared<SinkCore>(std::move(config), dest, std::move(options));
+  return std::unique_ptr<Sink>(std::make_unique<S3Sink>(std::move(core)));
+}
+
+}  // namespace ddb2s3
