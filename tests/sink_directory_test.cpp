@@ -1,0 +1,178 @@
+// The local-directory sink: files appear under their final names only when finished, aborts leave
+// nothing behind, and get/put/list see the same layout as S3 keys.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "sink/sink.h"
+
+namespace ddb2s3 {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh directory under the system's temporary directory, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "ddb2s3-sink-XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data()) ? pattern : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string md5_of(std::string_view data, bool hex) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
+  if (!hex) {
+    unsigned char out[64];
+    int n = EVP_EncodeBlock(out, md, static_cast<int>(len));
+    return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 15]);
+  }
+  return out;
+}
+
+// Every file under root, relative, so a test can say "nothing else is there".
+std::vector<std::string> files_under(const fs::path& root) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), root).generic_string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class DirectorySinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(tmp_.path().empty());
+    root_ = fs::path(tmp_.path()) / "out";
+    auto d = Destination::parse(root_.string() + "/");
+    ASSERT_TRUE(d.ok());
+    dest_ = *d;
+    sink_ = make_directory_sink(dest_);
+    Status s = sink_->check();
+    ASSERT_TRUE(s.ok()) << s.error().to_string();
+  }
+
+  TempDir tmp_;
+  fs::path root_;
+  Destination dest_;
+  std::unique_ptr<Sink> sink_;
+};
+
+TEST_F(DirectorySinkTest, CheckMakesTheDirectoryAndFailsWhereNoneCanBeMade) {
+  EXPECT_TRUE(fs::is_directory(root_));
+  std::ofstream(fs::path(tmp_.path()) / "a-file") << "x";
+  auto d = Destination::parse((fs::path(tmp_.path()) / "a-file" / "sub").string());
+  ASSERT_TRUE(d.ok());
+  Status s = make_directory_sink(*d)->check();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().kind, ErrorKind::kIo);
+  EXPECT_NE(s.error().to_string().find("a-file"), std::string::npos) << s.error().to_string();
+}
+
+TEST_F(DirectorySinkTest, AFileAppearsUnderItsNameOnlyWhenFinished) {
+  auto w = sink_->open("run/data/0.json");
+  ASSERT_TRUE(w.ok()) << w.error().to_string();
+  std::string content;
+  for (int i = 0; i < 1000; ++i) {
+    std::string line = "{\"n\":" + std::to_string(i) + "}\n";
+    content += line;
+    ASSERT_TRUE((*w)->write(line).ok());
+  }
+  EXPECT_FALSE(fs::exists(root_ / "run/data/0.json"));
+  auto listed = sink_->list("run/");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());  // a file being written is not listed
+
+  auto stored = (*w)->finish();
+  ASSERT_TRUE(stored.ok()) << stored.error().to_string();
+  EXPECT_EQ(stored->key, "run/data/0.json");
+  EXPECT_EQ(stored->size, content.size());
+  EXPECT_EQ(stored->md5_base64, md5_of(content, false));
+  EXPECT_EQ(stored->etag, md5_of(content, true));
+  EXPECT_EQ(read_file(root_ / "run/data/0.json"), content);
+  EXPECT_EQ(files_under(root_), std::vector<std::string>{"run/data/0.json"});
+}
+
+TEST_F(DirectorySinkTest, AbortAndDestructionWithoutFinishLeaveNothing) {
+  auto w = sink_->open("run/data/1.json");
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->write("partial data").ok());
+  (*w)->abort();
+  {
+    auto dropped = sink_->open("run/data/2.json");
+    ASSERT_TRUE(dropped.ok());
+    ASSERT_TRUE((*dropped)->write("more partial data").ok());
+  }
+  EXPECT_TRUE(files_under(root_).empty());
+}
+
+TEST_F(DirectorySinkTest, PutThenGetAndAMissingFileIsNullopt) {
+  auto stored = sink_->put("run/manifest-summary.json", "{\"a\":1}", "application/json");
+  ASSERT_TRUE(stored.ok()) << stored.error().to_string();
+  EXPECT_EQ(stored->size, 7u);
+  EXPECT_EQ(stored->md5_base64, md5_of("{\"a\":1}", false));
+  auto back = sink_->get("run/manifest-summary.json");
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  ASSERT_TRUE(back->has_value());
+  EXPECT_EQ(**back, "{\"a\":1}");
+  auto missing = sink_->get("run/nothing.json");
+  ASSERT_TRUE(missing.ok()) << missing.error().to_string();
+  EXPECT_FALSE(missing->has_value());
+  // Overwriting replaces the whole content.
+  ASSERT_TRUE(sink_->put("run/manifest-summary.json", "{}", "application/json").ok());
+  EXPECT_EQ(**sink_->get("run/manifest-summary.json"), "{}");
+}
+
+TEST_F(DirectorySinkTest, ListGivesSortedKeysUnderAKeyPrefix) {
+  for (const char* key : {"run/segments/2.json", "run/segments/10.json", "run/segments/1.json",
+                          "run/other.json", "run2/segments/1.json"})
+    ASSERT_TRUE(sink_->put(key, key, "application/json").ok());
+  auto open = sink_->open("run/segments/3.json");  // still being written: not listed
+  ASSERT_TRUE(open.ok());
+  ASSERT_TRUE((*open)->write("x").ok());
+
+  auto keys = sink_->list("run/segments/");
+  ASSERT_TRUE(keys.ok()) << keys.error().to_string();
+  EXPECT_EQ(*keys,
+            (std::vector<std::string>{"run/segments/1.json", "run/segments/10.json", "run/segments/2.json"}));
+  keys = sink_->list("run/seg");  // a prefix need not end at a '/'
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(keys->size(), 3u);
+  keys = sink_->list("run/");
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(keys->size(), 4u);  // not run2/
+  keys = sink_->list("absent/");
+  ASSERT_TRUE(keys.ok());
+  EXPECT_TRUE(keys->empty());
+  EXPECT_EQ(sink_->describe("run/x.json"), root_.string() + "/run/x.json");
+}
+
+}  // namespace
+}  // namespace ddb2s3
