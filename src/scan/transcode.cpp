@@ -28,6 +28,7 @@ constexpr size_t kSlack = 128;   // room for 16-byte stores and minify's block w
 constexpr int kMaxNesting = 64;  // attribute levels (DynamoDB allows 32); bounds our recursion
 constexpr size_t kExcerptBefore = 24;
 constexpr size_t kExcerptAfter = 40;
+constexpr size_t kUnknownLength = static_cast<size_t>(-1);
 
 // Appends to a std::string through a raw pointer: the string is kept sized ahead of the pointer
 // (grown in chunks, so the zero-fill of resize() touches each byte once) and trimmed at the end.
@@ -180,11 +181,60 @@ inline void copy_clean_run(const char*& in, Writer& w) {
   w.ptr() = o;
 }
 
+// Copies the n content bytes of a string whose end is known, unless one needs rewriting ('\\' or
+// a control character). Needs kSlack bytes past both ends; returns false (nothing kept) if so.
+inline bool copy_if_clean(const char* in, size_t n, Writer& w) {
+  char* const o = w.ptr();
+#if defined(__SSE2__)
+  const __m128i bslash = _mm_set1_epi8('\\');
+  const __m128i ctl = _mm_set1_epi8(0x1F);
+  for (size_t i = 0; i < n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + i), x);
+    const __m128i special = _mm_or_si128(_mm_cmpeq_epi8(x, bslash), _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
+    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+    if (n - i < 16) mask &= (1u << (n - i)) - 1;
+    if (mask != 0) return false;
+  }
+#else
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(in[i]);
+    if (c == '\\' || c < 0x20) return false;
+    o[i] = static_cast<char>(c);
+  }
+#endif
+  w.ptr() = o + n;
+  return true;
+}
+
+// Copies n bytes (n small) in 16-byte blocks; needs kSlack bytes past both ends.
+inline void copy_short(const char* in, size_t n, Writer& w) {
+  char* const o = w.ptr();
+#if defined(__SSE2__)
+  for (size_t i = 0; i < n; i += 16) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + i),
+                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i)));
+  }
+#else
+  std::memcpy(o, in, n);
+#endif
+  w.ptr() = o + n;
+}
+
 // Emits the JSON string whose content starts at `in` (just past its opening quote) in canonical
-// form, quotes included. `bound` is at least the content length plus the closing quote.
-// Returns the position past the closing quote, or nullptr on an invalid escape.
-const char* emit_string(const char* in, size_t bound, Writer& w) {
+// form, quotes included. `bound` is at least the content length plus the closing quote; `exact` is
+// the content length when known. Returns the position past the closing quote, or nullptr on an
+// invalid escape.
+const char* emit_string(const char* in, size_t bound, size_t exact, Writer& w) {
   w.ensure(bound + kSlack);
+  if (exact != kUnknownLength) {  // compact input: the content's length is known, copy it if clean
+    w.put('"');
+    if (copy_if_clean(in, exact, w)) {
+      w.put('"');
+      return in + exact + 1;
+    }
+    --w.ptr();
+  }
   const char* const limit = in + bound;  // output never outgrows input except for raw controls
   w.put('"');
   for (;;) {
@@ -246,7 +296,7 @@ const char* emit_string(const char* in, size_t bound, Writer& w) {
 
 // Checks that the string content at `in` (past its opening quote) is a JSON number up to the
 // closing quote; returns its length, or 0 when it is not one.
-size_t number_length(const char* in) {
+inline size_t number_length(const char* in) {
   const char* p = in;
   if (*p == '-') ++p;
   if (*p == '0') {
@@ -315,10 +365,15 @@ bool copy_and_find_controls(const char* in, size_t n, Writer& w) {
 #endif
 }
 
+inline const char* skip_ws(const char* p) {
+  while (is_json_space(*p)) ++p;
+  return p;
+}
+
 // The type descriptor at k (a key's first byte, past its quote).
 enum class Descriptor { kS, kN, kB, kBool, kNull, kSs, kNs, kBs, kL, kM, kUnknown };
 
-Descriptor classify(const char* k) {
+inline Descriptor classify(const char* k) {
   const bool end1 = k[1] == '"';
   const bool end2 = k[1] != '"' && k[2] == '"';
   switch (k[0]) {
@@ -362,6 +417,7 @@ struct PageTranscoder::Impl {
   bool dynamodb_json_item(od::value item, bool first, Writer& w);
   bool map(od::object obj, Writer& w, int depth);
   bool attribute_value(od::value v, Writer& w, int depth);
+  const char* scalar_value(const char* p, Writer& w);
   bool string_value(od::value v, Writer& w);
   bool number_value(od::value v, Writer& w);
   bool list_of(od::value v, Descriptor d, Writer& w, int depth);
@@ -381,7 +437,8 @@ struct PageTranscoder::Impl {
   std::string probe;         // the page's first item, minified to judge its formatting
   bool page_compact = true;  // dynamodb-json: whether the page's first item was compact
   const char* failure = nullptr;
-  const char* at = nullptr;  // the latest position reached, for error excerpts
+  const char* at = nullptr;   // the latest position reached, for error excerpts
+  const char* end = nullptr;  // the end of the page's bytes (padding follows)
 };
 
 #define DDB2S3_TRY(expr)              \
@@ -396,6 +453,7 @@ Result<PageInfo> PageTranscoder::Impl::transcode(std::string& body, std::string&
     body.reserve(body.size() + kScanBodyPadding);
   failure = nullptr;
   at = body.data();
+  end = body.data() + body.size();
   const size_t out_size = out.size();
   PageInfo info;
   od::document doc;
@@ -449,6 +507,9 @@ bool PageTranscoder::Impl::items(od::value v, PageInfo& info, std::string& out) 
   const bool jsonl = format == OutputFormat::kJsonl;
   Writer w(callback ? scratch : out);
   if (callback) w.rewind();
+  // A jsonl line is never longer than its item's bytes plus the separator, so one reservation
+  // serves the whole page.
+  if (jsonl) w.ensure(static_cast<size_t>(end - at) + kSlack);
   for (auto item_result : array) {
     od::value item;
     DDB2S3_TRY(item_result.get(item));
@@ -522,7 +583,10 @@ bool PageTranscoder::Impl::map(od::object obj, Writer& w, int depth) {
       w.put(',');
     }
     first = false;
-    if (emit_string(key, static_cast<size_t>(value_start - key), w) == nullptr) {
+    const size_t bound = static_cast<size_t>(value_start - key);
+    const size_t exact =
+        bound >= 2 && key[bound - 1] == ':' && key[bound - 2] == '"' ? bound - 2 : kUnknownLength;
+    if (emit_string(key, bound, exact, w) == nullptr) {
       return fail("invalid escape in an attribute name");
     }
     w.put(':');
@@ -535,6 +599,19 @@ bool PageTranscoder::Impl::map(od::object obj, Writer& w, int depth) {
 
 bool PageTranscoder::Impl::attribute_value(od::value v, Writer& w, int depth) {
   if (depth > kMaxNesting) return fail("attribute values nested too deep");
+  // Scalars ({"S":"x"} and the like) are read straight from the bytes and left for the parent's
+  // iteration to skip, which costs less than walking their one-field object.
+  const char* p = v.raw_json_token().data();
+  if (*p == '{') {
+    const char* q = skip_ws(p + 1);
+    if (*q == '"' && q[1] != 'L' && q[1] != 'M' && q[2] != 'S') {
+      at = q;
+      const char* e = scalar_value(q, w);
+      if (e == nullptr) return false;
+      if (*skip_ws(e) != '}') return fail("attribute value with more than one type descriptor");
+      return true;
+    }
+  }
   od::object typed;
   DDB2S3_TRY(v.get_object().get(typed));
   bool seen = false;
@@ -591,10 +668,66 @@ bool PageTranscoder::Impl::attribute_value(od::value v, Writer& w, int depth) {
   return true;
 }
 
+// Emits the scalar whose type descriptor's key starts at q (its quote); returns the position
+// after the value, or nullptr after recording the failure.
+const char* PageTranscoder::Impl::scalar_value(const char* q, Writer& w) {
+  const Descriptor d = classify(q + 1);
+  const size_t key_length = d == Descriptor::kBool || d == Descriptor::kNull ? 4 : 1;
+  if (d == Descriptor::kUnknown) {
+    fail("unexpected type descriptor");
+    return nullptr;
+  }
+  const char* v = skip_ws(q + key_length + 2);
+  if (*v != ':') {
+    fail("expected ':'");
+    return nullptr;
+  }
+  v = skip_ws(v + 1);
+  switch (d) {
+    case Descriptor::kS:
+    case Descriptor::kB: {
+      if (*v != '"') break;
+      const char* e = emit_string(v + 1, static_cast<size_t>(end - v), kUnknownLength, w);
+      if (e == nullptr) fail("invalid escape in a string");
+      return e;
+    }
+    case Descriptor::kN: {
+      if (*v != '"') break;
+      const size_t n = number_length(v + 1);
+      if (n == 0) {
+        fail("N value is not a number");
+        return nullptr;
+      }
+      w.ensure(n + kSlack);
+      copy_short(v + 1, n, w);
+      return v + n + 2;
+    }
+    default: {  // BOOL and NULL
+      const bool is_true = std::memcmp(v, "true", 4) == 0;
+      if (!is_true && std::memcmp(v, "false", 5) != 0) break;
+      w.ensure(5 + kSlack);
+      if (d == Descriptor::kNull) {
+        w.put("null", 4);
+      } else if (is_true) {
+        w.put("true", 4);
+      } else {
+        w.put("false", 5);
+      }
+      return v + (is_true ? 4 : 5);
+    }
+  }
+  fail(d == Descriptor::kN                          ? "expected a number in a string"
+       : d == Descriptor::kS || d == Descriptor::kB ? "expected a string"
+                                                    : "expected true or false");
+  return nullptr;
+}
+
 bool PageTranscoder::Impl::string_value(od::value v, Writer& w) {
   const std::string_view token = v.raw_json_token();
   if (token.empty() || token[0] != '"') return fail("expected a string");
-  if (emit_string(token.data() + 1, token.size(), w) == nullptr) return fail("invalid escape in a string");
+  const size_t exact = token.size() >= 2 && token.back() == '"' ? token.size() - 2 : kUnknownLength;
+  if (emit_string(token.data() + 1, token.size(), exact, w) == nullptr)
+    return fail("invalid escape in a string");
   return true;
 }
 
@@ -604,7 +737,7 @@ bool PageTranscoder::Impl::number_value(od::value v, Writer& w) {
   const size_t n = number_length(token.data() + 1);
   if (n == 0) return fail("N value is not a number");
   w.ensure(n + kSlack);
-  w.put(token.data() + 1, n);
+  copy_short(token.data() + 1, n, w);
   return true;
 }
 
