@@ -246,6 +246,12 @@ TEST(TranscodeJsonl, NumbersKeepEveryDigitVerbatim) {
   }
 }
 
+TEST(TranscodeJsonl, WhitespaceInsideTypedValues) {
+  EXPECT_EQ(jsonl_of("{ \"a\" : { \"S\" : \"x\" } , \"b\":{\n\"N\":\t\"1\"\r\n},\"c\":{\"BOOL\" :false },"
+                     "\"d\":{ \"NULL\": true},\"e\":{ \"L\" : [ { \"B\" : \"AQ==\" } ] } }"),
+            R"({"a":"x","b":1,"c":false,"d":null,"e":["AQ=="]})");
+}
+
 TEST(TranscodeJsonl, EmptyContainersAndEmptyItem) {
   EXPECT_EQ(
       jsonl_of(R"({"ss":{"SS":[]},"ns":{"NS":[]},"bs":{"BS":[]},"l":{"L":[]},"m":{"M":{}},"s":{"S":""}})"),
@@ -479,6 +485,12 @@ TEST(TranscodeMalformed, ReportedWithAShortExcerptAndOutUntouched) {
       R"({"Items":[{"a":)" + nested(100, true) + "}]}",  // deeper than any DynamoDB item
       R"({"Items":[{"a":{"S":")" + big + R"(}}]})",      // unterminated long string
       "{\"Items\":[{\"a\":{\"S\":\"\xff\xfe\"}}]}",      // invalid UTF-8
+      R"({"Items":[{"a":{"BOOL":tru}}]})",               // not a literal
+      R"({"Items":[{"a":{"BOOL":truex}}]})",             // not a literal
+      R"({"Items":[{"a":{"S" "x"}}]})",                  // missing ':'
+      R"({"Items":[{"a":{"S":"x",}}]})",                 // dangling ','
+      R"({"Items":[{"a":{"S":"x" "y"}}]})",              // two values
+      R"({"Items":[{"a":{"N":"1"]}]})",                  // mismatched bracket
   };
   for (const std::string& original : bodies) {
     PageTranscoder transcoder(OutputFormat::kJsonl);

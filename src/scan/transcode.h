@@ -41,8 +41,10 @@ inline constexpr size_t kScanBodyPadding = 64;
 // surrogate escape, which no UTF-8 string can hold, becomes U+FFFD (so strict parsers accept the line).
 //
 // dynamodb-json lines copy each item's bytes from the response. They are minified instead when the
-// page is not compact (judged on its first item) or an item's span holds a raw tab/CR/LF; the
-// raw copy checks the JSON structure (brackets, strings, UTF-8) but not the typed grammar inside.
+// page is not compact (judged on its first item) or an item's span holds a raw tab/CR/LF. The raw
+// copy checks strings, UTF-8 and that brackets balance (so truncated pages fail), not the grammar
+// inside an item: what DynamoDB never sends, such as '{"S":"x"]', is copied as it came. jsonl
+// checks everything.
 class PageTranscoder {
  public:
   explicit PageTranscoder(OutputFormat format);
