@@ -417,7 +417,7 @@ struct PageTranscoder::Impl {
   bool dynamodb_json_item(od::value item, bool first, Writer& w);
   bool map(od::object obj, Writer& w, int depth);
   bool attribute_value(od::value v, Writer& w, int depth);
-  const char* scalar_value(const char* p, Writer& w);
+  const char* scalar_value(const char* q, Descriptor d, Writer& w);
   bool string_value(od::value v, Writer& w);
   bool number_value(od::value v, Writer& w);
   bool list_of(od::value v, Descriptor d, Writer& w, int depth);
@@ -599,18 +599,21 @@ bool PageTranscoder::Impl::map(od::object obj, Writer& w, int depth) {
 
 bool PageTranscoder::Impl::attribute_value(od::value v, Writer& w, int depth) {
   if (depth > kMaxNesting) return fail("attribute values nested too deep");
-  // Scalars ({"S":"x"} and the like) are read straight from the bytes and left for the parent's
-  // iteration to skip, which costs less than walking their one-field object.
   const char* p = v.raw_json_token().data();
-  if (*p == '{') {
-    const char* q = skip_ws(p + 1);
-    if (*q == '"' && q[1] != 'L' && q[1] != 'M' && q[2] != 'S') {
-      at = q;
-      const char* e = scalar_value(q, w);
-      if (e == nullptr) return false;
-      if (*skip_ws(e) != '}') return fail("attribute value with more than one type descriptor");
-      return true;
-    }
+  at = p;
+  if (*p != '{') return fail("expected a typed attribute value");
+  const char* q = skip_ws(p + 1);
+  if (*q != '"') return fail("attribute value without a type descriptor");
+  const Descriptor d = classify(q + 1);
+  if (d == Descriptor::kUnknown) return fail("unexpected type descriptor");
+  if (d != Descriptor::kSs && d != Descriptor::kNs && d != Descriptor::kBs && d != Descriptor::kL &&
+      d != Descriptor::kM) {
+    // Scalars ({"S":"x"} and the like) are read straight from the bytes and left for the parent's
+    // iteration to skip, which costs less than walking their one-field object.
+    const char* e = scalar_value(q, d, w);
+    if (e == nullptr) return false;
+    if (*skip_ws(e) != '}') return fail("attribute value with more than one type descriptor");
+    return true;
   }
   od::object typed;
   DDB2S3_TRY(v.get_object().get(typed));
@@ -620,63 +623,21 @@ bool PageTranscoder::Impl::attribute_value(od::value v, Writer& w, int depth) {
     DDB2S3_TRY(std::move(field_result).get(field));
     if (seen) return fail("attribute value with more than one type descriptor");
     seen = true;
-    const char* k = field.key().raw();
-    at = k;
-    od::value& x = field.value();
-    bool ok = true;
-    const Descriptor d = classify(k);
-    switch (d) {
-      case Descriptor::kS:
-      case Descriptor::kB:
-        ok = string_value(x, w);
-        break;
-      case Descriptor::kN:
-        ok = number_value(x, w);
-        break;
-      case Descriptor::kBool:
-      case Descriptor::kNull: {
-        bool b = false;
-        DDB2S3_TRY(x.get_bool().get(b));
-        w.ensure(5 + kSlack);
-        if (d == Descriptor::kNull) {
-          w.put("null", 4);
-        } else if (b) {
-          w.put("true", 4);
-        } else {
-          w.put("false", 5);
-        }
-        break;
-      }
-      case Descriptor::kSs:
-      case Descriptor::kNs:
-      case Descriptor::kBs:
-      case Descriptor::kL:
-        ok = list_of(x, d, w, depth);
-        break;
-      case Descriptor::kM: {
-        od::object m;
-        DDB2S3_TRY(x.get_object().get(m));
-        ok = map(m, w, depth + 1);
-        break;
-      }
-      case Descriptor::kUnknown:
-        return fail("unexpected type descriptor");
+    if (d == Descriptor::kM) {
+      od::object m;
+      DDB2S3_TRY(field.value().get_object().get(m));
+      if (!map(m, w, depth + 1)) return false;
+    } else if (!list_of(field.value(), d, w, depth)) {
+      return false;
     }
-    if (!ok) return false;
   }
-  if (!seen) return fail("attribute value without a type descriptor");
   return true;
 }
 
-// Emits the scalar whose type descriptor's key starts at q (its quote); returns the position
+// Emits the S, N, B, BOOL or NULL value whose descriptor d starts at q (its quote); returns the position
 // after the value, or nullptr after recording the failure.
-const char* PageTranscoder::Impl::scalar_value(const char* q, Writer& w) {
-  const Descriptor d = classify(q + 1);
+const char* PageTranscoder::Impl::scalar_value(const char* q, Descriptor d, Writer& w) {
   const size_t key_length = d == Descriptor::kBool || d == Descriptor::kNull ? 4 : 1;
-  if (d == Descriptor::kUnknown) {
-    fail("unexpected type descriptor");
-    return nullptr;
-  }
   const char* v = skip_ws(q + key_length + 2);
   if (*v != ':') {
     fail("expected ':'");
