@@ -1,3 +1,12 @@
 # compress_test decodes gzip with zlib (an independent implementation from ISA-L).
 find_package(ZLIB REQUIRED)
 target_link_libraries(compress_test PRIVATE ZLIB::ZLIB)
+# scan_test and cli_test read data files back with zlib and libzstd (independent of the code under test);
+# cli_test runs the ddb2s3 binary, so it is built first.
+if(TARGET scan_test)
+  target_link_libraries(scan_test PRIVATE ZLIB::ZLIB PkgConfig::ZSTD OpenSSL::Crypto)
+endif()
+if(TARGET cli_test)
+  target_link_libraries(cli_test PRIVATE ZLIB::ZLIB PkgConfig::ZSTD OpenSSL::Crypto)
+  add_dependencies(cli_test ddb2s3)
+endif()
