@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <set>
@@ -650,6 +651,8 @@ TEST_F(ScanTest, ARunIdAlreadyCompleteIsRefused) {
 
   auto again = run(o);
   ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, "RunAlreadyComplete");
+  EXPECT_NE(again.error().kind, ErrorKind::kUsage) << "found by reading the destination: not a usage error";
   EXPECT_NE(again.error().to_string().find("already complete"), std::string::npos)
       << again.error().to_string();
   EXPECT_NE(again.error().to_string().find("done-run"), std::string::npos);
@@ -695,6 +698,42 @@ TEST_F(ScanTest, ItemCallbackTransformsAndDropsItems) {
   for (const Json& m : manifest_files(aws_, dest, summary->run_id)) total += number_member(m, "itemCount");
   EXPECT_EQ(total, 50u) << "manifests count the items written, not the items scanned";
   EXPECT_EQ(number_member(manifest_summary(aws_, dest, summary->run_id), "itemCount"), 50u);
+}
+
+TEST_F(ScanTest, CancellingMidRunLeavesNoSummaryAndNoPartialFiles) {
+  const std::vector<TestItem> items = testing::simple_items(200, 20);
+  const std::string table = aws_.make_table("cancel", items);
+  const std::string bucket = aws_.make_bucket("cancel");
+  TempDir dir;
+  auto local = Destination::parse(dir.path() + "/out");
+  ASSERT_TRUE(local);
+  for (const Destination& dest : {s3_dest(bucket, "c"), *local}) {
+    SCOPED_TRACE(dest.is_s3 ? "s3" : "directory");
+    std::atomic<bool> cancel{false};
+    std::atomic<int> seen{0};
+    ScanOptions o = aws_.scan_options(table, dest);
+    o.run_id = "cancelled";
+    o.total_segments = 2;
+    o.request.limit = 10;
+    o.file_size = 500;
+    o.cancel = &cancel;
+    // As a Ctrl-C would, part way through: after some items were written.
+    o.item_callback = [&](std::string_view line, std::string& out) {
+      out += line;
+      out += '\n';
+      if (seen.fetch_add(1) == 60) cancel = true;
+    };
+    auto r = run(o);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::kCancelled) << r.error().to_string();
+    EXPECT_FALSE(summary_exists(aws_, dest, "cancelled"));
+    auto left = aws_.read_all(dest, "cancelled/");
+    ASSERT_TRUE(left) << left.error().to_string();
+    for (const auto& f : *left) {
+      EXPECT_FALSE(f.key.ends_with(".partial")) << f.key;
+      EXPECT_FALSE(f.key.ends_with("manifest-files.json")) << f.key;
+    }
+  }
 }
 
 }  // namespace

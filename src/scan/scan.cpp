@@ -313,7 +313,9 @@ Status refuse_finished_run(Sink& sink, const Destination& dest, const std::strin
   auto existing = sink.get(key);
   if (!existing) return std::move(existing).error();
   if (existing->has_value()) {
-    Error e = Error::usage("run '" + run_id + "' is already complete: " + sink.describe(key) + " exists");
+    // Not a usage error: it is found by reading the destination, and exit 2 promises no AWS call was made.
+    Error e = Error::make(ErrorKind::kClient, "RunAlreadyComplete",
+                          "run '" + run_id + "' is already complete: " + sink.describe(key) + " exists");
     e.hint = "choose another --run-id (or none, for a fresh one)";
     return e;
   }
