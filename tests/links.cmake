@@ -10,3 +10,8 @@ if(TARGET cli_test)
   target_link_libraries(cli_test PRIVATE ZLIB::ZLIB PkgConfig::ZSTD OpenSSL::Crypto)
   add_dependencies(cli_test ddb2s3)
 endif()
+# example_test runs examples/copy_table.cpp's binary and creates its table with the DynamoDB client.
+if(TARGET example_test)
+  target_link_libraries(example_test PRIVATE ddb2s3_dynamodb ddb2s3_credentials)
+  add_dependencies(example_test example_copy_table)
+endif()
