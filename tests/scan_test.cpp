@@ -322,6 +322,43 @@ TEST_F(ScanTest, SegmentsRunSeparatelyThenFinalizeGiveEveryItemOnce) {
       << again.error().to_string();
 }
 
+TEST_F(ScanTest, SharedScanIntoADirectoryFinalizes) {
+  const std::vector<TestItem> items = testing::simple_items(90, 10);
+  const std::string table = aws_.make_table("shared-dir", items);
+  TempDir dir;
+  auto dest = Destination::parse(dir.path() + "/shared");
+  ASSERT_TRUE(dest);
+  for (int segment = 0; segment < 4; ++segment) {
+    ScanOptions o = aws_.scan_options(table, *dest);
+    o.total_segments = 4;
+    o.segment = segment;
+    o.run_id = "dir-run";
+    o.compression = Compression::kNone;
+    o.request.filter_expression = "g = :g";
+    o.request.expression_attribute_values_json = R"({":g":{"S":"odd"}})";
+    auto summary = run(o);
+    ASSERT_TRUE(summary) << summary.error().to_string();
+    EXPECT_EQ(summary->segment_manifest_key, "dir-run/segments/" + std::to_string(segment) + ".json");
+  }
+  auto finalized = finalize_run(aws_.finalize_options(*dest, "dir-run"));
+  ASSERT_TRUE(finalized) << finalized.error().to_string();
+  EXPECT_EQ(finalized->item_count, 45u);
+  std::vector<TestItem> odd;
+  for (size_t i = 1; i < items.size(); i += 2) odd.push_back(items[i]);
+  auto lines = read_run_lines(aws_, *dest, "dir-run", Compression::kNone);
+  ASSERT_TRUE(lines) << lines.error().message;
+  expect_same_items(*lines, odd, OutputFormat::kJsonl);
+  Json s = manifest_summary(aws_, *dest, "dir-run");
+  EXPECT_EQ(number_member(s, "itemCount"), 45u);
+  EXPECT_EQ(number_member(s, "scannedCount"), 90u);
+  EXPECT_EQ(string_member(s, "manifestFilesS3Key"), "dir-run/manifest-files.json");
+  ASSERT_NE(s.find("scan"), nullptr);
+  EXPECT_EQ(string_member(*s.find("scan"), "FilterExpression"), "g = :g") << "the segments' Scan parameters";
+  for (const Json& m : manifest_files(aws_, *dest, "dir-run"))
+    EXPECT_TRUE(string_member(m, "dataFileS3Key").starts_with("dir-run/data/"))
+        << string_member(m, "dataFileS3Key");
+}
+
 TEST_F(ScanTest, FinalizeNamesMissingSegmentsAndRunsWithoutSegments) {
   const std::vector<TestItem> items = testing::simple_items(60, 10);
   const std::string table = aws_.make_table("missing-seg", items);
