@@ -33,7 +33,8 @@ Result<uint64_t> parse_size(std::string_view text) {
   auto it = kUnits.find(unit);
   if (it == kUnits.end()) return bad();
   double bytes = std::floor(number * it->second);
-  if (bytes < 1 || bytes > 1e18) return bad();
+  if (bytes < 1) return Error::usage("a size of '" + std::string(text) + "' is less than 1 byte");
+  if (bytes > 1e18) return bad();
   return static_cast<uint64_t>(bytes);
 }
 

@@ -197,7 +197,11 @@ int run(int argc, char** argv) {
     if (!d) return fail(d.error());
     so.dest = *d;
     auto size = parse_size(file_size);
-    if (!size) return fail(size.error());
+    if (!size) {
+      Error e = size.error();
+      e.message = "--file-size: " + e.message;
+      return fail(e);
+    }
     so.file_size = *size;
     so.format = format == "jsonl" ? OutputFormat::kJsonl : OutputFormat::kDynamoDbJson;
     so.compression = *parse_compression(compression);

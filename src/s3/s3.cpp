@@ -363,7 +363,17 @@ Status S3Client::head_bucket(std::string_view bucket) {
   if (s.ok()) return s;
   Error e = std::move(s).error();
   const std::string b(bucket);
-  if (e.http_status == 403) {  // a HEAD has no body: S3 cannot say more than "Forbidden"
+  if (e.http_status == 403) {
+    // A HEAD has no body, so S3 cannot say why; a one-key listing (a GET) gets the real code, e.g.
+    // InvalidAccessKeyId or SignatureDoesNotMatch, which tells the user what to fix.
+    auto probe = list_objects_page(bucket, {}, {}, 1);
+    if (!probe.ok() && probe.error().http_status == 403 && !probe.error().code.empty() &&
+        probe.error().code != "Forbidden") {
+      Error detailed = std::move(probe).error();
+      if (detailed.hint.empty())
+        detailed.hint = "Check the destination's credentials, and that they may write to bucket '" + b + "'";
+      return detailed;
+    }
     e.code = "AccessDenied";
     e.message = "access to bucket '" + b + "' was denied, or the credentials are wrong";
     e.hint = "Check the destination's credentials, that they allow s3:ListBucket on '" + b +
