@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/args.h"
+#include "cli/export_command.h"
 #include "report/progress.h"
 #include "scan/scan.h"
 #include "version.h"
@@ -184,6 +185,8 @@ int run(int argc, char** argv) {
   finalize->add_flag("--quiet,-q", fin_quiet, "print nothing but errors");
   finalize->add_flag("--json", fin_json, "print the run's summary as JSON on stdout");
 
+  auto export_commands = add_export_commands(app);  // export, export-status, exports (cli/export_command.cpp)
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -191,6 +194,7 @@ int run(int argc, char** argv) {
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  if (auto code = run_export_commands(*export_commands, &g_cancel)) return *code;
 
   if (scan->parsed()) {
     auto d = Destination::parse(dest_text);

@@ -1,0 +1,383 @@
+// `ddb2s3 export`, `export-status` and `exports`: parse into pitr's options, run, report, exit code.
+#include "cli/export_command.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cinttypes>
+#include <cstdio>
+#include <string>
+
+#include "dynamodb/dynamodb.h"
+#include "pitr/pitr.h"
+#include "report/progress.h"
+
+namespace ddb2s3::cli {
+
+struct SourceArgs {
+  std::string profile, region, endpoint_url;
+  AwsOptions options() const { return AwsOptions{profile, region, endpoint_url}; }
+};
+
+struct WaitArgs {
+  double check_interval = 30;
+  int max_attempts = 60;
+};
+
+struct OutputArgs {
+  bool json = false, quiet = false;
+};
+
+class ExportCommands {
+ public:
+  CLI::App* export_cmd = nullptr;
+  CLI::App* status_cmd = nullptr;
+  CLI::App* list_cmd = nullptr;
+
+  // export
+  std::string table, dest, export_time, export_format, from, to, view, kwargs, sse, kms_key, bucket_owner,
+      client_token;
+  bool incremental = false, no_wait = false;
+  SourceArgs source;
+  WaitArgs wait;
+  OutputArgs out;
+
+  // export-status
+  std::string status_arn;
+  bool status_wait = false;
+  SourceArgs status_source;
+  WaitArgs status_wait_args;
+  OutputArgs status_out;
+
+  // exports
+  std::string list_table;
+  SourceArgs list_source;
+  OutputArgs list_out;
+};
+
+namespace {
+
+void add_source(CLI::App* cmd, SourceArgs& s) {
+  const char* group = "AWS (DynamoDB side)";
+  cmd->add_option("--profile,--source-profile", s.profile, "AWS profile")->group(group);
+  cmd->add_option("--region,--source-region", s.region, "AWS region")->group(group);
+  cmd->add_option("--endpoint-url,--source-endpoint-url", s.endpoint_url, "DynamoDB endpoint URL")
+      ->group(group);
+}
+
+void add_wait(CLI::App* cmd, WaitArgs& w) {
+  const char* group = "Waiting";
+  cmd->add_option("--check-interval", w.check_interval,
+                  "seconds between DescribeExport polls (default 30; 0 and fractions allowed)")
+      ->group(group);
+  cmd->add_option("--max-attempts", w.max_attempts, "polls before giving up waiting (default 60)")
+      ->group(group);
+}
+
+void add_output(CLI::App* cmd, OutputArgs& o) {
+  cmd->add_flag("--json", o.json, "print the ExportDescription as JSON on stdout");
+  cmd->add_flag("--quiet,-q", o.quiet, "print nothing but errors (and --json)");
+}
+
+int fail(const Error& e) {
+  std::fprintf(stderr, "ddb2s3: %s\n", e.to_string().c_str());
+  return e.kind == ErrorKind::kUsage ? 2 : 1;
+}
+
+Result<double> time_flag(const std::string& flag, const std::string& text) {
+  auto t = parse_time(text);
+  if (!t) return Error::usage(flag + ": " + t.error().message);
+  return t;
+}
+
+std::string duration(double seconds) {
+  const auto s = static_cast<int64_t>(seconds < 0 ? 0 : seconds + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%" PRId64 ":%02d:%02d", s / 3600, static_cast<int>(s / 60 % 60),
+                static_cast<int>(s % 60));
+  return buf;
+}
+
+// The progress line on a terminal: status, time waited, polls.
+std::function<void(const ExportPoll&)> progress_line(bool enabled) {
+  if (!enabled) return {};
+  return [](const ExportPoll& p) {
+    const std::string status = p.description != nullptr ? p.description->export_status : "?";
+    std::fprintf(stderr, "\r\033[Kddb2s3: export %s  waited %s  poll %d/%d%s", status.c_str(),
+                 duration(p.elapsed_seconds).c_str(), p.attempt, p.max_attempts,
+                 p.error != nullptr ? "  (poll throttled, retrying)" : "");
+    std::fflush(stderr);
+  };
+}
+
+void print_summary(const ExportDescription& d) {
+  std::printf("export      %s\n", d.export_arn.c_str());
+  std::printf("status      %s\n", d.export_status.c_str());
+  if (!d.failure_code.empty() || !d.failure_message.empty())
+    std::printf("failure     %s: %s\n", d.failure_code.c_str(), d.failure_message.c_str());
+  std::printf("table       %s\n", d.table_arn.c_str());
+  std::printf("type        %s, %s\n", d.export_type.empty() ? "FULL_EXPORT" : d.export_type.c_str(),
+              d.export_format.c_str());
+  if (d.export_time) std::printf("export time %s\n", format_time(*d.export_time).c_str());
+  if (d.incremental) {
+    const auto& s = *d.incremental;
+    std::printf("window      %s .. %s (%s)\n",
+                s.export_from_time ? format_time(*s.export_from_time).c_str() : "?",
+                s.export_to_time ? format_time(*s.export_to_time).c_str() : "?", s.export_view_type.c_str());
+  }
+  if (d.item_count)
+    std::printf("items       %s\n", format_count(static_cast<uint64_t>(*d.item_count)).c_str());
+  if (d.billed_size_bytes)
+    std::printf("billed size %s\n", format_bytes(static_cast<uint64_t>(*d.billed_size_bytes)).c_str());
+  std::printf("s3          s3://%s/%s\n", d.s3_bucket.c_str(), d.s3_prefix.c_str());
+  if (!d.export_manifest.empty())
+    std::printf("manifest    s3://%s/%s\n", d.s3_bucket.c_str(), d.export_manifest.c_str());
+  if (d.start_time) std::printf("started     %s\n", format_time(*d.start_time).c_str());
+  if (d.end_time) {
+    std::printf("ended       %s", format_time(*d.end_time).c_str());
+    if (d.start_time) std::printf(" (%s)", duration(*d.end_time - *d.start_time).c_str());
+    std::printf("\n");
+  }
+}
+
+// How to resume watching: the same DynamoDB side, the region from the ARN.
+std::string status_command(const std::string& arn, const SourceArgs& s) {
+  std::string c = "ddb2s3 export-status " + arn + " --wait";
+  if (!s.profile.empty()) c += " --profile " + s.profile;
+  if (!s.endpoint_url.empty()) c += " --endpoint-url " + s.endpoint_url;
+  return c;
+}
+
+// Summary, messages and exit code of an outcome (export and export-status alike).
+int report(const ExportOutcome& o, const OutputArgs& out, const SourceArgs& source, const WaitArgs& wait,
+           bool progress_shown) {
+  if (progress_shown) std::fputs("\r\033[K", stderr);
+  const ExportDescription& d = o.description;
+  if (out.json) {
+    std::printf("%s\n", d.json.c_str());
+  } else if (!out.quiet) {
+    print_summary(d);
+  }
+  switch (o.state) {
+    case ExportState::kCompleted:
+      return 0;
+    case ExportState::kStarted:
+      return 0;
+    case ExportState::kFailed:
+      std::fprintf(stderr, "ddb2s3: export %s FAILED: %s: %s\n", d.export_arn.c_str(),
+                   d.failure_code.empty() ? "(no FailureCode)" : d.failure_code.c_str(),
+                   d.failure_message.c_str());
+      return 1;
+    case ExportState::kTimedOut:
+      std::fprintf(
+          stderr,
+          "ddb2s3: export %s is still %s after %d polls %g s apart (--max-attempts %d); it goes on in AWS. "
+          "Resume watching with: %s\n",
+          d.export_arn.c_str(), d.export_status.c_str(), o.polls, wait.check_interval, wait.max_attempts,
+          status_command(d.export_arn, source).c_str());
+      return 1;
+    case ExportState::kCancelled:
+      std::fprintf(stderr, "ddb2s3: interrupted: export %s goes on in AWS. Resume watching with: %s\n",
+                   d.export_arn.c_str(), status_command(d.export_arn, source).c_str());
+      return 1;
+  }
+  return 1;
+}
+
+Result<ExportOptions> export_options(const ExportCommands& c) {
+  ExportOptions o;
+  o.table = c.table;
+  if (c.dest.rfind("s3://", 0) != 0)
+    return Error::usage("destination must be s3://BUCKET[/PREFIX] (got '" + c.dest + "')");
+  const std::string rest = c.dest.substr(5);
+  const size_t slash = rest.find('/');
+  o.s3_bucket = rest.substr(0, slash);
+  if (slash != std::string::npos) o.s3_prefix = rest.substr(slash + 1);
+  if (o.s3_bucket.empty()) return Error::usage("destination s3://BUCKET[/PREFIX] has no bucket");
+  if (!c.export_time.empty()) {
+    auto t = time_flag("--export-time", c.export_time);
+    if (!t) return std::move(t).error();
+    o.export_time = *t;
+  }
+  o.export_format = c.export_format;
+  if (c.incremental) o.export_type = "INCREMENTAL_EXPORT";
+  if (!c.from.empty()) {
+    auto t = time_flag("--from", c.from);
+    if (!t) return std::move(t).error();
+    o.export_from_time = *t;
+  }
+  if (!c.to.empty()) {
+    auto t = time_flag("--to", c.to);
+    if (!t) return std::move(t).error();
+    o.export_to_time = *t;
+  }
+  o.export_view_type = c.view;
+  o.s3_sse_algorithm = c.sse;
+  o.s3_sse_kms_key_id = c.kms_key;
+  o.s3_bucket_owner = c.bucket_owner;
+  o.client_token = c.client_token;
+  if (!c.kwargs.empty()) {
+    if (Status s = apply_export_kwargs(c.kwargs, o); !s) return std::move(s).error();
+  }
+  o.source = c.source.options();
+  o.wait = !c.no_wait;
+  o.wait_options = {c.wait.check_interval, c.wait.max_attempts};
+  return o;
+}
+
+int run_export_command(ExportCommands& c, std::atomic<bool>* cancel) {
+  auto parsed = export_options(c);
+  if (!parsed) return fail(parsed.error());
+  ExportOptions o = std::move(*parsed);
+  const bool progress = !c.out.quiet && isatty(2);
+  o.on_poll = progress_line(progress);
+  o.cancel = cancel;
+  // Say what was started before waiting: the ARN and the token a retry needs to reattach.
+  auto on_started = [&](const ExportOutcome& started) {
+    if (c.out.quiet) return;
+    const ExportDescription& d = started.description;
+    std::fprintf(stderr, "ddb2s3: export %s: %s\n", d.export_status.c_str(), d.export_arn.c_str());
+    if (!c.client_token.empty()) {
+      std::fprintf(
+          stderr,
+          "ddb2s3: client token %s: within 8 hours, the same command with this token reattaches to this "
+          "export instead of starting another\n",
+          started.client_token.c_str());
+    } else {
+      std::fprintf(stderr,
+                   "ddb2s3: client token %s (random): to retry without starting a second export, pass "
+                   "--client-token %s within 8 hours\n",
+                   started.client_token.c_str(), started.client_token.c_str());
+    }
+  };
+  o.on_started = on_started;
+  auto done = run_export(o);
+  if (!done) {
+    if (progress) std::fputs("\r\033[K", stderr);
+    return fail(done.error());
+  }
+  if (!o.wait) {
+    if (c.out.json) {
+      std::printf("%s\n", done->description.json.c_str());
+    } else {
+      std::printf("%s\n", done->description.export_arn.c_str());
+    }
+    return 0;
+  }
+  return report(*done, c.out, c.source, c.wait, progress);
+}
+
+int run_status_command(ExportCommands& c, std::atomic<bool>* cancel) {
+  ExportStatusOptions s;
+  s.export_arn = c.status_arn;
+  s.source = c.status_source.options();
+  s.wait = c.status_wait;
+  s.wait_options = {c.status_wait_args.check_interval, c.status_wait_args.max_attempts};
+  const bool progress = c.status_wait && !c.status_out.quiet && isatty(2);
+  s.on_poll = progress_line(progress);
+  s.cancel = cancel;
+  auto r = export_status(s);
+  if (!r) return fail(r.error());
+  return report(*r, c.status_out, c.status_source, c.status_wait_args, progress);
+}
+
+int run_list_command(ExportCommands& c) {
+  auto list = list_table_exports(c.list_table, c.list_source.options(), Environment::process());
+  if (!list) return fail(list.error());
+  if (c.list_out.json) {
+    std::string out = "[";
+    for (size_t i = 0; i < list->size(); ++i) {
+      const ExportSummary& s = (*list)[i];
+      if (i > 0) out += ',';
+      out += "{\"ExportArn\":";
+      append_json_string(out, s.export_arn);
+      out += ",\"ExportStatus\":";
+      append_json_string(out, s.export_status);
+      out += ",\"ExportType\":";
+      append_json_string(out, s.export_type);
+      out += '}';
+    }
+    std::printf("%s]\n", out.c_str());
+    return 0;
+  }
+  if (list->empty() && !c.list_out.quiet)
+    std::fprintf(stderr, "ddb2s3: table '%s' has no exports (ListExports covers the last 90 days)\n",
+                 c.list_table.c_str());
+  for (const ExportSummary& s : *list)
+    std::printf("%-12s %-19s %s\n", s.export_status.c_str(), s.export_type.c_str(), s.export_arn.c_str());
+  return 0;
+}
+
+}  // namespace
+
+std::shared_ptr<ExportCommands> add_export_commands(CLI::App& app) {
+  auto c = std::make_shared<ExportCommands>();
+  CLI::App* e = app.add_subcommand(
+      "export",
+      "Start DynamoDB's point-in-time export of a table to S3 (full or incremental) and wait for it");
+  c->export_cmd = e;
+  e->add_option("TABLE", c->table, "DynamoDB table name or ARN (point-in-time recovery must be on)")
+      ->required();
+  e->add_option("DEST", c->dest, "s3://BUCKET/PREFIX")->required();
+  const char* what = "Export";
+  e->add_option("--export-time", c->export_time,
+                "full export as of this time: ISO 8601 with zone or epoch seconds (default: now)")
+      ->group(what);
+  e->add_option("--export-format", c->export_format, "DYNAMODB_JSON (default) or ION")
+      ->check(CLI::IsMember({"DYNAMODB_JSON", "ION"}))
+      ->group(what);
+  e->add_flag("--incremental", c->incremental, "incremental export of the changes between --from and --to")
+      ->group(what);
+  e->add_option("--from", c->from, "incremental: ExportFromTime (ISO 8601 with zone or epoch seconds)")
+      ->group(what);
+  e->add_option("--to", c->to, "incremental: ExportToTime (15 minutes to 24 hours after --from)")
+      ->group(what);
+  e->add_option("--view", c->view, "incremental: NEW_AND_OLD_IMAGES (default) or NEW_IMAGE")
+      ->check(CLI::IsMember({"NEW_IMAGE", "NEW_AND_OLD_IMAGES"}))
+      ->group(what);
+  e->add_option("--export-kwargs", c->kwargs,
+                "further ExportTableToPointInTime fields as JSON (the operator's "
+                "export_table_to_point_in_time_kwargs)")
+      ->group(what);
+  e->add_option("--client-token", c->client_token,
+                "idempotency token (default: random); the same token within 8 hours reattaches to its export")
+      ->group(what);
+  const char* s3 = "S3 (written by DynamoDB)";
+  e->add_option("--sse", c->sse, "S3SseAlgorithm: AES256 or KMS")
+      ->check(CLI::IsMember({"AES256", "KMS"}))
+      ->group(s3);
+  e->add_option("--sse-kms-key-id", c->kms_key, "S3SseKmsKeyId (with --sse KMS)")->group(s3);
+  e->add_option("--expected-bucket-owner", c->bucket_owner,
+                "S3BucketOwner: the bucket's account id (cross-account)")
+      ->group(s3);
+  add_wait(e, c->wait);
+  e->add_flag("--no-wait", c->no_wait, "print the export ARN and return at once")->group("Waiting");
+  add_source(e, c->source);
+  add_output(e, c->out);
+
+  CLI::App* st =
+      app.add_subcommand("export-status", "Show an export (DescribeExport), or wait for it with --wait");
+  c->status_cmd = st;
+  st->add_option("EXPORT_ARN", c->status_arn, "the export's ARN")->required();
+  st->add_flag("--wait", c->status_wait, "wait until it is COMPLETED or FAILED")->group("Waiting");
+  add_wait(st, c->status_wait_args);
+  add_source(st, c->status_source);
+  add_output(st, c->status_out);
+
+  CLI::App* ls = app.add_subcommand("exports", "List a table's exports (ListExports), newest first");
+  c->list_cmd = ls;
+  ls->add_option("TABLE", c->list_table, "DynamoDB table name or ARN")->required();
+  add_source(ls, c->list_source);
+  ls->add_flag("--json", c->list_out.json, "print the list as JSON on stdout");
+  ls->add_flag("--quiet,-q", c->list_out.quiet, "print nothing but the list and errors");
+  return c;
+}
+
+std::optional<int> run_export_commands(ExportCommands& c, std::atomic<bool>* cancel) {
+  if (c.export_cmd->parsed()) return run_export_command(c, cancel);
+  if (c.status_cmd->parsed()) return run_status_command(c, cancel);
+  if (c.list_cmd->parsed()) return run_list_command(c);
+  return std::nullopt;
+}
+
+}  // namespace ddb2s3::cli

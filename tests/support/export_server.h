@@ -1,0 +1,68 @@
+// A stand-in for DynamoDB's export service (no local server implements it), on a loopback TestHttpServer:
+// DescribeTable, DescribeContinuousBackups, ExportTableToPointInTime, DescribeExport and ListExports with the
+// request and response shapes of the DynamoDB API reference (JSON 1.0, timestamps as epoch-second numbers).
+// It validates requests strictly (unknown fields, wrong types, missing required fields, enum values, lengths
+// and patterns, timestamps that are not numbers: 400 ValidationException), checks that requests are signed
+// for dynamodb, moves exports IN_PROGRESS -> COMPLETED/FAILED after a number of DescribeExport polls the test
+// sets (counted, never timed), can throttle the next K requests, honours ClientToken idempotency, and knows
+// each table's point-in-time recovery state and window.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ddb2s3::testing {
+
+class ExportServer {
+ public:
+  static constexpr const char* kAccount = "111122223333";
+  static constexpr const char* kRegion = "us-east-1";
+
+  // What happens to the exports started from now on.
+  struct Schedule {
+    int polls_in_progress = 2;  // DescribeExport answers that still say IN_PROGRESS; the next one is final
+    bool fail = false;          // final status FAILED instead of COMPLETED
+    std::string failure_code = "S3AccessDenied";
+    std::string failure_message = "Access Denied to the S3 bucket";
+    int64_t item_count = 1234;
+    int64_t billed_size_bytes = 567890;
+  };
+
+  struct Request {
+    std::string operation;  // from X-Amz-Target, e.g. DescribeExport
+    std::string body;
+    int status = 0;          // the HTTP status answered
+    std::string error_code;  // empty on success
+  };
+
+  ExportServer();  // listening on 127.0.0.1 when constructed
+  ~ExportServer();
+  ExportServer(const ExportServer&) = delete;
+  ExportServer& operator=(const ExportServer&) = delete;
+
+  std::string url() const;
+  static std::string table_arn(const std::string& table);
+
+  // A table; its PITR window defaults to [now - 35 days, now - 5 minutes] (as AWS keeps it: up to 35 days,
+  // about 5 minutes behind). Disabled PITR has no window.
+  void add_table(const std::string& name, bool pitr_enabled = true, std::optional<double> earliest = {},
+                 std::optional<double> latest = {});
+  void set_schedule(const Schedule& schedule);
+  // The next k requests (any operation) get 400 with this code (ThrottlingException or
+  // ProvisionedThroughputExceededException).
+  void throttle_next(int k, const std::string& code = "ThrottlingException");
+
+  std::vector<Request> requests() const;
+  // Requests of one operation that were answered 200.
+  int succeeded(std::string_view operation) const;
+  int exports_created() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace ddb2s3::testing
