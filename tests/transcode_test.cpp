@@ -5,11 +5,16 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "scan/transcode_kernel.h"
 
 namespace ddb2s3 {
 namespace {
@@ -732,6 +737,211 @@ TEST(TranscodeSynthetic, ThousandsOfRandomItemsMatchTheirExpectedLines) {
     ASSERT_EQ(reparse(plain_lines[i]), plain_lines[i]) << "item " << i;
     ASSERT_EQ(typed_lines[i], expected_typed[i]) << "item " << i;
   }
+}
+
+// --- kernels --------------------------------------------------------------------------------------
+
+// Sets DDB2S3_SIMDJSON_KERNEL for the transcoders constructed in its scope.
+class ForcedKernel {
+ public:
+  explicit ForcedKernel(const std::string& name) {
+    if (const char* old = std::getenv(transcode_internal::kKernelEnv)) old_ = old;
+    ::setenv(transcode_internal::kKernelEnv, name.c_str(), 1);
+  }
+  ~ForcedKernel() {
+    if (old_.empty()) {
+      ::unsetenv(transcode_internal::kKernelEnv);
+    } else {
+      ::setenv(transcode_internal::kKernelEnv, old_.c_str(), 1);
+    }
+  }
+
+ private:
+  std::string old_;
+};
+
+TEST(TranscodeKernels, BestSupportedByDefaultAndForcedByTheEnvironment) {
+  const std::vector<std::string> kernels = transcode_internal::supported_kernels();
+  ASSERT_FALSE(kernels.empty());
+  EXPECT_EQ(kernels.back(), "fallback");
+  std::printf("kernels this CPU runs: ");
+  for (const std::string& k : kernels) std::printf("%s ", k.c_str());
+  std::printf("\n");
+  {
+    ForcedKernel none("");
+    EXPECT_EQ(transcode_internal::chosen_kernel(), kernels.front());
+  }
+  for (const std::string& k : kernels) {
+    ForcedKernel forced(k);
+    EXPECT_EQ(transcode_internal::chosen_kernel(), k);
+  }
+  ForcedKernel unknown("pentium");
+  EXPECT_EQ(transcode_internal::chosen_kernel(), kernels.front());
+  EXPECT_FALSE(transcode_internal::kernel_supported("pentium"));
+}
+
+// What one kernel makes of a set of pages: every output, or the error message.
+std::vector<std::string> run_pages(const std::vector<std::string>& bodies, OutputFormat format,
+                                   bool callback) {
+  PageTranscoder transcoder(format);
+  if (callback) {
+    transcoder.set_item_callback([](std::string_view line, std::string& out) {
+      out += std::to_string(line.size());
+      out += ' ';
+      out += line;
+      out += '\n';
+    });
+  }
+  std::vector<std::string> results;
+  for (const std::string& original : bodies) {
+    std::string body = original;
+    std::string out = "prefix\n";
+    auto result = transcoder.transcode(body, out);
+    if (result.ok()) {
+      results.push_back(out + "|" + std::to_string(result->count) + "," +
+                        std::to_string(result->scanned_count) + "," + std::to_string(result->items) + "," +
+                        result->last_evaluated_key);
+    } else {
+      results.push_back(out + "|error: " + result.error().message);
+    }
+  }
+  return results;
+}
+
+TEST(TranscodeKernels, EveryKernelTranscodesTheSamePagesIdentically) {
+  const std::vector<std::string> kernels = transcode_internal::supported_kernels();
+  ItemGenerator generator(77);
+  std::vector<std::string> bodies;
+  std::vector<std::string> expected_plain;
+  for (int p = 0; p < 6; ++p) {
+    std::vector<std::string> typed;
+    for (int i = 0; i < 150; ++i) {
+      Rendered r = generator.item();
+      typed.push_back(std::move(r.typed));
+      expected_plain.push_back(std::move(r.plain));
+    }
+    bodies.push_back(page_of(typed, p % 2 ? R"(,"LastEvaluatedKey":{"pk":{"S":"k"}, "n":{"N":"1"}})" : ""));
+  }
+  const std::string long_text(5000, 'x');
+  bodies.insert(bodies.end(),
+                {
+                    R"({"Items": [ {"a" : {"S" : "sp aced"}, "b":{"L":[ {"N":"1"} ]}} ], "Count": 1})",
+                    "{\"Items\":[{\"a\":{\"S\":\"tab\tin\\u00e9\\ud83d\\ude00\\/\"}}]}",
+                    R"({"Items":[{"k\"ey":{"SS":["a\\b","\u001f"]},"long":{"S":")" + long_text + R"("}}]})",
+                    R"({"Items":[{"a":{"Q":"oops"}}]})",
+                    R"({"Items":[{"a":{"S":"x"}}]} trailing)",
+                    R"({"Items":[{"a":{"N":"1.e5"}}]})",
+                    R"({"Items":[{"a":{"S":"bad \x escape"}}]})",
+                    R"({"Items":[{"a":{"N":"1"]}]})",
+                    "{\"Items\":[{\"a\":{\"S\":\"\xff\xfe\"}}]}",
+                    R"({"Count":"1","Items":[]})",
+                });
+  for (OutputFormat format : {OutputFormat::kJsonl, OutputFormat::kDynamoDbJson}) {
+    for (bool callback : {false, true}) {
+      std::map<std::string, std::vector<std::string>> by_kernel;
+      for (const std::string& k : kernels) {
+        ForcedKernel forced(k);
+        ASSERT_EQ(transcode_internal::chosen_kernel(), k);
+        by_kernel[k] = run_pages(bodies, format, callback);
+      }
+      const std::vector<std::string>& reference = by_kernel["fallback"];
+      ASSERT_EQ(reference.size(), bodies.size());
+      for (const std::string& k : kernels) {
+        for (size_t i = 0; i < bodies.size(); ++i) {
+          EXPECT_EQ(by_kernel[k][i], reference[i]) << k << " differs from fallback on page " << i;
+        }
+      }
+      if (format == OutputFormat::kJsonl && !callback) {  // and the reference is right
+        std::vector<std::string> lines;
+        for (int p = 0; p < 6; ++p) {
+          std::string out = reference[static_cast<size_t>(p)];
+          out = out.substr(0, out.rfind('|'));
+          std::vector<std::string> page_lines = split_lines(out);
+          lines.insert(lines.end(), page_lines.begin() + 1, page_lines.end());  // skip "prefix"
+        }
+        EXPECT_EQ(lines, expected_plain);
+        EXPECT_NE(reference[bodies.size() - 7].find("unexpected type descriptor"), std::string::npos);
+      }
+    }
+  }
+}
+
+// The AVX2/AVX-512 kernel files are compiled as one target region each (standard headers included). An
+// out-of-line function they emit with external linkage that another file may also emit (std::,
+// simdjson:: outside the kernel's own implementation, ddb2s3::) is merged by the linker with the
+// other copies, and the copy kept may be this one: it must hold only baseline x86-64 instructions, or
+// a CPU without AVX2 could execute it.
+TEST(TranscodeKernels, KernelObjectsShareNoSimdCode) {
+  const std::string archive = std::string(DDB2S3_BINARY_DIR) + "/libddb2s3_transcode.a";
+  if (std::FILE* f = std::fopen(archive.c_str(), "rb")) {
+    std::fclose(f);
+  } else {
+    GTEST_SKIP() << "no " << archive;
+  }
+  auto run = [](const std::string& command) {
+    std::string text;
+    if (std::FILE* pipe = ::popen(command.c_str(), "r")) {
+      char buffer[65536];
+      size_t n = 0;
+      while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) text.append(buffer, n);
+      ::pclose(pipe);
+    }
+    return text;
+  };
+  const std::string symbols = run("nm -C --defined-only " + archive + " 2>/dev/null");
+  const std::string code = run("objdump -d -C -w --no-show-raw-insn " + archive + " 2>/dev/null");
+  if (symbols.empty() || code.empty()) GTEST_SKIP() << "nm/objdump not available";
+
+  // Functions of the kernel objects that the linker may share: weak or global, not the kernel's own.
+  std::set<std::string> shared;  // "member.o/name"
+  std::string member;
+  size_t kernel_members = 0;
+  for (const std::string& line : split_lines(symbols)) {
+    if (line.size() > 3 && line.ends_with(".o:")) {
+      member = line.substr(0, line.size() - 1);
+      continue;
+    }
+    if (member.find("transcode_kernel_haswell") == std::string::npos &&
+        member.find("transcode_kernel_icelake") == std::string::npos)
+      continue;
+    if (line.size() < 20 || (line[17] != 'T' && line[17] != 'W')) continue;
+    const std::string name = line.substr(19);
+    if (name.starts_with("ddb2s3::transcode_internal::make_") || name.starts_with("simdjson::haswell::") ||
+        name.starts_with("simdjson::icelake::"))
+      continue;  // this file's own: no other file defines them
+    shared.insert(member + "/" + name);
+    ++kernel_members;
+  }
+  // Instructions a baseline x86-64 CPU lacks: VEX/EVEX ('v...'), BMI1/2, LZCNT, PCLMUL, mask registers.
+  static const std::set<std::string> kExtensions = {"andn",  "bextr", "blsi", "blsmsk",   "blsr", "bzhi",
+                                                    "lzcnt", "tzcnt", "mulx", "pdep",     "pext", "rorx",
+                                                    "sarx",  "shlx",  "shrx", "pclmulqdq"};
+  size_t checked = 0;
+  std::string function;
+  bool in_shared = false;
+  for (const std::string& line : split_lines(code)) {
+    if (line.ends_with("file format elf64-x86-64")) {
+      member = line.substr(0, line.find(':'));
+      in_shared = false;
+      continue;
+    }
+    if (!line.empty() && line.back() == ':' && line.find(" <") != std::string::npos) {
+      function = line.substr(line.find(" <") + 2);
+      function = function.substr(0, function.size() - 2);
+      in_shared = shared.count(member + "/" + function) != 0;
+      checked += in_shared ? 1 : 0;
+      continue;
+    }
+    if (!in_shared) continue;
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    std::string mnemonic = line.substr(tab + 1);
+    mnemonic = mnemonic.substr(0, mnemonic.find_first_of(" \t"));
+    EXPECT_FALSE(mnemonic.starts_with("v") || mnemonic.starts_with("k") || kExtensions.count(mnemonic) != 0)
+        << member << ": " << function << " is shared with other files and uses " << mnemonic;
+  }
+  EXPECT_EQ(checked, shared.size());
+  std::printf("checked %zu shared functions of the SIMD kernel objects\n", checked);
 }
 
 }  // namespace
