@@ -15,3 +15,14 @@ if(TARGET example_test)
   target_link_libraries(example_test PRIVATE ddb2s3_dynamodb ddb2s3_credentials)
   add_dependencies(example_test example_copy_table)
 endif()
+# bench_smoke_test runs the ddb2s3 binary and the benchmark tools (bench/).
+if(TARGET ddb2s3-sim)
+  add_dependencies(bench_smoke_test ddb2s3 ddb2s3-sim ddb2s3-raw-fetch)
+endif()
+# pitr_cli_test runs the ddb2s3 binary against the export test server.
+if(TARGET pitr_cli_test)
+  add_dependencies(pitr_cli_test ddb2s3)
+endif()
+# The export test server (support/export_server.cpp) parses requests with simdjson: compile it with
+# simdjson's own definitions, as the code under test is.
+target_link_libraries(ddb2s3_test_support PUBLIC simdjson::simdjson)

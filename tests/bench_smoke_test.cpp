@@ -1,0 +1,161 @@
+// Smoke run of the benchmark tools (bench/): the simulator serves a tiny synthetic table that ddb2s3,
+// the raw fetch loop and the bench/run harness read in full. No timing assertions.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "support/servers.h"
+
+extern char** environ;
+
+namespace ddb2s3::testing {
+namespace {
+
+std::string sim_path() { return binary_dir() + "/bench/ddb2s3-sim"; }
+
+bool exists(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
+
+// A running ddb2s3-sim, stopped (SIGTERM, then reaped) by the destructor.
+class Simulator {
+ public:
+  explicit Simulator(std::vector<std::string> args) {
+    args.insert(args.begin(), sim_path());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int out[2];
+    if (pipe(out) != 0) return;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    close(out[1]);
+    // The first line says where it listens: "ready dynamodb=URL s3=URL items=N table_bytes=N".
+    std::string line;
+    char c;
+    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+    close(out[0]);
+    std::smatch m;
+    if (std::regex_search(line, m, std::regex(R"(dynamodb=(\S+) s3=(\S+))"))) {
+      dynamodb_ = m[1];
+      s3_ = m[2];
+    }
+  }
+  ~Simulator() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+    }
+  }
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  const std::string& dynamodb() const { return dynamodb_; }
+  const std::string& s3() const { return s3_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string dynamodb_, s3_;
+};
+
+struct Output {
+  int code = -1;
+  std::string text;
+};
+
+// Runs a shell command line with fixed fake credentials and no AWS config files; returns stdout.
+Output run(const std::string& command) {
+  std::string line =
+      "env AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y AWS_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null "
+      "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true " +
+      command;
+  Output o;
+  FILE* p = popen(line.c_str(), "r");
+  if (!p) return o;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) o.text.append(buf, n);
+  int status = pclose(p);
+  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return o;
+}
+
+long long json_number(const std::string& json, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex("\"" + key + "\":\\s*(\\d+)"))) return -1;
+  return std::stoll(m[1]);
+}
+
+class BenchSmokeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!exists(sim_path())) GTEST_SKIP() << "built without DDB2S3_BENCH: no " << sim_path();
+  }
+  std::string ddb2s3_scan(const Simulator& sim, const std::string& extra) {
+    return binary_dir() + "/ddb2s3 scan bench s3://bench/smoke --source-endpoint-url " + sim.dynamodb() +
+           " --dest-endpoint-url " + sim.s3() + " --quiet --json " + extra;
+  }
+};
+
+TEST_F(BenchSmokeTest, Ddb2s3CopiesEverySimulatedItem) {
+  Simulator sim({"--items", "3000", "--item-bytes", "600", "--page-bytes", "200000"});
+  ASSERT_FALSE(sim.dynamodb().empty()) << "the simulator did not start";
+  for (const char* args :
+       {"--total-segments 1", "--total-segments 4 --format dynamodb-json --compression none"}) {
+    Output o = run(ddb2s3_scan(sim, args));
+    ASSERT_EQ(o.code, 0) << args << ": " << o.text;
+    EXPECT_EQ(json_number(o.text, "itemCount"), 3000) << args;
+    EXPECT_GE(json_number(o.text, "pages"), 9) << "pages of ~200 KB: " << args;
+  }
+  Output stats = run("curl -s " + sim.dynamodb() + "/__stats");
+  EXPECT_EQ(json_number(stats.text, "rejected_uploads"), 0) << stats.text;  // sizes and Content-MD5 held
+  EXPECT_GE(json_number(stats.text, "s3_objects"), 5) << stats.text;        // data files and manifests
+}
+
+TEST_F(BenchSmokeTest, Ddb2s3CopiesEveryItemDespiteInjectedFaults) {
+  Simulator sim({"--items", "2000", "--page-bytes", "100000", "--throttle-rate", "0.1", "--error-rate", "0.1",
+                 "--reset-rate", "0.05", "--seed", "7"});
+  ASSERT_FALSE(sim.dynamodb().empty());
+  Output o = run(ddb2s3_scan(sim, "--total-segments 2"));
+  ASSERT_EQ(o.code, 0) << o.text;
+  EXPECT_EQ(json_number(o.text, "itemCount"), 2000);
+  Output stats = run("curl -s " + sim.dynamodb() + "/__stats");
+  EXPECT_GT(json_number(stats.text, "injected_faults"), 0) << stats.text;
+}
+
+TEST_F(BenchSmokeTest, RawFetchReadsEverySegment) {
+  Simulator sim({"--items", "5000", "--page-bytes", "100000"});
+  ASSERT_FALSE(sim.dynamodb().empty());
+  Output o = run(binary_dir() + "/bench/ddb2s3-raw-fetch " + sim.dynamodb() + " bench 3");
+  ASSERT_EQ(o.code, 0) << o.text;
+  EXPECT_EQ(json_number(o.text, "items"), 5000) << o.text;
+}
+
+TEST_F(BenchSmokeTest, HarnessSmokeModeRunsEveryClient) {
+  if (!exists("/usr/bin/python3") || run("/usr/bin/python3 -c 'import boto3'").code != 0) {
+    GTEST_SKIP() << "no /usr/bin/python3 with boto3";
+  }
+  std::string report = ::testing::TempDir() + "bench_smoke_report.md";
+  Output o = run("/usr/bin/python3 " + source_dir() + "/bench/run --smoke --no-build --build-dir " +
+                 binary_dir() + " --out " + report + " 2>&1");
+  ASSERT_EQ(o.code, 0) << o.text;
+  std::ifstream in(report);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("| Airflow algorithm, 1 process(es) | 2000 |"), std::string::npos) << text;
+  EXPECT_NE(text.find("| raw fetch, 8 segment(s) | 3000 |"), std::string::npos) << text;
+  EXPECT_EQ(text.find("## Failures"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace ddb2s3::testing
