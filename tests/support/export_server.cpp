@@ -228,7 +228,7 @@ struct ExportServer::State {
   std::vector<Export> exports;           // in creation order
   std::map<std::string, size_t> tokens;  // ClientToken -> exports index
   Schedule schedule;
-  int throttle_left = 0;
+  int throttle_left = 0, throttle_skip = 0;
   std::string throttle_code;
   std::vector<Request> log;
   int64_t last_id_ms = 0;
@@ -440,7 +440,7 @@ struct ExportServer::State {
       append_string(body, message);
       answer(400, code, body + "}");
     };
-    if (throttle_left > 0) {
+    if (throttle_left > 0 && throttle_skip-- <= 0) {
       --throttle_left;
       return error(throttle_code, "Rate of requests exceeds the allowed throughput");
     }
@@ -494,8 +494,9 @@ void ExportServer::set_schedule(const Schedule& schedule) {
   state_->schedule = schedule;
 }
 
-void ExportServer::throttle_next(int k, const std::string& code) {
+void ExportServer::throttle_next(int k, const std::string& code, int skip) {
   std::lock_guard lock(state_->mu);
+  state_->throttle_skip = skip;
   state_->throttle_left = k;
   state_->throttle_code = code;
 }

@@ -51,9 +51,9 @@ class ExportServer {
   void add_table(const std::string& name, bool pitr_enabled = true, std::optional<double> earliest = {},
                  std::optional<double> latest = {});
   void set_schedule(const Schedule& schedule);
-  // The next k requests (any operation) get 400 with this code (ThrottlingException or
+  // After `skip` more requests, the next k (any operation) get 400 with this code (ThrottlingException or
   // ProvisionedThroughputExceededException).
-  void throttle_next(int k, const std::string& code = "ThrottlingException");
+  void throttle_next(int k, const std::string& code = "ThrottlingException", int skip = 0);
 
   std::vector<Request> requests() const;
   // Requests of one operation that were answered 200.
