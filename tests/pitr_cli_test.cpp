@@ -1,0 +1,370 @@
+// `ddb2s3 export`, `export-status` and `exports` as a user runs them: the built binary in a child process
+// against the export test server on loopback, with only the environment given here (temp HOME, test keys).
+// --check-interval 0 keeps waiting instant; the server moves exports on by counting polls.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "pitr/pitr.h"
+#include "support/export_server.h"
+#include "support/servers.h"
+
+namespace ddb2s3 {
+namespace {
+
+using testing::ExportServer;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+class PitrCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ddb2s3-pitr-cli-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    server_.add_table("orders");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::map<std::string, std::string> env() const {
+    return {{"AWS_ACCESS_KEY_ID", testing::kTestAccessKey},
+            {"AWS_SECRET_ACCESS_KEY", testing::kTestSecretKey},
+            {"AWS_REGION", testing::kTestRegion},
+            {"AWS_ENDPOINT_URL_DYNAMODB", server_.url()},
+            {"HOME", dir_}};
+  }
+
+  // Runs ddb2s3 with args to the end; stdout and stderr through files, stdin /dev/null.
+  Outcome run(const std::vector<std::string>& args, std::map<std::string, std::string> vars = {}) {
+    if (vars.empty()) vars = env();
+    const std::string out_path = dir_ + "/stdout", err_path = dir_ + "/stderr";
+    std::vector<std::string> argv_s = {testing::binary_dir() + "/ddb2s3"};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<std::string> env_s;
+    for (const auto& [k, v] : vars) env_s.push_back(k + "=" + v);
+    std::vector<char*> argv, envp;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env_s) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid = -1;
+    const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    Outcome o;
+    if (rc != 0) {
+      ADD_FAILURE() << "cannot start " << argv_s[0] << ": " << std::strerror(rc);
+      return o;
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    o.out = slurp(out_path);
+    o.err = slurp(err_path);
+    return o;
+  }
+
+  std::string last_body(const std::string& op) const {
+    std::string body;
+    for (const auto& r : server_.requests())
+      if (r.operation == op) body = r.body;
+    return body;
+  }
+  int requests_of(const std::string& op) const {
+    int n = 0;
+    for (const auto& r : server_.requests()) n += r.operation == op;
+    return n;
+  }
+
+  std::string dir_;
+  ExportServer server_;
+};
+
+std::string iso(double t) { return format_time(std::floor(t)); }
+
+TEST_F(PitrCliTest, FullExportWaitsAndPrintsTheExportDescriptionAsJson) {
+  server_.set_schedule({.polls_in_progress = 2});
+  auto o = run({"export", "orders", "s3://exports-bucket/daily", "--check-interval", "0", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element d;
+  ASSERT_FALSE(parser.parse(o.out).get(d)) << o.out;
+  EXPECT_EQ(std::string_view(d["ExportStatus"]), "COMPLETED");
+  EXPECT_EQ(std::string_view(d["S3Bucket"]), "exports-bucket");
+  EXPECT_EQ(std::string_view(d["S3Prefix"]), "daily");
+  EXPECT_EQ(int64_t(d["ItemCount"]), 1234);
+  EXPECT_EQ(std::string_view(d["TableArn"]), ExportServer::table_arn("orders"));
+  EXPECT_EQ(requests_of("DescribeExport"), 3);
+  // A random client token, and how to reuse it.
+  EXPECT_NE(o.err.find("(random): to retry without starting a second export, pass --client-token"),
+            std::string::npos)
+      << o.err;
+}
+
+TEST_F(PitrCliTest, HumanSummaryNamesArnStatusItemsSizeS3AndTimes) {
+  auto o = run({"export", "orders", "s3://exports-bucket/p", "--check-interval", "0"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  for (const char* line :
+       {"status      COMPLETED", "items       1,234", "billed size 567.9 KB",
+        "s3          s3://exports-bucket/p", "manifest    s3://exports-bucket/p/AWSDynamoDB/", "started     ",
+        "ended       ", "export      arn:aws:dynamodb:us-east-1:"})
+    EXPECT_NE(o.out.find(line), std::string::npos) << line << "\n" << o.out;
+  EXPECT_EQ(o.err.find("\033[K"), std::string::npos);  // no progress line when stderr is not a terminal
+}
+
+TEST_F(PitrCliTest, EveryOptionOfAnIncrementalIonExportReachesTheRequest) {
+  const double to = std::floor(wall_now()) - 600;
+  auto o = run({"export",
+                "orders",
+                "s3://exports-bucket/inc/",
+                "--incremental",
+                "--from",
+                iso(to - 3600),
+                "--to",
+                std::to_string(static_cast<int64_t>(to)),
+                "--view",
+                "NEW_IMAGE",
+                "--export-format",
+                "ION",
+                "--sse",
+                "KMS",
+                "--sse-kms-key-id",
+                "alias/exports",
+                "--expected-bucket-owner",
+                "123456789012",
+                "--client-token",
+                "run-2024-05-01",
+                "--check-interval",
+                "0.001",
+                "--max-attempts",
+                "5",
+                "--endpoint-url",
+                server_.url()});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element b;
+  ASSERT_FALSE(parser.parse(last_body("ExportTableToPointInTime")).get(b));
+  EXPECT_EQ(std::string_view(b["ExportType"]), "INCREMENTAL_EXPORT");
+  EXPECT_DOUBLE_EQ(double(b["IncrementalExportSpecification"]["ExportFromTime"]), to - 3600);
+  EXPECT_DOUBLE_EQ(double(b["IncrementalExportSpecification"]["ExportToTime"]), to);
+  EXPECT_EQ(std::string_view(b["IncrementalExportSpecification"]["ExportViewType"]), "NEW_IMAGE");
+  EXPECT_EQ(std::string_view(b["ExportFormat"]), "ION");
+  EXPECT_EQ(std::string_view(b["S3SseAlgorithm"]), "KMS");
+  EXPECT_EQ(std::string_view(b["S3SseKmsKeyId"]), "alias/exports");
+  EXPECT_EQ(std::string_view(b["S3BucketOwner"]), "123456789012");
+  EXPECT_EQ(std::string_view(b["ClientToken"]), "run-2024-05-01");
+  EXPECT_EQ(std::string_view(b["S3Prefix"]), "inc/");
+  EXPECT_NE(o.out.find("INCREMENTAL_EXPORT, ION"), std::string::npos) << o.out;
+  EXPECT_NE(
+      o.err.find("client token run-2024-05-01: within 8 hours, the same command with this token reattaches"),
+      std::string::npos)
+      << o.err;
+}
+
+TEST_F(PitrCliTest, ExportKwargsAsTheOperatorsIncrementalExample) {
+  const double to = std::floor(wall_now()) - 600;
+  const std::string kwargs =
+      R"({"ExportType":"INCREMENTAL_EXPORT","IncrementalExportSpecification":{"ExportFromTime":")" +
+      iso(to - 7200) + R"(","ExportToTime":")" + iso(to) + R"(","ExportViewType":"NEW_AND_OLD_IMAGES"}})";
+  auto o = run(
+      {"export", "orders", "s3://exports-bucket/inc", "--export-kwargs", kwargs, "--check-interval", "0"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element b;
+  ASSERT_FALSE(parser.parse(last_body("ExportTableToPointInTime")).get(b));
+  EXPECT_DOUBLE_EQ(double(b["IncrementalExportSpecification"]["ExportFromTime"]), to - 7200);
+
+  const size_t before = server_.requests().size();
+  auto twice = run({"export", "orders", "s3://exports-bucket", "--export-format", "ION", "--export-kwargs",
+                    R"({"ExportFormat":"ION"})"});
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_NE(twice.err.find("ExportFormat is given twice: as --export-format and in --export-kwargs"),
+            std::string::npos)
+      << twice.err;
+  EXPECT_EQ(server_.requests().size(), before);
+}
+
+TEST_F(PitrCliTest, PointInTimeRecoveryDisabledSaysHowToEnableIt) {
+  server_.add_table("no-pitr", false);
+  auto o = run({"export", "no-pitr", "s3://exports-bucket", "--region", "eu-west-1"});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(
+      o.err.find("aws dynamodb update-continuous-backups --table-name no-pitr "
+                 "--point-in-time-recovery-specification PointInTimeRecoveryEnabled=true --region eu-west-1"),
+      std::string::npos)
+      << o.err;
+  EXPECT_EQ(requests_of("ExportTableToPointInTime"), 0);
+}
+
+TEST_F(PitrCliTest, FailedExportExitsOneWithFailureCodeAndMessage) {
+  server_.set_schedule({.polls_in_progress = 0,
+                        .fail = true,
+                        .failure_code = "S3AccessDenied",
+                        .failure_message = "Access Denied to s3://exports-bucket"});
+  auto o = run({"export", "orders", "s3://exports-bucket", "--check-interval", "0"});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.err.find("FAILED: S3AccessDenied: Access Denied to s3://exports-bucket"), std::string::npos)
+      << o.err;
+  EXPECT_NE(o.out.find("failure     S3AccessDenied"), std::string::npos) << o.out;
+}
+
+TEST_F(PitrCliTest, TimeoutAfterMaxAttemptsGivesTheArnAndTheCommandToResume) {
+  server_.set_schedule({.polls_in_progress = 100});
+  auto o = run({"export", "orders", "s3://exports-bucket", "--check-interval", "0", "--max-attempts", "4",
+                "--endpoint-url", server_.url()});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_EQ(requests_of("DescribeExport"), 4);
+  const std::string arn_prefix = ExportServer::table_arn("orders") + "/export/";
+  const size_t at = o.err.find("ddb2s3 export-status " + arn_prefix);
+  ASSERT_NE(at, std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("--wait --endpoint-url " + server_.url(), at), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("still IN_PROGRESS after 4 polls"), std::string::npos) << o.err;
+}
+
+TEST_F(PitrCliTest, NoWaitThenExportStatusThenWait) {
+  server_.set_schedule({.polls_in_progress = 2});
+  auto started = run({"export", "orders", "s3://exports-bucket", "--no-wait"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  ASSERT_FALSE(started.out.empty());
+  const std::string arn = started.out.substr(0, started.out.find('\n'));
+  EXPECT_EQ(arn.rfind(ExportServer::table_arn("orders") + "/export/", 0), 0u) << arn;
+  EXPECT_EQ(requests_of("DescribeExport"), 0);
+
+  auto shown = run({"export-status", arn});
+  EXPECT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("status      IN_PROGRESS"), std::string::npos) << shown.out;
+
+  // Without AWS_REGION: export-status takes the region from the ARN.
+  auto vars = env();
+  vars.erase("AWS_REGION");
+  auto waited = run({"export-status", arn, "--wait", "--check-interval", "0", "--json"}, vars);
+  EXPECT_EQ(waited.exit_code, 0) << waited.err;
+  EXPECT_NE(waited.out.find("\"ExportStatus\":\"COMPLETED\""), std::string::npos) << waited.out;
+
+  auto missing =
+      run({"export-status", ExportServer::table_arn("orders") + "/export/00000000000000-00000000"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("ExportNotFoundException"), std::string::npos) << missing.err;
+}
+
+TEST_F(PitrCliTest, RepeatedCommandWithTheSameClientTokenReattaches) {
+  server_.set_schedule({.polls_in_progress = 100});
+  const std::vector<std::string> args = {"export",         "orders",    "s3://exports-bucket",
+                                         "--client-token", "dag-run-7", "--no-wait"};
+  auto first = run(args);
+  auto second = run(args);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(first.out, second.out);
+  EXPECT_EQ(server_.exports_created(), 1);
+
+  auto other = run({"export", "orders", "s3://exports-bucket/elsewhere", "--client-token", "dag-run-7"});
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.err.find("IdempotentParameterMismatchException"), std::string::npos) << other.err;
+  EXPECT_EQ(server_.exports_created(), 1);
+}
+
+TEST_F(PitrCliTest, BadTimesAreUsageErrorsBeforeAnyCall) {
+  const double now = std::floor(wall_now());
+  const std::vector<std::vector<std::string>> cases = {
+      {"--export-time", "2999-01-01T00:00:00Z"},
+      {"--export-time", "2024-05-01T12:00:00"},
+      {"--export-time", "tomorrow"},
+      {"--incremental", "--from", iso(now - 3600), "--to", iso(now - 3000)},
+      {"--incremental", "--from", iso(now - 90000), "--to", iso(now - 600)},
+      {"--incremental", "--from", iso(now - 3600), "--to", iso(now - 7200)},
+      {"--from", iso(now - 7200), "--to", iso(now - 3600)},
+      {"--sse", "AES256", "--sse-kms-key-id", "k"},
+      {"--max-attempts", "0"},
+      {"--check-interval", "-1"},
+  };
+  for (const auto& extra : cases) {
+    std::vector<std::string> args = {"export", "orders", "s3://exports-bucket"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto o = run(args);
+    EXPECT_EQ(o.exit_code, 2) << extra[0] << " " << extra[1] << ": " << o.err;
+  }
+  EXPECT_TRUE(server_.requests().empty());
+
+  // Inside the format rules but outside the table's PITR window: refused after DescribeContinuousBackups.
+  server_.add_table("recent", true, now - 3600, now - 300);
+  auto o = run({"export", "recent", "s3://exports-bucket", "--export-time", iso(now - 7200)});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.err.find("outside the table's point-in-time recovery window"), std::string::npos) << o.err;
+  EXPECT_EQ(requests_of("ExportTableToPointInTime"), 0);
+}
+
+TEST_F(PitrCliTest, ThrottlingWhilePollingIsRetried) {
+  server_.set_schedule({.polls_in_progress = 1});
+  // DescribeTable, DescribeContinuousBackups and ExportTableToPointInTime pass; the polls are throttled.
+  server_.throttle_next(3, "ProvisionedThroughputExceededException", 3);
+  auto o = run({"export", "orders", "s3://exports-bucket", "--check-interval", "0"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  int throttled = 0;
+  for (const auto& r : server_.requests())
+    throttled += r.operation == "DescribeExport" && r.error_code == "ProvisionedThroughputExceededException";
+  EXPECT_EQ(throttled, 3);
+  EXPECT_EQ(server_.succeeded("DescribeExport"), 2);
+}
+
+TEST_F(PitrCliTest, ExportsListsNewestFirst) {
+  std::vector<std::string> arns;
+  for (int i = 0; i < 3; ++i) {
+    auto o = run({"export", "orders", "s3://exports-bucket", "--no-wait"});
+    ASSERT_EQ(o.exit_code, 0) << o.err;
+    arns.push_back(o.out.substr(0, o.out.find('\n')));
+  }
+  auto list = run({"exports", "orders"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const size_t a = list.out.find(arns[2]), b = list.out.find(arns[1]), c = list.out.find(arns[0]);
+  ASSERT_NE(c, std::string::npos) << list.out;
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+  EXPECT_NE(list.out.find("IN_PROGRESS  FULL_EXPORT"), std::string::npos) << list.out;
+  auto json = run({"exports", "orders", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(json.out.rfind("[{\"ExportArn\":\"" + arns[2] + "\",\"ExportStatus\":\"IN_PROGRESS\"", 0), 0u)
+      << json.out;
+
+  server_.add_table("empty");
+  auto none = run({"exports", "empty"});
+  EXPECT_EQ(none.exit_code, 0);
+  EXPECT_TRUE(none.out.empty());
+  EXPECT_NE(none.err.find("has no exports"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ddb2s3
