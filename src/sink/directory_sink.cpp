@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "aws/unique_fd.h"
 #include "scan/compress.h"
 #include "sink/sink.h"
 
@@ -25,29 +26,6 @@ Error file_error(const std::string& what, const std::string& path, int err) {
   e.resource = path;
   return e;
 }
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() { reset(); }
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 Status make_parent_dirs(const std::string& path) {
   std::error_code ec;
