@@ -3,60 +3,17 @@
 #include <simdjson.h>
 
 #include <cmath>
-#include <cstdio>
-#include <set>
 #include <string>
 #include <string_view>
 
 #include "dynamodb/dynamodb.h"
+#include "dynamodb/json_writer.h"
 
 namespace ddb2s3 {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const size_t b = s.find_first_not_of(kSpace);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(kSpace) - b + 1);
-}
-
-// Epoch seconds as the JSON 1.0 protocol sends timestamps: a number, milliseconds at most.
-void append_timestamp(std::string& out, double seconds) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.3f", seconds);
-  std::string text = buf;
-  while (!text.empty() && text.back() == '0') text.pop_back();
-  if (!text.empty() && text.back() == '.') text.pop_back();
-  out += text;
-}
-
-// Writes one JSON object, remembering the field names so that extra fields cannot repeat one.
-class FieldWriter {
- public:
-  explicit FieldWriter(std::string& out) : out_(out) { out_ += '{'; }
-  void key(std::string_view name) {
-    if (!names_.empty()) out_ += ',';
-    names_.insert(std::string(name));
-    append_json_string(out_, name);
-    out_ += ':';
-  }
-  void string(std::string_view name, std::string_view value) {
-    if (value.empty()) return;
-    key(name);
-    append_json_string(out_, value);
-  }
-  void timestamp(std::string_view name, const std::optional<double>& t) {
-    if (!t) return;
-    key(name);
-    append_timestamp(out_, *t);
-  }
-  bool has(std::string_view name) const { return names_.count(std::string(name)) > 0; }
-  void close() { out_ += '}'; }
-
- private:
-  std::string& out_;
-  std::set<std::string> names_;
-};
+using dynamodb_internal::trim;
+using dynamodb_internal::JsonObjectWriter;
 
 Error bad_response(std::string_view operation, const std::string& resource, std::string_view what) {
   return Error::make(ErrorKind::kInternal, "InvalidResponse",
@@ -128,23 +85,23 @@ Result<std::string> build_export_body(const ExportTableRequest& r) {
   if (r.table_arn.empty()) return Error::usage("ExportTableToPointInTime needs a TableArn");
   if (r.s3_bucket.empty()) return Error::usage("ExportTableToPointInTime needs an S3Bucket");
   std::string out;
-  FieldWriter w(out);
-  w.string("TableArn", r.table_arn);
-  w.timestamp("ExportTime", r.export_time);
-  w.string("ClientToken", r.client_token);
-  w.string("S3Bucket", r.s3_bucket);
-  w.string("S3BucketOwner", r.s3_bucket_owner);
-  w.string("S3Prefix", r.s3_prefix);
-  w.string("S3SseAlgorithm", r.s3_sse_algorithm);
-  w.string("S3SseKmsKeyId", r.s3_sse_kms_key_id);
-  w.string("ExportFormat", r.export_format);
-  w.string("ExportType", r.export_type);
+  JsonObjectWriter w(out);
+  w.string_if_set("TableArn", r.table_arn);
+  w.timestamp_if_set("ExportTime", r.export_time);
+  w.string_if_set("ClientToken", r.client_token);
+  w.string_if_set("S3Bucket", r.s3_bucket);
+  w.string_if_set("S3BucketOwner", r.s3_bucket_owner);
+  w.string_if_set("S3Prefix", r.s3_prefix);
+  w.string_if_set("S3SseAlgorithm", r.s3_sse_algorithm);
+  w.string_if_set("S3SseKmsKeyId", r.s3_sse_kms_key_id);
+  w.string_if_set("ExportFormat", r.export_format);
+  w.string_if_set("ExportType", r.export_type);
   if (r.incremental) {
     w.key("IncrementalExportSpecification");
-    FieldWriter spec(out);
-    spec.timestamp("ExportFromTime", r.incremental->export_from_time);
-    spec.timestamp("ExportToTime", r.incremental->export_to_time);
-    spec.string("ExportViewType", r.incremental->export_view_type);
+    JsonObjectWriter spec(out);
+    spec.timestamp_if_set("ExportFromTime", r.incremental->export_from_time);
+    spec.timestamp_if_set("ExportToTime", r.incremental->export_to_time);
+    spec.string_if_set("ExportViewType", r.incremental->export_view_type);
     spec.close();
   }
   if (!trim(r.extra_json).empty()) {
@@ -234,11 +191,11 @@ Result<ExportList> DynamoDbClient::list_exports(const std::string& table_arn, co
   constexpr std::string_view kOp = "ListExports";
   const std::string resource = "table '" + table_arn + "'";
   std::string body;
-  FieldWriter w(body);
-  w.string("TableArn", table_arn);
+  JsonObjectWriter w(body);
+  w.string_if_set("TableArn", table_arn);
   w.key("MaxResults");
   body += std::to_string(max_results);
-  w.string("NextToken", next_token);
+  w.string_if_set("NextToken", next_token);
   w.close();
   if (Status s = call(kOp, table_arn, body); !s) return std::move(s).error();
   simdjson::dom::parser parser;

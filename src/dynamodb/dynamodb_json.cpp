@@ -7,45 +7,13 @@
 #include <vector>
 
 #include "dynamodb/dynamodb.h"
+#include "dynamodb/json_writer.h"
 
 namespace ddb2s3 {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const size_t b = s.find_first_not_of(kSpace);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(kSpace) - b + 1);
-}
-
-// Writes one JSON object field by field, remembering the names so that extra fields cannot repeat one.
-class ObjectWriter {
- public:
-  explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
-
-  void key(std::string_view name) {
-    if (!names_.empty()) out_ += ',';
-    names_.push_back(name);
-    append_json_string(out_, name);
-    out_ += ':';
-  }
-  void string(std::string_view name, std::string_view value) {
-    key(name);
-    append_json_string(out_, value);
-  }
-  void raw(std::string_view name, std::string_view json) {
-    key(name);
-    out_ += json;
-  }
-  bool has(std::string_view name) const {
-    return std::find(names_.begin(), names_.end(), name) != names_.end();
-  }
-  void close() { out_ += '}'; }
-
- private:
-  std::string& out_;
-  std::vector<std::string_view> names_;
-};
+using dynamodb_internal::trim;
+using dynamodb_internal::JsonObjectWriter;
 
 // A usage error unless json is one valid JSON object; returns it without surrounding white space.
 Result<std::string_view> check_object(simdjson::dom::parser& parser, std::string_view field,
@@ -157,11 +125,11 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
               request.expression_attribute_names_json.size() +
               request.expression_attribute_values_json.size() + request.exclusive_start_key_json.size() +
               request.extra_json.size());
-  ObjectWriter w(out);
+  JsonObjectWriter w(out);
   w.string("TableName", request.table_name);
-  if (!request.index_name.empty()) w.string("IndexName", request.index_name);
-  if (!request.filter_expression.empty()) w.string("FilterExpression", request.filter_expression);
-  if (!request.projection_expression.empty()) w.string("ProjectionExpression", request.projection_expression);
+  w.string_if_set("IndexName", request.index_name);
+  w.string_if_set("FilterExpression", request.filter_expression);
+  w.string_if_set("ProjectionExpression", request.projection_expression);
   for (auto [field, json] : {std::pair<std::string_view, std::string_view>{
                                  "ExpressionAttributeNames", request.expression_attribute_names_json},
                              {"ExpressionAttributeValues", request.expression_attribute_values_json},
@@ -177,9 +145,8 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
     w.raw("Segment", std::to_string(*request.segment));
     w.raw("TotalSegments", std::to_string(*request.total_segments));
   }
-  if (!request.select.empty()) w.string("Select", request.select);
-  if (!request.return_consumed_capacity.empty())
-    w.string("ReturnConsumedCapacity", request.return_consumed_capacity);
+  w.string_if_set("Select", request.select);
+  w.string_if_set("ReturnConsumedCapacity", request.return_consumed_capacity);
 
   if (!trim(request.extra_json).empty()) {
     simdjson::dom::object extra;
