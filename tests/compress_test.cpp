@@ -11,10 +11,10 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
+
+#include "support/files.h"
 
 namespace ddb2s3 {
 namespace {
@@ -209,30 +209,12 @@ bool have_command(const char* name) {
   return std::system((std::string("command -v ") + name + " >/dev/null 2>&1").c_str()) == 0;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "compress_test.XXXXXX").string();
-    path_ = mkdtemp(tmpl.data()) ? tmpl : std::string();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 // Writes `data` to a file and returns the stdout of `command file` (e.g. "gzip -dc"), or nullopt on failure.
 std::optional<std::string> run_on_file(const std::string& command, const std::string& path,
                                        std::string_view data) {
-  {
-    std::ofstream f(path, std::ios::binary);
-    f.write(data.data(), static_cast<std::streamsize>(data.size()));
-    if (!f) return std::nullopt;
-  }
+  if (!testing::write_file(path, data)) return std::nullopt;
   FILE* p = popen((command + " '" + path + "' 2>/dev/null").c_str(), "r");
   if (!p) return std::nullopt;
   std::string out;

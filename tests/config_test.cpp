@@ -1,33 +1,13 @@
 #include "aws/config.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
-#include <fstream>
+#include "support/files.h"
 
 namespace ddb2s3 {
 namespace {
 
-namespace fs = std::filesystem;
-
-// A temporary HOME with .aws/config and .aws/credentials, removed at the end of the test.
-class TempHome {
- public:
-  TempHome() {
-    std::string tmpl = (fs::temp_directory_path() / "ddb2s3-config-XXXXXX").string();
-    dir_ = mkdtemp(tmpl.data());
-    fs::create_directories(dir_ + "/.aws");
-  }
-  ~TempHome() { fs::remove_all(dir_); }
-  void write(const std::string& relative, const std::string& text) const {
-    std::ofstream(dir_ + "/" + relative) << text;
-  }
-  const std::string& path() const { return dir_; }
-
- private:
-  std::string dir_;
-};
+using testing::TempHome;
 
 SharedConfig parse(std::string_view config, std::string_view credentials = "") {
   auto r = parse_shared_config(config, credentials);

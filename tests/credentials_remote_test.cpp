@@ -2,48 +2,24 @@
 // server; plus caching, refresh before expiry and concurrent callers.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
-#include <stdlib.h>
 
 #include <atomic>
-#include <filesystem>
-#include <fstream>
 #include <latch>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "aws/credentials.h"
+#include "support/files.h"
 #include "support/http_server.h"
 
 namespace ddb2s3 {
 namespace {
 
-namespace fs = std::filesystem;
 using std::chrono::system_clock;
 using testing::TestHttpServer;
 
-class TempHome {
- public:
-  TempHome() {
-    std::string tmpl = (fs::temp_directory_path() / "ddb2s3-creds-XXXXXX").string();
-    dir_ = mkdtemp(tmpl.data());
-    fs::create_directories(dir_ + "/.aws/sso/cache");
-  }
-  ~TempHome() { fs::remove_all(dir_); }
-  std::string write(const std::string& relative, const std::string& text) const {
-    std::ofstream(dir_ + "/" + relative) << text;
-    return dir_ + "/" + relative;
-  }
-  const std::string& path() const { return dir_; }
-  Environment env(std::map<std::string, std::string> vars = {}) const {
-    vars.emplace("HOME", dir_);
-    vars.emplace("AWS_EC2_METADATA_DISABLED", "true");
-    return Environment::from(std::move(vars));
-  }
-
- private:
-  std::string dir_;
-};
+using testing::TempHome;
 
 Result<std::shared_ptr<CredentialsProvider>> chain_for(const Environment& env, const AwsOptions& options = {},
                                                        const ChainOptions& chain = {}) {

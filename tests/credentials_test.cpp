@@ -2,40 +2,13 @@
 #include "aws/credentials.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
-#include <fstream>
+#include "support/files.h"
 
 namespace ddb2s3 {
 namespace {
 
-namespace fs = std::filesystem;
-
-// A temporary HOME with ~/.aws, removed at the end of the test.
-class TempHome {
- public:
-  TempHome() {
-    std::string tmpl = (fs::temp_directory_path() / "ddb2s3-creds-XXXXXX").string();
-    dir_ = mkdtemp(tmpl.data());
-    fs::create_directories(dir_ + "/.aws");
-  }
-  ~TempHome() { fs::remove_all(dir_); }
-  std::string write(const std::string& relative, const std::string& text) const {
-    std::ofstream(dir_ + "/" + relative) << text;
-    return dir_ + "/" + relative;
-  }
-  const std::string& path() const { return dir_; }
-  // HOME set to this directory and IMDS off, plus the given variables.
-  Environment env(std::map<std::string, std::string> vars = {}) const {
-    vars.emplace("HOME", dir_);
-    vars.emplace("AWS_EC2_METADATA_DISABLED", "true");
-    return Environment::from(std::move(vars));
-  }
-
- private:
-  std::string dir_;
-};
+using testing::TempHome;
 
 SharedConfig load(const Environment& env) {
   auto c = load_shared_config(env);

@@ -5,11 +5,11 @@
 
 #include <condition_variable>
 #include <cstdlib>
-#include <filesystem>
 #include <mutex>
 #include <set>
 #include <string>
 
+#include "support/files.h"
 #include "support/http_server.h"
 #include "version.h"
 
@@ -295,10 +295,8 @@ TEST(HttpFailures, MalformedUrlIsAClientError) {
 class TlsServer {
  public:
   TlsServer() {
-    char tmpl[] = "/tmp/ddb2s3-http-test-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    cert_ = dir_ + "/cert.pem";
-    std::string key = dir_ + "/key.pem";
+    cert_ = dir_.file("cert.pem");
+    std::string key = dir_.file("key.pem");
     std::string cmd =
         "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
         "-addext subjectAltName=IP:127.0.0.1 -keyout " +
@@ -317,14 +315,14 @@ class TlsServer {
       server_->stop();
       thread_.join();
     }
-    std::filesystem::remove_all(dir_);
   }
   bool ok() const { return ok_; }
   const std::string& cert() const { return cert_; }
   std::string url() const { return "https://127.0.0.1:" + std::to_string(port_) + "/ok"; }
 
  private:
-  std::string dir_, cert_;
+  testing::TempDir dir_;
+  std::string cert_;
   bool ok_ = false;
   std::unique_ptr<httplib::SSLServer> server_;
   std::thread thread_;

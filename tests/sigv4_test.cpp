@@ -18,13 +18,13 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "support/files.h"
 #include "support/servers.h"
 
 namespace ddb2s3 {
@@ -34,12 +34,7 @@ namespace fs = std::filesystem;
 
 std::string suite_dir() { return ddb2s3::testing::testdata_dir() + "/aws-signing-test-suite/v4"; }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using testing::read_file;
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);

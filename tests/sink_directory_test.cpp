@@ -1,61 +1,22 @@
 // The local-directory sink: files appear under their final names only when finished, aborts leave
 // nothing behind, and get/put/list see the same layout as S3 keys.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "sink/sink.h"
+#include "support/files.h"
 
 namespace ddb2s3 {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under the system's temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ddb2s3-sink-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data()) ? pattern : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string md5_of(std::string_view data, bool hex) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
-  if (!hex) {
-    unsigned char out[64];
-    int n = EVP_EncodeBlock(out, md, static_cast<int>(len));
-    return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
-}
+using testing::md5_base64_of;
+using testing::md5_hex_of;
+using testing::read_file;
+using testing::TempDir;
 
 // Every file under root, relative, so a test can say "nothing else is there".
 std::vector<std::string> files_under(const fs::path& root) {
@@ -114,8 +75,8 @@ TEST_F(DirectorySinkTest, AFileAppearsUnderItsNameOnlyWhenFinished) {
   ASSERT_TRUE(stored.ok()) << stored.error().to_string();
   EXPECT_EQ(stored->key, "run/data/0.json");
   EXPECT_EQ(stored->size, content.size());
-  EXPECT_EQ(stored->md5_base64, md5_of(content, false));
-  EXPECT_EQ(stored->etag, md5_of(content, true));
+  EXPECT_EQ(stored->md5_base64, md5_base64_of(content));
+  EXPECT_EQ(stored->etag, md5_hex_of(content));
   EXPECT_EQ(read_file(root_ / "run/data/0.json"), content);
   EXPECT_EQ(files_under(root_), std::vector<std::string>{"run/data/0.json"});
 }
@@ -137,7 +98,7 @@ TEST_F(DirectorySinkTest, PutThenGetAndAMissingFileIsNullopt) {
   auto stored = sink_->put("run/manifest-summary.json", "{\"a\":1}", "application/json");
   ASSERT_TRUE(stored.ok()) << stored.error().to_string();
   EXPECT_EQ(stored->size, 7u);
-  EXPECT_EQ(stored->md5_base64, md5_of("{\"a\":1}", false));
+  EXPECT_EQ(stored->md5_base64, md5_base64_of("{\"a\":1}"));
   auto back = sink_->get("run/manifest-summary.json");
   ASSERT_TRUE(back.ok()) << back.error().to_string();
   ASSERT_TRUE(back->has_value());

@@ -3,7 +3,6 @@
 #include "support/scan_fixtures.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -22,24 +21,6 @@
 namespace ddb2s3::testing {
 
 namespace fs = std::filesystem;
-
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base && *base ? base : "/tmp") + "/ddb2s3-test-XXXXXX";
-  std::vector<char> buf(pattern.begin(), pattern.end());
-  buf.push_back('\0');
-  if (::mkdtemp(buf.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp failed: " << std::strerror(errno);
-    return;
-  }
-  path_ = buf.data();
-}
-
-TempDir::~TempDir() {
-  if (path_.empty()) return;
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
 
 // ---- JSON ----
 
@@ -769,15 +750,6 @@ Result<std::vector<std::string>> read_run_lines(LocalAws& aws, const Destination
     lines.insert(lines.end(), part->begin(), part->end());
   }
   return lines;
-}
-
-std::string md5_base64_of(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
-  unsigned char out[64];
-  int n = EVP_EncodeBlock(out, md, static_cast<int>(len));
-  return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
 }
 
 }  // namespace ddb2s3::testing

@@ -16,21 +16,9 @@
 #include "scan/compress.h"
 #include "scan/scan.h"
 #include "sink/sink.h"
+#include "support/files.h"
 
 namespace ddb2s3::testing {
-
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // A JSON value as written: numbers keep their token's text, strings are decoded.
 struct Json {
@@ -128,8 +116,5 @@ Result<std::vector<std::string>> split_lines(std::string_view text);
 // Every line of a run's data files (RUN/data/...), in key order, decompressed.
 Result<std::vector<std::string>> read_run_lines(LocalAws& aws, const Destination& dest,
                                                 const std::string& run_id, Compression compression);
-
-// Base64 of the MD5 of data, as manifest-files.json's md5Checksum.
-std::string md5_base64_of(std::string_view data);
 
 }  // namespace ddb2s3::testing
