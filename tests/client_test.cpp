@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "support/http_server.h"
+#include "support/aws_fixtures.h"
 #include "support/servers.h"
 
 namespace ddb2s3 {
@@ -19,16 +20,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using testing::TestHttpServer;
-
-// Fixed keys, without depending on the credentials module.
-class FixedCredentials : public CredentialsProvider {
- public:
-  explicit FixedCredentials(Credentials c) : c_(std::move(c)) {}
-  Result<Credentials> credentials() override { return c_; }
-
- private:
-  Credentials c_;
-};
 
 class NoCredentials : public CredentialsProvider {
  public:
@@ -38,14 +29,6 @@ class NoCredentials : public CredentialsProvider {
   }
   int calls = 0;
 };
-
-std::shared_ptr<CredentialsProvider> test_credentials() {
-  Credentials c;
-  c.access_key_id = testing::kTestAccessKey;
-  c.secret_access_key = testing::kTestSecretKey;
-  c.source = "test";
-  return std::make_shared<FixedCredentials>(c);
-}
 
 // Time that moves only when the client sleeps; every sleep is recorded.
 struct FakeClock {
@@ -67,11 +50,7 @@ struct FakeClock {
 
 std::shared_ptr<ServiceConfig> make_config(const std::string& endpoint, FakeClock& fake,
                                            const std::string& service = "dynamodb") {
-  auto cfg = std::make_shared<ServiceConfig>();
-  cfg->service = service;
-  cfg->region = testing::kTestRegion;
-  cfg->endpoint = endpoint;
-  cfg->credentials = test_credentials();
+  auto cfg = testing::test_service_config(service, endpoint);
   cfg->retry.base_delay = milliseconds(50);
   cfg->clock = fake.clock();
   return cfg;
@@ -477,11 +456,7 @@ TEST_F(ClientTest, AThrottledWorkerPausesTheOthers) {
 class ClientDynaliteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    cfg_ = std::make_shared<ServiceConfig>();
-    cfg_->service = "dynamodb";
-    cfg_->region = testing::kTestRegion;
-    cfg_->endpoint = testing::local_servers().dynamodb;
-    cfg_->credentials = test_credentials();
+    cfg_ = testing::test_service_config("dynamodb", testing::local_servers().dynamodb);
     cfg_->retry.max_attempts = 3;
   }
   std::shared_ptr<ServiceConfig> cfg_;

@@ -13,30 +13,17 @@
 #include <string>
 #include <vector>
 
+#include "support/aws_fixtures.h"
 #include "support/http_server.h"
 #include "support/servers.h"
 
 namespace ddb2s3 {
 namespace {
 
-using ::ddb2s3::testing::kTestAccessKey;
-using ::ddb2s3::testing::kTestRegion;
-using ::ddb2s3::testing::kTestSecretKey;
 using ::ddb2s3::testing::local_servers;
 using ::ddb2s3::testing::TestHttpServer;
 using ::ddb2s3::testing::unique_name;
 using std::chrono::milliseconds;
-
-class TestCredentials : public CredentialsProvider {
- public:
-  Result<Credentials> credentials() override {
-    Credentials c;
-    c.access_key_id = kTestAccessKey;
-    c.secret_access_key = kTestSecretKey;
-    c.source = "test";
-    return c;
-  }
-};
 
 // Time that moves only when the code under test sleeps; the sleeps are recorded.
 struct FakeTime {
@@ -55,12 +42,7 @@ struct FakeTime {
 };
 
 std::shared_ptr<ServiceConfig> make_config(const std::string& endpoint) {
-  auto c = std::make_shared<ServiceConfig>();
-  c->service = "dynamodb";
-  c->region = kTestRegion;
-  c->endpoint = endpoint;
-  c->credentials = std::make_shared<TestCredentials>();
-  return c;
+  return testing::test_service_config("dynamodb", endpoint);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -26,3 +26,5 @@ endif()
 # The export test server (support/export_server.cpp) parses requests with simdjson: compile it with
 # simdjson's own definitions, as the code under test is.
 target_link_libraries(ddb2s3_test_support PUBLIC simdjson::simdjson)
+# support/aws_fixtures.cpp gives tests fixed keys through the credentials module's static_credentials().
+target_link_libraries(ddb2s3_test_support PUBLIC ddb2s3_credentials)

@@ -8,6 +8,7 @@
 #include <pugixml.hpp>
 
 #include "s3/s3.h"
+#include "support/aws_fixtures.h"
 #include "support/http_server.h"
 
 namespace ddb2s3 {
@@ -15,22 +16,10 @@ namespace {
 
 using testing::TestHttpServer;
 
-class FixedCredentials : public CredentialsProvider {
- public:
-  Result<Credentials> credentials() override {
-    Credentials c;
-    c.access_key_id = "AKIDEXAMPLE";
-    c.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-    return c;
-  }
-};
-
 std::shared_ptr<ServiceConfig> config_for(const TestHttpServer& server, std::string region = "us-east-1") {
-  auto c = std::make_shared<ServiceConfig>();
-  c->service = "s3";
+  auto c = testing::test_service_config("s3", server.url());
   c->region = std::move(region);
-  c->endpoint = server.url();
-  c->credentials = std::make_shared<FixedCredentials>();
+  c->credentials = testing::test_credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
   c->retry.max_attempts = 1;  // what is sent and answered once is what these tests look at
   return c;
 }

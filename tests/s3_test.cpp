@@ -2,59 +2,29 @@
 #include "s3/s3.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <cstdlib>
 #include <random>
 
+#include "support/aws_fixtures.h"
+#include "support/files.h"
 #include "support/servers.h"
 
 namespace ddb2s3 {
 namespace {
 
 using testing::kTestAccessKey;
-using testing::kTestRegion;
-using testing::kTestSecretKey;
 using testing::local_servers;
+using testing::md5_hex_of;
 using testing::unique_name;
 
-
-class FixedCredentials : public CredentialsProvider {
- public:
-  FixedCredentials(std::string id, std::string secret) {
-    c_.access_key_id = std::move(id);
-    c_.secret_access_key = std::move(secret);
-    c_.source = "test";
-  }
-  Result<Credentials> credentials() override { return c_; }
-
- private:
-  Credentials c_;
-};
-
 std::shared_ptr<const ServiceConfig> s3rver_config(std::string key_id = kTestAccessKey) {
-  auto c = std::make_shared<ServiceConfig>();
-  c->service = "s3";
-  c->region = kTestRegion;
-  c->endpoint = local_servers().s3;
+  auto c = testing::test_service_config("s3", local_servers().s3);
   c->s3_path_style = true;
-  c->credentials = std::make_shared<FixedCredentials>(std::move(key_id), kTestSecretKey);
+  c->credentials = testing::test_credentials(std::move(key_id));
   c->retry.max_attempts = 3;
   c->retry.base_delay = std::chrono::milliseconds(1);
   return c;
-}
-
-std::string md5_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
 }
 
 std::string random_bytes(size_t n, uint64_t seed) {
@@ -91,7 +61,7 @@ TEST_F(S3ServerTest, PutThenGetReturnsTheSameBytesForAwkwardKeys) {
     Result<std::string> etag =
         client_.put_object(bucket_, key, binary, ObjectOptions{}.content_type("application/gzip"));
     ASSERT_TRUE(etag.ok()) << etag.error().to_string();
-    EXPECT_EQ(*etag, md5_hex(binary));  // quotes stripped
+    EXPECT_EQ(*etag, md5_hex_of(binary));  // quotes stripped
     std::string back = "stale contents";
     Status got = client_.get_object(bucket_, key, back);
     ASSERT_TRUE(got.ok()) << got.error().to_string();
@@ -137,7 +107,7 @@ TEST_F(S3ServerTest, MultipartUploadOfThreePartsReadsBackByteForByte) {
   for (size_t i = 0; i < parts.size(); ++i) {
     Result<std::string> etag = client_.upload_part(bucket_, key, *upload, static_cast<int>(i + 1), parts[i]);
     ASSERT_TRUE(etag.ok()) << etag.error().to_string();
-    EXPECT_EQ(*etag, md5_hex(parts[i]));
+    EXPECT_EQ(*etag, md5_hex_of(parts[i]));
     done.push_back({static_cast<int>(i + 1), *etag});
     whole += parts[i];
   }
@@ -179,7 +149,7 @@ TEST_F(S3ServerTest, ListObjectsFollowsContinuationTokensWithinAPrefix) {
   for (size_t i = 0; i < inside.size(); ++i) {
     EXPECT_EQ((*all)[i].key, inside[i]);
     EXPECT_EQ((*all)[i].size, ("body of " + inside[i]).size());
-    EXPECT_EQ((*all)[i].etag, md5_hex("body of " + inside[i]));
+    EXPECT_EQ((*all)[i].etag, md5_hex_of("body of " + inside[i]));
   }
 }
 

@@ -2,7 +2,6 @@
 // options) and against an in-process fake S3 for what s3rver cannot show: failing parts, aborts,
 // a 200 carrying an <Error>, and how many parts are in flight at once.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -14,6 +13,8 @@
 #include <thread>
 
 #include "sink/sink.h"
+#include "support/aws_fixtures.h"
+#include "support/files.h"
 #include "support/http_server.h"
 #include "support/servers.h"
 
@@ -21,60 +22,22 @@ namespace ddb2s3 {
 namespace {
 
 using testing::kTestAccessKey;
-using testing::kTestRegion;
-using testing::kTestSecretKey;
 using testing::local_servers;
+using testing::md5_base64_of;
+using testing::md5_hex_of;
 using testing::TestHttpServer;
 using testing::unique_name;
 
 constexpr uint64_t kMiB = 1 << 20;
 
-class FixedCredentials : public CredentialsProvider {
- public:
-  explicit FixedCredentials(std::string id) {
-    c_.access_key_id = std::move(id);
-    c_.secret_access_key = kTestSecretKey;
-    c_.source = "test";
-  }
-  Result<Credentials> credentials() override { return c_; }
-
- private:
-  Credentials c_;
-};
-
 std::shared_ptr<ServiceConfig> config_for(std::string endpoint, std::string key_id = kTestAccessKey) {
-  auto c = std::make_shared<ServiceConfig>();
-  c->service = "s3";
-  c->region = kTestRegion;
-  c->endpoint = std::move(endpoint);
+  auto c = testing::test_service_config("s3", std::move(endpoint));
   c->s3_path_style = true;
-  c->credentials = std::make_shared<FixedCredentials>(std::move(key_id));
+  c->credentials = testing::test_credentials(std::move(key_id));
   c->retry.max_attempts = 2;
   c->retry.base_delay = std::chrono::milliseconds(1);
   c->clock.sleep = [](std::chrono::milliseconds) {};  // retries without waiting
   return c;
-}
-
-std::string md5_base64(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
-  unsigned char out[64];
-  int n = EVP_EncodeBlock(out, md, static_cast<int>(len));
-  return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
-}
-
-std::string md5_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
 }
 
 std::string random_bytes(size_t n, uint64_t seed) {
@@ -180,7 +143,7 @@ TEST_F(S3SinkTest, SmallObjectIsOnePutObjectWithItsMd5AndEtag) {
   ASSERT_TRUE(stored.ok()) << stored.error().to_string();
   EXPECT_EQ(stored->key, "run/data/small.json");
   EXPECT_EQ(stored->size, content.size());
-  EXPECT_EQ(stored->md5_base64, md5_base64(content));
+  EXPECT_EQ(stored->md5_base64, md5_base64_of(content));
   EXPECT_EQ(stored->etag.find('-'), std::string::npos) << stored->etag;  // not a multipart ETag
   EXPECT_EQ(stored->etag.size(), 32u);
   EXPECT_EQ(stored->etag.find('"'), std::string::npos);
@@ -209,7 +172,7 @@ TEST_F(S3SinkTest, EmptyObjectAndObjectOfExactlyOnePartArePlainPuts) {
   stored = (*one)->finish();
   ASSERT_TRUE(stored.ok()) << stored.error().to_string();
   EXPECT_EQ(stored->etag.find('-'), std::string::npos) << stored->etag;
-  EXPECT_EQ(stored->md5_base64, md5_base64(content));
+  EXPECT_EQ(stored->md5_base64, md5_base64_of(content));
 }
 
 TEST_F(S3SinkTest, ThreePartObjectReadsBackByteForByte) {
@@ -223,10 +186,10 @@ TEST_F(S3SinkTest, ThreePartObjectReadsBackByteForByte) {
   auto stored = (*w)->finish();
   ASSERT_TRUE(stored.ok()) << stored.error().to_string();
   EXPECT_EQ(stored->size, content.size());
-  EXPECT_EQ(stored->md5_base64, md5_base64(content));
+  EXPECT_EQ(stored->md5_base64, md5_base64_of(content));
   // S3 would say "<md5 of the parts' md5s>-3"; s3rver's ETag of a multipart object is the MD5 of all of
   // it. The part layout is checked against the fake S3 below.
-  EXPECT_EQ(stored->etag, md5_hex(content));
+  EXPECT_EQ(stored->etag, md5_hex_of(content));
 
   auto back = sink->get(key);
   ASSERT_TRUE(back.ok()) << back.error().to_string();
@@ -276,7 +239,7 @@ TEST_F(S3SinkTest, ManyWritersUnderTightBackPressureAllComplete) {
     ASSERT_EQ(stored[t].size(), static_cast<size_t>(kObjectsEach));
     for (int o = 0; o < kObjectsEach; ++o) {
       const std::string content = content_of(t, o);
-      EXPECT_EQ(stored[t][o].md5_base64, md5_base64(content));
+      EXPECT_EQ(stored[t][o].md5_base64, md5_base64_of(content));
       auto back = sink->get(stored[t][o].key);
       ASSERT_TRUE(back.ok() && back->has_value()) << stored[t][o].key;
       EXPECT_TRUE(**back == content) << stored[t][o].key;
@@ -304,7 +267,7 @@ TEST_F(S3SinkTest, ObjectOptionsReachEveryObject) {
   ASSERT_TRUE(stored.ok()) << stored.error().to_string();
   auto manifest = sink->put(dest_.key("manifest-summary.json"), "{}", "application/json");
   ASSERT_TRUE(manifest.ok()) << manifest.error().to_string();
-  EXPECT_EQ(manifest->md5_base64, md5_base64("{}"));
+  EXPECT_EQ(manifest->md5_base64, md5_base64_of("{}"));
   EXPECT_EQ(manifest->size, 2u);
 
   for (const char* rel : {"data/small", "data/big"}) {
@@ -439,7 +402,7 @@ class FakeS3 {
     const bool part = req.has_param("partNumber");
     seen_.push_back(Seen{req.method, req.get_param_value("uploadId"), req.get_param_value("partNumber"),
                          part ? std::string() : req.body, req.body.size(),
-                         part ? req.get_header_value("Content-MD5") : "", part ? md5_base64(req.body) : ""});
+                         part ? req.get_header_value("Content-MD5") : "", part ? md5_base64_of(req.body) : ""});
   }
 
   std::function<int(int)> part_status_;
@@ -511,7 +474,7 @@ TEST(S3SinkFailures, PartsAreFullSizeWithTheirMd5AndCompleteListsThemInOrder) {
   auto done = (*w)->finish();
   ASSERT_TRUE(done.ok()) << done.error().to_string();
   EXPECT_EQ(done->etag, "abc-3");  // as Complete answered, unquoted
-  EXPECT_EQ(done->md5_base64, md5_base64(content));
+  EXPECT_EQ(done->md5_base64, md5_base64_of(content));
   EXPECT_EQ(done->size, content.size());
   std::map<int, Seen> parts;
   for (const Seen& s : s3.seen())
