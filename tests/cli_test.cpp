@@ -1,25 +1,19 @@
 // The ddb2s3 binary end to end, as a user runs it: subprocesses against real dynalite and s3rver, with
 // only the environment given here (temp HOME, the servers' credentials). Exit codes, messages, the
 // --json summary, Scan flags and --scan-kwargs, a scan shared by concurrent processes and finalize.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "scan/scan.h"
+#include "support/process.h"
 #include "support/scan_fixtures.h"
 #include "support/servers.h"
 
@@ -33,67 +27,13 @@ using testing::read_run_lines;
 using testing::TempDir;
 using testing::TestItem;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out, err;
-};
+using Outcome = testing::ProcessOutcome;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// One ddb2s3 process: stdout and stderr go to files (no pipe to drain while it runs), stdin is /dev/null,
-// and its environment is exactly `env`.
-class Ddb2s3Process {
+// One ddb2s3 process whose environment is exactly `env`.
+class Ddb2s3Process : public testing::ChildProcess {
  public:
-  Ddb2s3Process(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
-    out_path_ = dir_.path() + "/stdout";
-    err_path_ = dir_.path() + "/stderr";
-    std::vector<std::string> argv_s = {testing::binary_dir() + "/ddb2s3"};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<std::string> env_s;
-    for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
-    std::vector<char*> argv, envp;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      ADD_FAILURE() << "cannot start " << argv_s[0] << ": " << std::strerror(rc);
-      pid_ = -1;
-    }
-  }
-  ~Ddb2s3Process() {
-    if (pid_ > 0) wait();
-  }
-
-  Outcome wait() {
-    Outcome o;
-    if (pid_ <= 0) return o;
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    o.out = slurp(out_path_);
-    o.err = slurp(err_path_);
-    return o;
-  }
-
- private:
-  TempDir dir_;
-  std::string out_path_, err_path_;
-  pid_t pid_ = -1;
+  Ddb2s3Process(const std::vector<std::string>& args, const std::map<std::string, std::string>& env)
+      : ChildProcess(testing::ddb2s3_argv(args), env) {}
 };
 
 // A loopback port where nothing listens: any AWS call made there fails to connect.

@@ -1,26 +1,18 @@
 // `ddb2s3 export`, `export-status` and `exports` as a user runs them: the built binary in a child process
 // against the export test server on loopback, with only the environment given here (temp HOME, test keys).
 // --check-interval 0 keeps waiting instant; the server moves exports on by counting polls.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "pitr/pitr.h"
 #include "support/export_server.h"
+#include "support/process.h"
 #include "support/servers.h"
 
 namespace ddb2s3 {
@@ -28,17 +20,7 @@ namespace {
 
 using testing::ExportServer;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using Outcome = testing::ProcessOutcome;
 
 double wall_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -47,54 +29,22 @@ double wall_now() {
 class PitrCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/ddb2s3-pitr-cli-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(home_.path().empty());
     server_.add_table("orders");
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::map<std::string, std::string> env() const {
     return {{"AWS_ACCESS_KEY_ID", testing::kTestAccessKey},
             {"AWS_SECRET_ACCESS_KEY", testing::kTestSecretKey},
             {"AWS_REGION", testing::kTestRegion},
             {"AWS_ENDPOINT_URL_DYNAMODB", server_.url()},
-            {"HOME", dir_}};
+            {"HOME", home_.path()}};
   }
 
   // Runs ddb2s3 with args to the end; stdout and stderr through files, stdin /dev/null.
   Outcome run(const std::vector<std::string>& args, std::map<std::string, std::string> vars = {}) {
     if (vars.empty()) vars = env();
-    const std::string out_path = dir_ + "/stdout", err_path = dir_ + "/stderr";
-    std::vector<std::string> argv_s = {testing::binary_dir() + "/ddb2s3"};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<std::string> env_s;
-    for (const auto& [k, v] : vars) env_s.push_back(k + "=" + v);
-    std::vector<char*> argv, envp;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid = -1;
-    const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    Outcome o;
-    if (rc != 0) {
-      ADD_FAILURE() << "cannot start " << argv_s[0] << ": " << std::strerror(rc);
-      return o;
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    o.out = slurp(out_path);
-    o.err = slurp(err_path);
-    return o;
+    return testing::run_process(testing::ddb2s3_argv(args), vars);
   }
 
   std::string last_body(const std::string& op) const {
@@ -109,7 +59,7 @@ class PitrCliTest : public ::testing::Test {
     return n;
   }
 
-  std::string dir_;
+  testing::TempDir home_;
   ExportServer server_;
 };
 
