@@ -28,3 +28,7 @@ endif()
 target_link_libraries(ddb2s3_test_support PUBLIC simdjson::simdjson)
 # support/aws_fixtures.cpp gives tests fixed keys through the credentials module's static_credentials().
 target_link_libraries(ddb2s3_test_support PUBLIC ddb2s3_credentials)
+# cli_help_test runs the ddb2s3 binary.
+if(TARGET cli_help_test)
+  add_dependencies(cli_help_test ddb2s3)
+endif()

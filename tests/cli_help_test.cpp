@@ -1,0 +1,41 @@
+// `ddb2s3 --version` and `--help`: what a new user types first. No server is needed.
+#include <gtest/gtest.h>
+
+#include "support/process.h"
+
+namespace ddb2s3::testing {
+namespace {
+
+const std::map<std::string, std::string> kEnv = {{"PATH", "/usr/bin:/bin"}};
+
+TEST(CliHelp, VersionPrintsNameAndVersion) {
+  auto r = run_process(ddb2s3_argv({"--version"}), kEnv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("ddb2s3 ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find('.'), std::string::npos) << r.out;  // a dotted version number
+}
+
+TEST(CliHelp, HelpListsEveryCommand) {
+  auto r = run_process(ddb2s3_argv({"--help"}), kEnv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const char* command : {"scan", "finalize", "export", "export-status", "exports"})
+    EXPECT_NE(r.out.find(command), std::string::npos) << command << " missing from:\n" << r.out;
+  EXPECT_NE(r.out.find("AWS_ENDPOINT_URL"), std::string::npos) << r.out;
+}
+
+TEST(CliHelp, ScanHelpNamesTheOperatorsOptions) {
+  auto r = run_process(ddb2s3_argv({"scan", "--help"}), kEnv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const char* option : {"--scan-kwargs", "--file-size", "--total-segments", "--segment", "--source-profile",
+                             "--dest-endpoint-url", "--sse", "--s3-extra-args", "--format", "--compression"})
+    EXPECT_NE(r.out.find(option), std::string::npos) << option;
+}
+
+TEST(CliHelp, UnknownOptionIsAUsageError) {
+  auto r = run_process(ddb2s3_argv({"scan", "t", "s3://bucket/p", "--no-such-option"}), kEnv);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--no-such-option"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace ddb2s3::testing
