@@ -1,0 +1,91 @@
+// The manifests' text: the native export's field names, and segment manifests that finalize can read back.
+#include <gtest/gtest.h>
+
+#include "scan/manifest.h"
+
+namespace ddb2s3 {
+namespace {
+
+RunRecord sample() {
+  RunRecord r;
+  r.run_id = "run-1";
+  r.table = "orders";
+  r.table_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders";
+  r.start_time = "2026-11-26T10:00:00.000Z";
+  r.end_time = "2026-11-26T10:05:00.000Z";
+  r.bucket = "my-bucket";
+  r.prefix = "exports/orders";
+  r.sse_algorithm = "aws:kms";
+  r.sse_kms_key_id = "key-1";
+  r.format = OutputFormat::kDynamoDbJson;
+  r.compression = Compression::kZstd;
+  r.total_segments = 4;
+  r.segment = 2;
+  r.item_count = 7;
+  r.scanned_count = 9;
+  r.scan_json = R"({"TableName":"orders","FilterExpression":"a = :v \"q\""})";
+  r.files.push_back(DataFile{"exports/orders/run-1/data/0002-00000.json.zst", 7, 1234, "md5==", "etag1", 2});
+  return r;
+}
+
+TEST(Manifest, DataFileNamesSortBySegmentThenIndex) {
+  EXPECT_EQ(data_file_name(3, 8, 12, Compression::kGzip), "data/0003-00012.json.gz");
+  EXPECT_EQ(data_file_name(0, 1, 0, Compression::kNone), "data/0000-00000.json");
+  EXPECT_EQ(data_file_name(12345, 100000, 1, Compression::kZstd), "data/12345-00001.json.zst");
+  EXPECT_LT(data_file_name(1, 20000, 0, Compression::kGzip), data_file_name(10, 20000, 0, Compression::kGzip));
+}
+
+TEST(Manifest, FilesLinesUseTheNativeFieldNames) {
+  std::string text = manifest_files_json(sample().files);
+  EXPECT_EQ(text,
+            "{\"itemCount\":7,\"md5Checksum\":\"md5==\",\"etag\":\"etag1\",\"dataFileS3Key\":"
+            "\"exports/orders/run-1/data/0002-00000.json.zst\"}\n");
+}
+
+TEST(Manifest, SummaryHasTheNativeFieldsAndOurs) {
+  std::string text = manifest_summary_json(sample(), "exports/orders/run-1/manifest-files.json");
+  for (const char* field :
+       {"\"version\":\"2020-06-30\"", "\"exportType\":\"SCAN\"", "\"outputFormat\":\"DYNAMODB_JSON\"",
+        "\"s3SseAlgorithm\":\"aws:kms\"", "\"s3SseKmsKeyId\":\"key-1\"", "\"s3Bucket\":\"my-bucket\"",
+        "\"s3Prefix\":\"exports/orders\"", "\"itemCount\":7", "\"compression\":\"zstd\"", "\"fileCount\":1",
+        "\"manifestFilesS3Key\":\"exports/orders/run-1/manifest-files.json\"", "\"runId\":\"run-1\"",
+        "\"scan\":{\"TableName\":\"orders\""})
+    EXPECT_NE(text.find(field), std::string::npos) << field << " not in " << text;
+  RunRecord plain = sample();
+  plain.sse_algorithm.clear();
+  plain.sse_kms_key_id.clear();
+  EXPECT_NE(manifest_summary_json(plain, "k").find("\"s3SseAlgorithm\":null"), std::string::npos);
+}
+
+TEST(Manifest, SegmentManifestRoundTrips) {
+  RunRecord in = sample();
+  auto out = parse_segment_manifest(segment_manifest_json(in), "segments/2.json");
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_EQ(out->run_id, in.run_id);
+  EXPECT_EQ(out->table_arn, in.table_arn);
+  EXPECT_EQ(out->segment, 2);
+  EXPECT_EQ(out->total_segments, 4);
+  EXPECT_EQ(out->item_count, 7u);
+  EXPECT_EQ(out->scanned_count, 9u);
+  EXPECT_EQ(out->format, OutputFormat::kDynamoDbJson);
+  EXPECT_EQ(out->compression, Compression::kZstd);
+  EXPECT_EQ(out->scan_json, in.scan_json);
+  ASSERT_EQ(out->files.size(), 1u);
+  EXPECT_EQ(out->files[0].key, in.files[0].key);
+  EXPECT_EQ(out->files[0].size, 1234u);
+  EXPECT_EQ(out->files[0].md5_base64, "md5==");
+  EXPECT_EQ(out->files[0].segment, 2);
+}
+
+TEST(Manifest, BrokenSegmentManifestsAreRejectedWithTheirKey) {
+  for (const char* text : {"", "not json", "[]", "{\"segment\":1,\"totalSegments\":1,\"files\":[]}",
+                           "{\"segment\":0,\"totalSegments\":2}", "{\"segment\":\"x\",\"totalSegments\":2,\"files\":[]}"}) {
+    auto r = parse_segment_manifest(text, "s3://b/p/run/segments/1.json");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().code, "InvalidSegmentManifest") << text;
+    EXPECT_NE(r.error().to_string().find("segments/1.json"), std::string::npos) << r.error().to_string();
+  }
+}
+
+}  // namespace
+}  // namespace ddb2s3
