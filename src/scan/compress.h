@@ -80,4 +80,25 @@ class Md5 {
   std::unique_ptr<evp_md_ctx_st, CtxFree> ctx_;
 };
 
+// Two MD5 digests of one byte stream at once (a whole object's and its current part's, for the manifest and
+// Content-MD5): while both are at the same block offset the two dependency chains run interleaved on the
+// same blocks, so both cost little more than one. Digest 1 can be restarted alone (at a part boundary).
+class DualMd5 {
+ public:
+  DualMd5();
+  void update(std::string_view data);               // into both
+  std::array<uint8_t, 16> digest(int which) const;  // 0 or 1; does not reset
+  std::string base64_digest(int which) const;
+  void reset_second();
+
+  struct State {
+    uint32_t h[4];
+    uint64_t length = 0;  // bytes so far
+    uint8_t buffer[64];   // the partial block: length % 64 bytes
+  };
+
+ private:
+  State s_[2];
+};
+
 }  // namespace ddb2s3

@@ -18,6 +18,7 @@ constexpr uint64_t kMinPartSize = 5ull << 20;  // S3's minimum for every part bu
 constexpr uint64_t kMaxPartSize = 5ull << 30;  // S3's maximum part size
 constexpr int kMaxParts = 10000;
 constexpr int kPartsPerSizeStep = 1000;  // the part size doubles every this many parts
+constexpr size_t kSpareBuffers = 2;      // emptied part buffers kept for reuse across all writers
 
 Error cancelled_error(const std::string& resource) {
   Error e = Error::make(ErrorKind::kCancelled, "Cancelled",
@@ -91,6 +92,7 @@ struct PartJob {
   std::shared_ptr<Upload> upload;
   int part_number = 0;
   std::string bytes;
+  std::string md5;  // Content-MD5, computed by the writer as the bytes came
 };
 
 // The uploader threads, their queue, and the cap on parts in flight across all writers.
@@ -106,8 +108,26 @@ class PartUploader {
   PartUploader(const PartUploader&) = delete;
   PartUploader& operator=(const PartUploader&) = delete;
 
+  // An emptied part buffer (capacity kept): touching fresh 8 MiB allocations for every part costs page
+  // faults.
+  std::string take_buffer() {
+    std::lock_guard lock(mu_);
+    if (spare_.empty()) return {};
+    std::string b = std::move(spare_.back());
+    spare_.pop_back();
+    return b;
+  }
+
+  // Keeps buffer for reuse (a few: more would hold memory the writers and parts in flight do not need).
+  void give_buffer(std::string&& buffer) {
+    if (buffer.capacity() == 0) return;
+    buffer.clear();
+    std::lock_guard lock(mu_);
+    if (spare_.size() < kSpareBuffers) spare_.push_back(std::move(buffer));
+  }
+
   // Queues a part; waits while the cap is reached. Fails with the upload's failure, or when stopped.
-  Status submit(const std::shared_ptr<Upload>& upload, int part_number, std::string bytes) {
+  Status submit(const std::shared_ptr<Upload>& upload, int part_number, std::string bytes, std::string md5) {
     std::unique_lock lock(mu_);
     progress_cv_.wait(lock, [&] { return stopping_ || upload->failure || in_flight_ < max_in_flight_; });
     if (upload->failure) return *upload->failure;
@@ -115,7 +135,7 @@ class PartUploader {
     if (upload->etags.size() < static_cast<size_t>(part_number)) upload->etags.resize(part_number);
     ++upload->outstanding;
     ++in_flight_;
-    queue_.push_back(PartJob{upload, part_number, std::move(bytes)});
+    queue_.push_back(PartJob{upload, part_number, std::move(bytes), std::move(md5)});
     work_cv_.notify_one();
     return {};
   }
@@ -187,10 +207,13 @@ class PartUploader {
       Upload& u = *job.upload;
       if (!u.failure) {  // parts of a failed upload are not worth sending
         lock.unlock();
-        auto etag =
-            client.upload_part(u.bucket, u.key, u.upload_id, job.part_number, job.bytes, {}, object_options_);
-        job.bytes = std::string();  // free the part before making room for another
+        auto etag = client.upload_part(u.bucket, u.key, u.upload_id, job.part_number, job.bytes, job.md5,
+                                       object_options_);
         lock.lock();
+        // Back to the pool before making room for another part, so that the next writer reuses it.
+        job.bytes.clear();
+        if (spare_.size() < kSpareBuffers) spare_.push_back(std::move(job.bytes));
+        job.bytes = std::string();
         if (etag)
           u.etags[job.part_number - 1] = std::move(*etag);
         else if (!u.failure) {
@@ -211,7 +234,8 @@ class PartUploader {
   std::condition_variable work_cv_;      // uploader threads: a part is queued, or stop
   std::condition_variable progress_cv_;  // writers: a part is done or dropped
   std::deque<PartJob> queue_;
-  int in_flight_ = 0;  // queued or uploading
+  std::vector<std::string> spare_;  // emptied part buffers for writers to fill again
+  int in_flight_ = 0;               // queued or uploading
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
@@ -234,26 +258,26 @@ struct SinkCore {
 
 class S3ObjectWriter final : public ObjectWriter {
  public:
-  S3ObjectWriter(std::shared_ptr<SinkCore> core, std::string key, Md5 md5)
-      : core_(std::move(core)),
-        key_(std::move(key)),
-        md5_(std::move(md5)),
-        part_size_(core_->options.part_size) {}
+  S3ObjectWriter(std::shared_ptr<SinkCore> core, std::string key)
+      : core_(std::move(core)), key_(std::move(key)), part_size_(core_->options.part_size) {}
   ~S3ObjectWriter() override { abort(); }
 
   Status write(std::string_view bytes) override {
     if (Status s = usable(); !s) return s;
     if (upload_ && upload_->failed.load(std::memory_order_relaxed))  // a part failed: say so now
       if (auto e = core_->uploader.failure(*upload_)) return fail(std::move(*e));
-    md5_.update(bytes);
     size_ += bytes.size();
     while (!bytes.empty()) {
       // A full part is sent only when more bytes come, so an object of exactly one part is a PutObject.
       if (buffer_.size() == part_size_)
         if (Status s = send_part(); !s) return s;
-      if (buffer_.capacity() < part_size_) buffer_.reserve(part_size_);
+      if (buffer_.capacity() < part_size_) {
+        if (buffer_.capacity() == 0) buffer_ = core_->uploader.take_buffer();
+        buffer_.reserve(part_size_);
+      }
       size_t n = std::min<uint64_t>(bytes.size(), part_size_ - buffer_.size());
       buffer_.append(bytes.data(), n);
+      md5_.update(bytes.substr(0, n));  // the object's and this part's MD5 in one pass
       bytes.remove_prefix(n);
     }
     return {};
@@ -265,7 +289,7 @@ class S3ObjectWriter final : public ObjectWriter {
     std::string etag;
     if (!upload_) {
       ObjectOptions options = core_->options.object_options;
-      options.content_md5(md5_.base64_digest());
+      options.content_md5(md5_.base64_digest(0));
       auto put = core_->clients.acquire()->put_object(bucket, key_, buffer_, options);
       if (!put) return fail(std::move(put).error());
       etag = std::move(*put);
@@ -284,8 +308,9 @@ class S3ObjectWriter final : public ObjectWriter {
       upload_.reset();
     }
     state_ = State::kFinished;
+    core_->uploader.give_buffer(std::move(buffer_));
     buffer_ = std::string();
-    return StoredObject{key_, size_, md5_.base64_digest(), std::move(etag)};
+    return StoredObject{key_, size_, md5_.base64_digest(0), std::move(etag)};
   }
 
   void abort() override {
@@ -331,8 +356,9 @@ class S3ObjectWriter final : public ObjectWriter {
       upload_->key = key_;
       upload_->upload_id = std::move(*id);
     }
-    if (Status s = core_->uploader.submit(upload_, next_part_, std::move(buffer_)); !s)
+    if (Status s = core_->uploader.submit(upload_, next_part_, std::move(buffer_), md5_.base64_digest(1)); !s)
       return fail(std::move(s).error());
+    md5_.reset_second();
     ++next_part_;
     buffer_ = std::string();
     part_size_ = s3_part_size(core_->options.part_size, next_part_);
@@ -359,7 +385,7 @@ class S3ObjectWriter final : public ObjectWriter {
 
   std::shared_ptr<SinkCore> core_;
   const std::string key_;
-  Md5 md5_;
+  DualMd5 md5_;         // 0: the whole object (for the manifest), 1: the part being filled (for Content-MD5)
   uint64_t part_size_;  // of the part being filled
   std::string buffer_;  // the part being filled
   uint64_t size_ = 0;
@@ -377,9 +403,7 @@ class S3Sink final : public Sink {
   Status check() override { return core_->clients.acquire()->head_bucket(core_->dest.bucket); }
 
   Result<std::unique_ptr<ObjectWriter>> open(const std::string& key) override {
-    auto md5 = Md5::make();
-    if (!md5) return std::move(md5).error();
-    return std::unique_ptr<ObjectWriter>(std::make_unique<S3ObjectWriter>(core_, key, std::move(*md5)));
+    return std::unique_ptr<ObjectWriter>(std::make_unique<S3ObjectWriter>(core_, key));
   }
 
   Result<StoredObject> put(const std::string& key, std::string_view bytes,
