@@ -72,9 +72,8 @@ class ObjectRoller {
 
  private:
   Status open() {
-    key_ = ctx_.options.dest.key(
-        ctx_.run_prefix +
-        data_file_name(segment_, ctx_.options.total_segments, next_index_++, compressor_.compression()));
+    key_ = ctx_.options.dest.key(ctx_.run_prefix + data_file_name(segment_, ctx_.options.total_segments,
+                                                                  next_index_++, compressor_.compression()));
     auto writer = ctx_.sink.open(key_);
     if (!writer) return std::move(writer).error();
     writer_ = std::move(*writer);
@@ -111,14 +110,16 @@ class ObjectRoller {
   int next_index_ = 0;
 };
 
-uint64_t count_lines(std::string_view s) { return static_cast<uint64_t>(std::count(s.begin(), s.end(), '\n')); }
+uint64_t count_lines(std::string_view s) {
+  return static_cast<uint64_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 // One segment: a fetcher thread keeps the next Scan page coming while this thread transcodes,
-// compresses and writes the previous one (at most two pages wait between them).
+// compresses and writes the previous one (at most one page waits between them: each is ~1 MB per segment).
 Status run_segment(RunContext& ctx, int segment, PageTranscoder& transcoder, Compressor& compressor,
                    SegmentResult& result) {
   const ScanOptions& o = ctx.options;
-  BoundedQueue<ScanPage> pages(2);
+  BoundedQueue<ScanPage> pages(1);
   std::mutex spare_mu;
   std::vector<std::string> spare;  // emptied page buffers going back to the fetcher for reuse
   std::optional<Error> fetch_error;
@@ -177,7 +178,7 @@ Status run_segment(RunContext& ctx, int segment, PageTranscoder& transcoder, Com
     ctx.count(&ScanProgress::pages, 1);
     if (status = roller.add_page(lines, items); !status) break;
     std::lock_guard lock(spare_mu);
-    if (spare.size() < 2) spare.push_back(std::move(page->body));
+    if (spare.empty()) spare.push_back(std::move(page->body));
   }
   pages.close();  // unblocks the fetcher if this side stopped first
   fetcher.join();
@@ -228,7 +229,8 @@ Status validate(const ScanOptions& o) {
           "so that `ddb2s3 finalize` finds all segments");
   }
   if (!o.run_id.empty() && !valid_run_id(o.run_id))
-    return Error::usage("--run-id '" + o.run_id + "' may only hold letters, digits, '-', '_' and '.' (at most 128)");
+    return Error::usage("--run-id '" + o.run_id +
+                        "' may only hold letters, digits, '-', '_' and '.' (at most 128)");
   if (o.file_size == 0) return Error::usage("--file-size must be at least 1 byte");
   if (o.parallelism < 0) return Error::usage("--parallelism must be positive");
   if (o.part_size < (5ull << 20)) return Error::usage("the S3 part size must be at least 5 MiB");
@@ -267,9 +269,11 @@ RunRecord base_record(const ScanOptions& o, const std::string& run_id, const std
   return r;
 }
 
-Result<std::unique_ptr<Sink>> open_sink(const Destination& dest, const AwsOptions& aws, const ObjectOptions& object_options,
+Result<std::unique_ptr<Sink>> open_sink(const Destination& dest, const AwsOptions& aws,
+                                        const ObjectOptions& object_options,
                                         const std::string& expected_owner, uint64_t part_size, int max_parts,
-                                        int upload_threads, const Environment& env, const SessionOptions& session) {
+                                        int upload_threads, const Environment& env,
+                                        const SessionOptions& session) {
   if (!dest.is_s3) return make_directory_sink(dest);
   auto config = make_service_config("s3", aws, env, session);
   if (!config) return std::move(config).error();
@@ -358,7 +362,9 @@ Result<ScanSummary> run_scan(ScanOptions o) {
     for (int i = 0; i < o.total_segments; ++i) segments.push_back(i);
   }
   const int workers = default_parallelism(o, static_cast<int>(segments.size()));
-  const int max_parts = o.max_parts_in_flight > 0 ? o.max_parts_in_flight : 2 * workers + 2;
+  // Parts queued or uploading, across all segments: capped so that memory does not grow with segments
+  // (each open object also fills one part buffer of its own).
+  const int max_parts = o.max_parts_in_flight > 0 ? o.max_parts_in_flight : std::min(2 * workers + 2, 8);
   const int upload_threads = o.upload_threads > 0 ? o.upload_threads : std::min(max_parts, 16);
   auto sink = open_sink(o.dest, o.dest_aws, o.object_options, o.expected_bucket_owner, o.part_size, max_parts,
                         upload_threads, o.env, o.session);
@@ -411,9 +417,10 @@ Result<ScanSummary> run_scan(ScanOptions o) {
 
 Result<ScanSummary> finalize_run(FinalizeOptions o) {
   if (!valid_run_id(o.run_id))
-    return Error::usage("finalize needs the --run-id that the segments were run with (letters, digits, '-', '_', '.')");
-  auto sink = open_sink(o.dest, o.dest_aws, o.object_options, o.expected_bucket_owner, 8ull << 20, 2, 1, o.env,
-                        o.session);
+    return Error::usage(
+        "finalize needs the --run-id that the segments were run with (letters, digits, '-', '_', '.')");
+  auto sink = open_sink(o.dest, o.dest_aws, o.object_options, o.expected_bucket_owner, 8ull << 20, 2, 1,
+                        o.env, o.session);
   if (!sink) return std::move(sink).error();
   if (auto s = (*sink)->check(); !s) return std::move(s).error();
   if (auto s = refuse_finished_run(**sink, o.dest, o.run_id); !s) return std::move(s).error();
@@ -432,8 +439,9 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
     parts.push_back(std::move(*rec));
   }
   if (parts.empty()) {
-    Error e = Error::make(ErrorKind::kClient, "NoSegments",
-                          "run '" + o.run_id + "' has no segment manifests under " + (*sink)->describe(seg_prefix));
+    Error e =
+        Error::make(ErrorKind::kClient, "NoSegments",
+                    "run '" + o.run_id + "' has no segment manifests under " + (*sink)->describe(seg_prefix));
     e.hint = "check DEST and --run-id: each `ddb2s3 scan --segment I --run-id " + o.run_id +
              "` writes segments/I.json when it finishes";
     return e;
@@ -448,7 +456,8 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
                                 "' disagree (total segments, table, format or compression): segment " +
                                 std::to_string(p.segment) + " differs from segment " +
                                 std::to_string(parts.front().segment));
-      e.hint = "every process of one run must use the same table, --total-segments, --format and --compression";
+      e.hint =
+          "every process of one run must use the same table, --total-segments, --format and --compression";
       return e;
     }
     by_segment[p.segment] = &p;

@@ -67,7 +67,7 @@ struct ScanOptions {
 
   // S3 uploads: part size and how many parts may be in flight (memory bound: their product).
   uint64_t part_size = 8ull << 20;
-  int max_parts_in_flight = 0;  // 0: 2 x parallelism + 2
+  int max_parts_in_flight = 0;  // 0: min(2 x parallelism + 2, 8)
   int upload_threads = 0;       // 0: min(max_parts_in_flight, 16)
 
   // The operator's process_func: sees each item's line and appends what to write (or nothing).
