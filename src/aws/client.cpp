@@ -264,6 +264,11 @@ Status AwsClient::send(HttpRequest& request, HttpResponse& response, const CallI
 
   // Each attempt starts from the caller's headers: the signature, date and token are made afresh.
   Headers original = request.headers;
+  // S3 accepts UNSIGNED-PAYLOAD over HTTPS only; over plain HTTP the signed hash is the body's only guard.
+  const bool unsigned_payload = cfg.service == "s3" && request.method == "PUT" && !request.body.empty() &&
+                                request.url.starts_with("https://") &&
+                                !request.header("Content-MD5").empty() &&
+                                request.header("X-Amz-Content-Sha256").empty();
   bool add_host = request.header("Host").empty();
   std::string host = add_host ? host_from_url(request.url) : std::string();
   milliseconds total_delay{0};
@@ -293,6 +298,12 @@ Status AwsClient::send(HttpRequest& request, HttpResponse& response, const CallI
     params.time = std::chrono::system_clock::now();
     params.s3_path = cfg.service == "s3";
     params.content_sha256_header = cfg.service == "s3";
+    if (params.content_sha256_header && unsigned_payload) {
+      // As the AWS SDKs do for PutObject/UploadPart: TLS and Content-MD5 guard the body, so it is not
+      // hashed a second time for the signature.
+      request.headers.emplace_back("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD");
+      params.content_sha256_header = false;
+    }
     sign_request(request, *creds, params);
 
     Status sent = http_.perform(request, response);
