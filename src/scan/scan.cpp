@@ -59,10 +59,14 @@ class ObjectRoller {
     if (!writer_) {
       if (auto s = open(); !s) return s;
     }
-    buf_.clear();
-    if (auto s = compressor_.add_page(lines, buf_); !s) return s;
-    if (auto s = writer_->write(buf_); !s) return s;
-    size_ += buf_.size();
+    std::string_view out = lines;  // uncompressed: written as they are, not copied through the compressor
+    if (compressor_.compression() != Compression::kNone) {
+      buf_.clear();
+      if (auto s = compressor_.add_page(lines, buf_); !s) return s;
+      out = buf_;
+    }
+    if (auto s = writer_->write(out); !s) return s;
+    size_ += out.size();
     items_ += items;
     if (size_ >= ctx_.options.file_size) return close();
     return {};

@@ -108,14 +108,30 @@ class PartUploader {
   PartUploader(const PartUploader&) = delete;
   PartUploader& operator=(const PartUploader&) = delete;
 
-  // An emptied part buffer (capacity kept): touching fresh 8 MiB allocations for every part costs page
-  // faults.
-  std::string take_buffer() {
-    std::lock_guard lock(mu_);
+  // Lets a writer start filling a part buffer: waits while the part buffers being filled, queued or uploading
+  // reach the budget (2 x max parts in flight), so memory does not grow with the writers. A thread that
+  // already fills one is never made to wait (one thread writing two objects cannot block itself). Returns an
+  // emptied buffer when one is spare: touching fresh 8 MiB for every part costs page faults.
+  std::string start_buffer() {
+    std::unique_lock lock(mu_);
+    const auto self = std::this_thread::get_id();
+    const bool fills_one = std::find(filling_.begin(), filling_.end(), self) != filling_.end();
+    if (!fills_one) {
+      progress_cv_.wait(lock, [&] {
+        return stopping_ || static_cast<int>(filling_.size()) + in_flight_ < 2 * max_in_flight_;
+      });
+    }
+    filling_.push_back(self);
     if (spare_.empty()) return {};
     std::string b = std::move(spare_.back());
     spare_.pop_back();
     return b;
+  }
+
+  // The buffer started on thread id is no longer being filled (sent as a part, or dropped).
+  void end_buffer(std::thread::id id) {
+    std::lock_guard lock(mu_);
+    end_buffer_locked(id);
   }
 
   // Keeps buffer for reuse (a few: more would hold memory the writers and parts in flight do not need).
@@ -127,9 +143,12 @@ class PartUploader {
   }
 
   // Queues a part; waits while the cap is reached. Fails with the upload's failure, or when stopped.
-  Status submit(const std::shared_ptr<Upload>& upload, int part_number, std::string bytes, std::string md5) {
+  // The buffer stops counting as being filled by filler (from start_buffer()) and counts as in flight.
+  Status submit(const std::shared_ptr<Upload>& upload, int part_number, std::string bytes, std::string md5,
+                std::thread::id filler) {
     std::unique_lock lock(mu_);
     progress_cv_.wait(lock, [&] { return stopping_ || upload->failure || in_flight_ < max_in_flight_; });
+    end_buffer_locked(filler);
     if (upload->failure) return *upload->failure;
     if (stopping_) return cancelled_error(object_url(upload->bucket, upload->key));
     if (upload->etags.size() < static_cast<size_t>(part_number)) upload->etags.resize(part_number);
@@ -178,6 +197,14 @@ class PartUploader {
   }
 
  private:
+  // With mu_ held.
+  void end_buffer_locked(std::thread::id id) {
+    auto it = std::find(filling_.begin(), filling_.end(), id);
+    if (it == filling_.end()) return;
+    filling_.erase(it);
+    progress_cv_.notify_all();
+  }
+
   // With mu_ held.
   static void set_failure(Upload& u, Error e) {
     u.failure = std::move(e);
@@ -234,8 +261,9 @@ class PartUploader {
   std::condition_variable work_cv_;      // uploader threads: a part is queued, or stop
   std::condition_variable progress_cv_;  // writers: a part is done or dropped
   std::deque<PartJob> queue_;
-  std::vector<std::string> spare_;  // emptied part buffers for writers to fill again
-  int in_flight_ = 0;               // queued or uploading
+  std::vector<std::string> spare_;        // emptied part buffers for writers to fill again
+  std::vector<std::thread::id> filling_;  // a thread per part buffer being filled by a writer
+  int in_flight_ = 0;                     // queued or uploading
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
@@ -271,10 +299,11 @@ class S3ObjectWriter final : public ObjectWriter {
       // A full part is sent only when more bytes come, so an object of exactly one part is a PutObject.
       if (buffer_.size() == part_size_)
         if (Status s = send_part(); !s) return s;
-      if (buffer_.capacity() < part_size_) {
-        if (buffer_.capacity() == 0) buffer_ = core_->uploader.take_buffer();
-        buffer_.reserve(part_size_);
+      if (!filling_) {
+        buffer_ = core_->uploader.start_buffer();
+        filling_ = std::this_thread::get_id();
       }
+      if (buffer_.capacity() < part_size_) buffer_.reserve(part_size_);
       size_t n = std::min<uint64_t>(bytes.size(), part_size_ - buffer_.size());
       buffer_.append(bytes.data(), n);
       md5_.update(bytes.substr(0, n));  // the object's and this part's MD5 in one pass
@@ -310,6 +339,7 @@ class S3ObjectWriter final : public ObjectWriter {
     state_ = State::kFinished;
     core_->uploader.give_buffer(std::move(buffer_));
     buffer_ = std::string();
+    end_filling();
     return StoredObject{key_, size_, md5_.base64_digest(0), std::move(etag)};
   }
 
@@ -356,8 +386,10 @@ class S3ObjectWriter final : public ObjectWriter {
       upload_->key = key_;
       upload_->upload_id = std::move(*id);
     }
-    if (Status s = core_->uploader.submit(upload_, next_part_, std::move(buffer_), md5_.base64_digest(1)); !s)
-      return fail(std::move(s).error());
+    Status submitted = core_->uploader.submit(upload_, next_part_, std::move(buffer_), md5_.base64_digest(1),
+                                              filling_.value_or(std::thread::id()));
+    filling_.reset();
+    if (!submitted) return fail(std::move(submitted).error());
     md5_.reset_second();
     ++next_part_;
     buffer_ = std::string();
@@ -374,8 +406,14 @@ class S3ObjectWriter final : public ObjectWriter {
     return e;
   }
 
+  void end_filling() {
+    if (filling_) core_->uploader.end_buffer(*filling_);
+    filling_.reset();
+  }
+
   void abort_upload() {
     buffer_ = std::string();
+    end_filling();
     if (!upload_) return;
     core_->uploader.cancel(upload_);
     // Best effort: the error is ignored (the caller already has the one that matters).
@@ -388,6 +426,7 @@ class S3ObjectWriter final : public ObjectWriter {
   DualMd5 md5_;         // 0: the whole object (for the manifest), 1: the part being filled (for Content-MD5)
   uint64_t part_size_;  // of the part being filled
   std::string buffer_;  // the part being filled
+  std::optional<std::thread::id> filling_;  // set while buffer_ counts against the sink's buffer budget
   uint64_t size_ = 0;
   int next_part_ = 1;
   std::shared_ptr<Upload> upload_;  // null until the first part is sent
