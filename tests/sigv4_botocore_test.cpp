@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 using std::chrono::system_clock;
 
 constexpr const char* kInstallHint =
-    "python3 with botocore is required for this test (Debian: python3-botocore); run scripts/install-deps";
+    "/usr/bin/python3 with botocore is required for this test (Debian: python3-botocore); run scripts/install-deps";
 
 struct Case {
   std::string description;
@@ -128,7 +128,7 @@ class TempFile {
 std::vector<std::string> botocore_sign(const std::vector<Case>& cases) {
   TempFile input(to_json(cases));
   const std::string script = ddb2s3::testing::source_dir() + "/tests/support/botocore_sign.py";
-  CommandResult r = run("python3 '" + script + "' < '" + input.path().string() + "' 2>&1");
+  CommandResult r = run("/usr/bin/python3 '" + script + "' < '" + input.path().string() + "' 2>&1");
   EXPECT_EQ(r.status, 0) << "botocore_sign.py failed:\n" << r.output;
   std::vector<std::string> blocks;
   std::string current;
@@ -299,7 +299,7 @@ std::vector<Case> s3_cases() {
 }
 
 void expect_same_as_botocore(std::vector<Case> cases) {
-  ASSERT_EQ(run("python3 -c 'import botocore.auth' 2>&1").status, 0) << kInstallHint;
+  ASSERT_EQ(run("/usr/bin/python3 -c 'import botocore.auth' 2>&1").status, 0) << kInstallHint;
   for (Case& c : cases) c.request.body = c.body;
   const std::vector<std::string> expected = botocore_sign(cases);
   ASSERT_EQ(expected.size(), cases.size());
@@ -311,7 +311,7 @@ void expect_same_as_botocore(std::vector<Case> cases) {
 }
 
 TEST(Sigv4Botocore, PythonAndBotocoreAreInstalled) {
-  CommandResult r = run("python3 -c 'import botocore.auth, botocore.awsrequest, botocore.credentials' 2>&1");
+  CommandResult r = run("/usr/bin/python3 -c 'import botocore.auth, botocore.awsrequest, botocore.credentials' 2>&1");
   EXPECT_EQ(r.status, 0) << kInstallHint << "\n" << r.output;
 }
 
