@@ -6,12 +6,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <httplib.h>
+
+#include <chrono>
 #include <cstdio>
+#include <map>
+#include <thread>
 #include <fstream>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "support/process.h"
 #include "support/servers.h"
 
 extern char** environ;
@@ -154,6 +160,44 @@ TEST_F(BenchSmokeTest, HarnessSmokeModeRunsEveryClient) {
   EXPECT_NE(text.find("| Airflow algorithm, 1 process(es) | 2000 |"), std::string::npos) << text;
   EXPECT_NE(text.find("| raw fetch, 8 segment(s) | 3000 |"), std::string::npos) << text;
   EXPECT_EQ(text.find("## Failures"), std::string::npos) << text;
+}
+
+// Ctrl-C in the middle of a copy: the run stops as a failure (exit 1), every multipart upload it had
+// started is aborted, and no summary is printed.
+TEST_F(BenchSmokeTest, InterruptAbortsUploadsAndFails) {
+  if (!exists(sim_path())) GTEST_SKIP() << "built without DDB2S3_BENCH: no " << sim_path();
+  Simulator sim({"--items", "2000000", "--item-bytes", "750", "--latency-ms", "2"});
+  ASSERT_FALSE(sim.dynamodb().empty());
+  std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"},
+                                            {"HOME", ::testing::TempDir()},
+                                            {"AWS_ACCESS_KEY_ID", "x"},
+                                            {"AWS_SECRET_ACCESS_KEY", "y"},
+                                            {"AWS_REGION", "us-east-1"},
+                                            {"AWS_EC2_METADATA_DISABLED", "true"}};
+  ChildProcess child(ddb2s3_argv({"scan", "bench", "s3://bench/interrupted", "--source-endpoint-url", sim.dynamodb(),
+                                  "--dest-endpoint-url", sim.s3(), "--compression", "none", "--total-segments", "4",
+                                  "--json"}),
+                     env);
+  // Wait (bounded) until the copy is under way: a multipart upload has been started.
+  std::string port = sim.dynamodb().substr(sim.dynamodb().rfind(':') + 1);
+  httplib::Client stats("127.0.0.1", std::stoi(port));
+  bool started = false;
+  for (int i = 0; i < 3000 && !started; ++i) {
+    auto r = stats.Get("/__stats");
+    started = r && json_number(r->body, "uploads_started") >= 1;
+    if (!started) std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling a condition
+  }
+  ASSERT_TRUE(started) << "no multipart upload started within 30 s";
+  ASSERT_EQ(kill(child.pid(), SIGINT), 0);
+  ProcessOutcome out = child.wait();
+  EXPECT_EQ(out.exit_code, 1) << out.err;
+  EXPECT_NE(out.err.find("interrupted"), std::string::npos) << out.err;
+  EXPECT_EQ(out.out, "");  // no --json summary: the run did not complete
+  auto r = stats.Get("/__stats");
+  ASSERT_TRUE(r);
+  EXPECT_GE(json_number(r->body, "uploads_aborted"), 1) << r->body;
+  EXPECT_EQ(json_number(r->body, "uploads_open"), 0) << r->body;
+  EXPECT_LT(json_number(r->body, "scan_items"), 2000000) << r->body;  // it really stopped early
 }
 
 }  // namespace

@@ -88,15 +88,20 @@ bool parse_args(int argc, char** argv, SimOptions& o) {
 struct Stats {
   std::atomic<uint64_t> scan_requests{0}, scan_pages{0}, scan_items{0}, scan_bytes{0};
   std::atomic<uint64_t> s3_requests{0}, s3_bytes{0}, s3_objects{0}, injected{0}, rejected{0};
+  // Multipart uploads started, aborted, and still open (neither completed nor aborted).
+  std::atomic<uint64_t> uploads_started{0}, uploads_aborted{0};
+  std::atomic<int64_t> uploads_open{0};
   std::string to_json() const {
     char buf[512];
     std::snprintf(buf, sizeof buf,
                   "{\"scan_requests\":%lu,\"scan_pages\":%lu,\"scan_items\":%lu,\"scan_bytes\":%lu,"
                   "\"s3_requests\":%lu,\"s3_bytes\":%lu,\"s3_objects\":%lu,\"injected_faults\":%lu,"
-                  "\"rejected_uploads\":%lu}",
+                  "\"rejected_uploads\":%lu,\"uploads_started\":%lu,\"uploads_aborted\":%lu,"
+                  "\"uploads_open\":%ld}",
                   (unsigned long)scan_requests, (unsigned long)scan_pages, (unsigned long)scan_items,
                   (unsigned long)scan_bytes, (unsigned long)s3_requests, (unsigned long)s3_bytes,
-                  (unsigned long)s3_objects, (unsigned long)injected, (unsigned long)rejected);
+                  (unsigned long)s3_objects, (unsigned long)injected, (unsigned long)rejected,
+                  (unsigned long)uploads_started, (unsigned long)uploads_aborted, (long)uploads_open);
     return buf;
   }
 };
@@ -379,6 +384,8 @@ class S3Side {
         std::lock_guard lock(mutex_);
         uploads_[id];
       }
+      stats_.uploads_started++;
+      stats_.uploads_open++;
       return res.set_content(xml + "<InitiateMultipartUploadResult><Bucket>" + bucket + "</Bucket><Key>" +
                                  key + "</Key><UploadId>" + id +
                                  "</UploadId></InitiateMultipartUploadResult>",
@@ -394,6 +401,7 @@ class S3Side {
       parts = std::move(it->second);
       uploads_.erase(it);
     }
+    stats_.uploads_open--;
     // Every listed part must have arrived, and all but the last must be at least 5 MiB.
     int listed = 0;
     for (size_t at = req.body.find("<PartNumber>"); at != std::string::npos;
@@ -426,7 +434,10 @@ class S3Side {
     if (!begin(res)) return;
     if (req.has_param("uploadId")) {
       std::lock_guard lock(mutex_);
-      uploads_.erase(req.get_param_value("uploadId"));
+      if (uploads_.erase(req.get_param_value("uploadId")) > 0) {
+        stats_.uploads_aborted++;
+        stats_.uploads_open--;
+      }
     }
     res.status = 204;
   }

@@ -25,6 +25,7 @@ class ChildProcess {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
+  pid_t pid() const { return pid_; }  // e.g. to send it a signal
   // Waits for the end; exit code and everything written. Once only.
   ProcessOutcome wait();
 
