@@ -2,8 +2,6 @@
 // run around them (checks up front, manifests at the end, clean failure).
 #include "scan/scan.h"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
@@ -351,17 +349,6 @@ Status refuse_finished_run(Sink& sink, const Destination& dest, const std::strin
   return {};
 }
 
-// glibc's defaults cost more than half the peak RSS with many segments: its mmap threshold rises to the
-// largest buffer freed (pages, parser indexes, parts: 1-8 MiB), after which such buffers come from
-// arenas that keep freed memory, and it keeps up to 8 arenas per core for the 2+ threads per segment.
-// A fixed threshold returns big buffers to the system when freed; fewer arenas bound what is kept.
-void tune_malloc() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    mallopt(M_MMAP_THRESHOLD, 128 << 10);
-    mallopt(M_ARENA_MAX, 4);
-  });
-}
 
 }  // namespace
 
@@ -381,7 +368,6 @@ std::string make_run_id() {
 
 Result<ScanSummary> run_scan(ScanOptions o) {
   if (auto s = validate(o); !s) return std::move(s).error();
-  tune_malloc();
   if (auto c = Compressor::make(o.compression, o.compression_level); !c) return std::move(c).error();
   if (o.run_id.empty()) o.run_id = make_run_id();
   const auto started = Clock::now();

@@ -111,6 +111,11 @@ struct ScanSummary {
   std::string to_json() const;  // the --json summary
 };
 
+// Memory is bounded by pages, parsers and S3 parts in flight per segment. With many segments glibc's
+// default malloc keeps freed multi-MiB buffers in its arenas; the ddb2s3 program therefore sets
+// mallopt(M_MMAP_THRESHOLD, 128 KiB) and mallopt(M_ARENA_MAX, 4) (src/cli/main.cpp), which a program
+// embedding the library may want too (it is process-wide, so the library does not do it).
+//
 // Validates options (usage errors before any AWS call), checks the table (DescribeTable) and the
 // destination (HeadBucket / directory), scans, writes data files and manifests. On any failure or
 // cancellation: in-flight uploads are aborted and no manifest-summary.json is written.
