@@ -390,7 +390,11 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   // (each open object also fills one part buffer of its own).
   const int max_parts = o.max_parts_in_flight > 0 ? o.max_parts_in_flight : std::min(2 * workers + 2, 8);
   const int upload_threads = o.upload_threads > 0 ? o.upload_threads : std::min(max_parts, 16);
-  auto sink = open_sink(o.dest, o.dest_aws, o.object_options, o.expected_bucket_owner, o.part_size, max_parts,
+  // Every open object fills a part of its own: with many workers, smaller parts (S3's 5 MiB minimum at
+  // most) keep those buffers near 128 MiB in all (32 segments: 5 MiB parts, 160 MiB instead of 256).
+  const uint64_t part_size =
+      std::max<uint64_t>(5ull << 20, std::min<uint64_t>(o.part_size, (128ull << 20) / static_cast<uint64_t>(workers)));
+  auto sink = open_sink(o.dest, o.dest_aws, o.object_options, o.expected_bucket_owner, part_size, max_parts,
                         upload_threads, o.env, o.session);
   if (!sink) return std::move(sink).error();
   if (auto s = (*sink)->check(); !s) return std::move(s).error();

@@ -66,7 +66,7 @@ struct ScanOptions {
   std::string run_id;   // empty: UTC time plus a random suffix (required with `segment`)
 
   // S3 uploads: part size and how many parts may be in flight (memory bound: their product).
-  uint64_t part_size = 8ull << 20;
+  uint64_t part_size = 8ull << 20;  // at most; with many workers smaller: max(5 MiB, 128 MiB / workers)
   int max_parts_in_flight = 0;  // 0: min(2 x parallelism + 2, 8)
   int upload_threads = 0;       // 0: min(max_parts_in_flight, 16)
 
