@@ -13,6 +13,8 @@
 namespace ddb2s3 {
 namespace {
 
+using testing::random_bytes;
+
 using testing::kTestAccessKey;
 using testing::local_servers;
 using testing::md5_hex_of;
@@ -25,13 +27,6 @@ std::shared_ptr<const ServiceConfig> s3rver_config(std::string key_id = kTestAcc
   c->retry.max_attempts = 3;
   c->retry.base_delay = std::chrono::milliseconds(1);
   return c;
-}
-
-std::string random_bytes(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng() & 0xff);
-  return s;
 }
 
 class S3ServerTest : public ::testing::Test {

@@ -15,22 +15,14 @@
 namespace ddb2s3 {
 namespace {
 
+using testing::random_bytes;
+
 constexpr uint64_t kMiB = 1 << 20;
 
 std::shared_ptr<ServiceConfig> s3_config() {
   auto c = testing::test_service_config("s3", testing::local_servers().s3);
   c->s3_path_style = true;
   return c;
-}
-
-std::string random_bytes(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (size_t i = 0; i + 8 <= n; i += 8) {
-    uint64_t v = rng();
-    std::memcpy(&s[i], &v, 8);
-  }
-  return s;
 }
 
 class S3SinkBudgetTest : public ::testing::Test {

@@ -21,6 +21,8 @@
 namespace ddb2s3 {
 namespace {
 
+using testing::random_bytes;
+
 using testing::kTestAccessKey;
 using testing::local_servers;
 using testing::md5_base64_of;
@@ -38,17 +40,6 @@ std::shared_ptr<ServiceConfig> config_for(std::string endpoint, std::string key_
   c->retry.base_delay = std::chrono::milliseconds(1);
   c->clock.sleep = [](std::chrono::milliseconds) {};  // retries without waiting
   return c;
-}
-
-std::string random_bytes(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string s(n, '\0');
-  for (size_t i = 0; i + 8 <= n; i += 8) {
-    uint64_t v = rng();
-    std::memcpy(&s[i], &v, 8);
-  }
-  for (size_t i = n - n % 8; i < n; ++i) s[i] = static_cast<char>(rng());
-  return s;
 }
 
 // Writes data in pieces of awkward sizes (1 byte, primes, a bit over 1 MiB...), as a compressor would.

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <vector>
 
@@ -95,6 +96,17 @@ std::string md5_base64_of(std::string_view data) {
   unsigned char out[64];
   const int n = EVP_EncodeBlock(out, md, static_cast<int>(len));
   return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
+}
+
+std::string random_bytes(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string s(n, '\0');
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    uint64_t v = rng();
+    std::memcpy(&s[i], &v, 8);
+  }
+  for (size_t i = n - n % 8; i < n; ++i) s[i] = static_cast<char>(rng());
+  return s;
 }
 
 }  // namespace ddb2s3::testing

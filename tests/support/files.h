@@ -41,6 +41,9 @@ std::string read_file(const std::string& path);
 bool write_file(const std::string& path, std::string_view bytes);
 
 // MD5 of data, as S3 ETags (hex) and Content-MD5 / manifest md5Checksum (base64) give it.
+// n bytes of deterministic noise (incompressible), the same for the same seed.
+std::string random_bytes(size_t n, uint64_t seed);
+
 std::string md5_hex_of(std::string_view data);
 std::string md5_base64_of(std::string_view data);
 
