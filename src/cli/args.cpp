@@ -11,8 +11,9 @@ namespace od = simdjson::ondemand;
 
 Result<uint64_t> parse_size(std::string_view text) {
   auto bad = [&] {
-    return Error::usage("'" + std::string(text) +
-                        "' is not a size: give bytes (1000) or a number with a unit (64MiB, 1GB, 512KiB)");
+    std::string message(1, '\'');  // built by appends: GCC 12 warns falsely (-Wrestrict) on "'" + string
+    message.append(text).append("' is not a size: give bytes (1000) or a number with a unit (64MiB, 1GB, 512KiB)");
+    return Error::usage(std::move(message));
   };
   size_t i = 0;
   while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
