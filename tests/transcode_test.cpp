@@ -527,6 +527,135 @@ TEST(TranscodeMalformed, DynamoDbJsonRejectsBrokenStructure) {
   }
 }
 
+// --- pages that cannot be read whole ----------------------------------------------------------
+
+const char* format_name(OutputFormat format) {
+  return format == OutputFormat::kJsonl ? "jsonl" : "dynamodb-json";
+}
+
+// Expects `body` refused as malformed in `format`, with out left as it was.
+void expect_malformed(const std::string& body, OutputFormat format) {
+  PageTranscoder transcoder(format);
+  std::string copy = body;
+  std::string out = "kept\n";
+  auto result = transcoder.transcode(copy, out);
+  if (result.ok()) {
+    ADD_FAILURE() << format_name(format) << " accepted " << body << "\n  giving " << out.substr(5)
+                  << "  LastEvaluatedKey " << result->last_evaluated_key;
+    return;
+  }
+  EXPECT_EQ(result.error().code, "MalformedScanResponse") << format_name(format) << ": " << body;
+  EXPECT_EQ(out, "kept\n") << format_name(format) << ": " << body;
+}
+
+void expect_malformed_in_both_formats(const std::string& body) {
+  for (OutputFormat format : {OutputFormat::kJsonl, OutputFormat::kDynamoDbJson})
+    expect_malformed(body, format);
+}
+
+TEST(TranscodeMalformed, JunkAfterASetElementIsRejectedNotSkipped) {
+  // A set element read but left in place was skipped by bracket counting, which took a string
+  // followed by ':' for a key and swallowed what came after it unread, one closing bracket with
+  // it: the first page gave {"x":["a","d"]} in jsonl.
+  const std::vector<std::string> items = {
+      R"({"x":{"SS":["a":{}},"d"]}})",     R"({"x":{"SS":["a":"junk"],"d"]}})",
+      R"({"x":{"SS":["a":1]]}})",          R"({"x":{"SS":["a":{"S":"b"}}]}})",
+      R"({"x":{"NS":["1":{}},"2"]}})",     R"({"x":{"BS":["AQ==":[]],"Ag=="]}})",
+      R"({"x":{"L":[{"SS":["a":{}}]}]}})", R"({"x":{"M":{"k":{"NS":["1":{}}]}}}})",
+  };
+  for (const std::string& item : items) {
+    expect_malformed_in_both_formats(page_of({item}));
+    expect_malformed_in_both_formats(page_of({item, R"({"y":{"S":"z"}})"}));
+    expect_malformed_in_both_formats(page_of({R"({"y":{"S":"z"}})", item}));
+  }
+}
+
+TEST(TranscodeMalformed, MalformedSetsAndItemsAreRejectedInJsonl) {
+  // The same family with brackets that balance. dynamodb-json copies an item's bytes without
+  // checking the grammar inside it (transcode.h), so these are jsonl's alone.
+  const std::vector<std::string> items = {
+      R"({"x":{"SS":["a":{},"d"]}})",                  // the page of the first test, without its extra '}'
+      R"({"x":{"SS":["a" junk,"d"]}})",                // junk after an element
+      R"({"x":{"SS":["a" "b"]}})",                     // a missing comma
+      R"({"x":{"SS":["a""b"]}})",                      // a missing comma
+      R"({"x":{"SS":["a",]}})",                        // a dangling comma
+      R"({"x":{"SS":[,"a"]}})",                        // a leading comma
+      R"({"x":{"SS":["a",1]}})",                       // a non-string in SS
+      R"({"x":{"SS":["a",true]}})",                    // a non-string in SS
+      R"({"x":{"SS":["a",null]}})",                    // a non-string in SS
+      R"({"x":{"SS":["a",["b"]]}})",                   // a non-string in SS
+      R"({"x":{"SS":["a",{"S":"b"}]}})",               // a non-string in SS
+      R"({"x":{"BS":["AQ==",7]}})",                    // a non-string in BS
+      R"({"x":{"SS":["bad \q escape"]}})",             // an invalid escape in SS
+      R"({"x":{"NS":[{"N":"2"}]}})",                   // an object inside NS
+      R"({"x":{"NS":["1",{}]}})",                      // an object inside NS
+      R"({"x":{"NS":["1",2]}})",                       // a bare number in NS
+      R"({"x":{"NS":["1":{},"2"]}})",                  // junk after an NS element
+      R"({"x":{"NS":["1" "2"]}})",                     // a missing comma in NS
+      R"({"x":{"NS":["12abc"]}})",                     // not a number
+      R"({"x":{"NS":["+1"]}})",                        // not a number as DynamoDB sends them (the N rule)
+      R"({"x":{"NS":["01"]}})",                        // not a number as DynamoDB sends them
+      R"({"x":{"NS":["1."]}})",                        // not a number as DynamoDB sends them
+      R"({"x":{"NS":[""]}})",                          // an empty number
+      R"({"x":{"NS":[" 1"]}})",                        // a space in a number
+      R"({"x":{"L":[{"S":"a"} {"S":"b"}]}})",          // a missing comma in L
+      R"({"x":{"L":[{"S":"a"}:{},{"S":"b"}]}})",       // junk after an L element
+      R"({"x":{"L":["a"]}})",                          // an untyped L element
+      R"({"x":{"M":{"k":{"S":"v"} "j":{"S":"w"}}}})",  // a missing comma in M
+      R"({"x":{"M":{"k":{"S":"v"}}:{}}})",             // junk after M
+      R"({"x":{"S":"a"} "y":{"S":"z"}})",              // a missing comma between attributes
+      R"({"x":{"S":"a"},})",                           // a dangling comma after an attribute
+      R"({"x":{"SS":["a"]}:{}})",                      // junk after a set
+      R"({"x":{"BOOL":true}:{}})",                     // junk after a scalar
+      R"({"x":{"NULL":true,}})",                       // a dangling comma in a scalar
+      R"({"x":{"S":"a"]})",                            // a mismatched bracket
+  };
+  for (const std::string& item : items) {
+    expect_malformed(page_of({item}), OutputFormat::kJsonl);
+    expect_malformed(page_of({item, R"({"y":{"S":"z"}})"}), OutputFormat::kJsonl);
+  }
+}
+
+TEST(TranscodeMalformed, TrailingJunkAfterAnItemIsRejectedInBothFormats) {
+  for (const std::string junk : {" junk", "x", "}", "]", ":{}", " \"z\"", " {}", " []", " 1", ",", ",]"}) {
+    expect_malformed_in_both_formats(R"({"Count":1,"Items":[{"x":{"SS":["a","d"]}})" + junk + "]}");
+    expect_malformed_in_both_formats(R"({"Items":[{"x":{"S":"a"}})" + junk + R"(,{"y":{"N":"1"}}]})");
+  }
+}
+
+TEST(TranscodeMalformed, EveryTruncationOfAPageIsRejectedInBothFormats) {
+  const std::string body = page_of(
+      {R"({"a":{"S":"x \"y\" \u00e9"},"s":{"SS":["p","q"]},"n":{"NS":["1","-2.5E3"]},"b":{"BS":["AQ=="]},)"
+       R"("l":{"L":[{"M":{"k":{"BOOL":true}}},{"N":"7"}]},"z":{"NULL":true}})",
+       R"({"b":{"B":"AQID"}})"},
+      R"(,"LastEvaluatedKey":{"pk":{"S":"k"}},"ConsumedCapacity":{"TableName":"t","CapacityUnits":0.5})");
+  for (OutputFormat format : {OutputFormat::kJsonl, OutputFormat::kDynamoDbJson}) {
+    EXPECT_EQ(transcode_ok(body, format).lines.size(), 2u) << format_name(format);
+  }
+  for (size_t n = 0; n < body.size(); ++n) expect_malformed_in_both_formats(body.substr(0, n));
+}
+
+TEST(TranscodePage, WellFormedSetsAndFieldsAreUnchangedByTheChecks) {
+  // Whitespace around set elements, every JSON type in the fields the page does not use, and a
+  // spaced LastEvaluatedKey (kept compact).
+  const std::string body =
+      "{\"Items\":[{\"s\":{\"SS\":[ \"a\" ,\n\"d\" ]},\"n\":{\"NS\":[ \"1\" , \"-2.5e+3\"\t]},"
+      "\"b\":{\"BS\":[\"AQ==\" ]},\"e\":{\"SS\":[ ]}}],"
+      "\"ConsumedCapacity\":{\"TableName\":\"t\",\"CapacityUnits\":0.5,\"Table\":{\"CapacityUnits\":-1E3},"
+      "\"X\":[true,false,null,\"s\\\"q\",[],{},0]},"
+      "\"LastEvaluatedKey\" : { \"pk\" : { \"S\" : \"a b\" } , \"sk\" : {\"N\":\"1\"} } ,\"Count\":1}";
+  Transcoded jsonl = transcode_ok(body);
+  EXPECT_EQ(jsonl.lines,
+            (std::vector<std::string>{R"({"s":["a","d"],"n":[1,-2.5e+3],"b":["AQ=="],"e":[]})"}));
+  EXPECT_EQ(jsonl.info.last_evaluated_key, R"({"pk":{"S":"a b"},"sk":{"N":"1"}})");
+  EXPECT_EQ(jsonl.info.count, 1u);
+  Transcoded ddb = transcode_ok(body, OutputFormat::kDynamoDbJson);
+  EXPECT_EQ(ddb.lines, (std::vector<std::string>{
+                           R"({"Item":{"s":{"SS":["a","d"]},"n":{"NS":["1","-2.5e+3"]},"b":{"BS":["AQ=="]},)"
+                           R"("e":{"SS":[]}}})"}));
+  EXPECT_EQ(ddb.info.last_evaluated_key, jsonl.info.last_evaluated_key);
+}
+
 // --- synthetic pages --------------------------------------------------------------------------
 
 // One attribute value, rendered both as DynamoDB's typed JSON and as the expected plain JSON.

@@ -683,22 +683,25 @@ const char* PageTranscoder::Impl::scalar_value(const char* q, Descriptor d, Writ
   return nullptr;
 }
 
+// Set elements are consumed, not only read: the array's iteration then checks what follows each
+// one. Left in place, an element would be skipped by depth counting, which takes a string followed
+// by ':' for a key and swallows what comes after it unread ('["a":{}},"d"]' gave ["a","d"]).
 bool PageTranscoder::Impl::string_value(od::value v, Writer& w) {
-  const std::string_view token = v.raw_json_token();
-  if (token.empty() || token[0] != '"') return fail("expected a string");
+  const std::string_view token = v.raw_json_token();  // up to the next token: bounds the string
+  od::raw_json_string raw;
+  if (v.get_raw_json_string().get(raw) != simdjson::SUCCESS) return fail("expected a string");
   const size_t exact = token.size() >= 2 && token.back() == '"' ? token.size() - 2 : kUnknownLength;
-  if (emit_string(token.data() + 1, token.size(), exact, w) == nullptr)
-    return fail("invalid escape in a string");
+  if (emit_string(raw.raw(), token.size(), exact, w) == nullptr) return fail("invalid escape in a string");
   return true;
 }
 
 bool PageTranscoder::Impl::number_value(od::value v, Writer& w) {
-  const std::string_view token = v.raw_json_token();
-  if (token.empty() || token[0] != '"') return fail("expected a number in a string");
-  const size_t n = number_length(token.data() + 1);
+  od::raw_json_string raw;
+  if (v.get_raw_json_string().get(raw) != simdjson::SUCCESS) return fail("expected a number in a string");
+  const size_t n = number_length(raw.raw());  // the rule of N values
   if (n == 0) return fail("N value is not a number");
   w.ensure(n + kSlack);
-  copy_short(token.data() + 1, n, w);
+  copy_short(raw.raw(), n, w);
   return true;
 }
 
