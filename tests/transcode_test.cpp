@@ -635,6 +635,33 @@ TEST(TranscodeMalformed, EveryTruncationOfAPageIsRejectedInBothFormats) {
   for (size_t n = 0; n < body.size(); ++n) expect_malformed_in_both_formats(body.substr(0, n));
 }
 
+TEST(TranscodeMalformed, FieldsBesideTheItemsAreReadWholeInBothFormats) {
+  // Fields the page does not use and LastEvaluatedKey were skipped by bracket counting too: a
+  // string followed by ':' swallowed the fields after it (the first two pages gave no line and
+  // no error), and a malformed key was kept, to be sent back to DynamoDB as ExclusiveStartKey.
+  const std::string item = R"([{"x":{"S":"y"}}])";
+  const std::vector<std::string> bodies = {
+      R"({"ConsumedCapacity":"a":{},"Items":)" + item + R"(,"Count":1}})",
+      R"({"Count":1,"Foo":"a":[],"Items":)" + item + "]}",
+      R"({"Items":[],"ConsumedCapacity":{"TableName":"t","CapacityUnits":0.5 junk}})",
+      R"({"Items":[],"ConsumedCapacity":{"TableName":"t" "CapacityUnits":1}})",
+      R"({"Items":[],"ConsumedCapacity":{"Table":{"CapacityUnits":1]}})",
+      R"({"Items":[],"ConsumedCapacity":{"CapacityUnits":.5}})",
+      R"({"Items":[],"ConsumedCapacity":{"CapacityUnits":1x}})",
+      R"({"Items":[],"ConsumedCapacity":[1,,2]})",
+      R"({"Items":[],"ConsumedCapacity":nul})",
+      R"({"Items":)" + item + R"(,"LastEvaluatedKey":{"pk":{"S":"a"} junk}})",
+      R"({"Items":)" + item + R"(,"LastEvaluatedKey":{"pk":{"S":"a"},}})",
+      R"({"Items":)" + item + R"(,"LastEvaluatedKey":{"pk":{"S":"a"]}})",
+      R"({"Items":)" + item + R"(,"LastEvaluatedKey":{"pk":{"S":"a"}"sk":{"N":"1"}}})",
+      R"({"Items":)" + item + R"(,"LastEvaluatedKey":{"pk":"a"}})",
+      R"({"Items":)" + item + R"(,"LastEvaluatedKey":{"pk":{"N":"x1"}}})",
+      R"({"Items":)" + item + R"(,"LastEvaluatedKey":{"pk":{"X":"a"}}})",
+      R"({"Items":)" + item + R"(,"LastEvaluatedKey":{"pk":{"S":"a"}}:{}})",
+  };
+  for (const std::string& body : bodies) expect_malformed_in_both_formats(body);
+}
+
 TEST(TranscodePage, WellFormedSetsAndFieldsAreUnchangedByTheChecks) {
   // Whitespace around set elements, every JSON type in the fields the page does not use, and a
   // spaced LastEvaluatedKey (kept compact).

@@ -38,6 +38,12 @@ class Writer {
     p_ = s.data() + s.size();
     end_ = p_;
   }
+  // Writes over s from its start, its current bytes serving as room (a scratch buffer kept sized).
+  struct Overwrite {};
+  Writer(std::string& s, Overwrite) : s_(&s), base_(0) {
+    p_ = s.data();
+    end_ = s.data() + s.size();
+  }
 
   // Makes room for n more bytes past the write pointer.
   void ensure(size_t n) {
@@ -294,30 +300,35 @@ const char* emit_string(const char* in, size_t bound, size_t exact, Writer& w) {
   }
 }
 
-// Checks that the string content at `in` (past its opening quote) is a JSON number up to the
-// closing quote; returns its length, or 0 when it is not one.
-inline size_t number_length(const char* in) {
-  const char* p = in;
+// The end of the JSON number that starts at p, or nullptr when none does.
+inline const char* number_end(const char* p) {
   if (*p == '-') ++p;
   if (*p == '0') {
     ++p;
   } else if (is_digit(*p)) {
     while (is_digit(*p)) ++p;
   } else {
-    return 0;
+    return nullptr;
   }
   if (*p == '.') {
     ++p;
-    if (!is_digit(*p)) return 0;
+    if (!is_digit(*p)) return nullptr;
     while (is_digit(*p)) ++p;
   }
   if (*p == 'e' || *p == 'E') {
     ++p;
     if (*p == '+' || *p == '-') ++p;
-    if (!is_digit(*p)) return 0;
+    if (!is_digit(*p)) return nullptr;
     while (is_digit(*p)) ++p;
   }
-  return *p == '"' ? static_cast<size_t>(p - in) : 0;
+  return p;
+}
+
+// Checks that the string content at `in` (past its opening quote) is a JSON number up to the
+// closing quote; returns its length, or 0 when it is not one.
+inline size_t number_length(const char* in) {
+  const char* const e = number_end(in);
+  return e != nullptr && *e == '"' ? static_cast<size_t>(e - in) : 0;
 }
 
 constexpr bool is_json_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
@@ -421,7 +432,8 @@ struct PageTranscoder::Impl {
   bool string_value(od::value v, Writer& w);
   bool number_value(od::value v, Writer& w);
   bool list_of(od::value v, Descriptor d, Writer& w, int depth);
-  bool last_evaluated_key(od::value v, std::string& dst);
+  bool last_evaluated_key(od::document& doc, od::value v, std::string& dst);
+  bool unused_value(od::value v, int depth);
 
   bool fail(error_code e) { return fail(simdjson::error_message(e)); }
   bool fail(const char* what) {
@@ -434,6 +446,7 @@ struct PageTranscoder::Impl {
   ItemCallback callback;
   od::parser parser;
   std::string scratch;       // the line handed to the callback
+  std::string discard;       // the plain form of LastEvaluatedKey, made to check it
   std::string probe;         // the page's first item, minified to judge its formatting
   bool page_compact = true;  // dynamodb-json: whether the page's first item was compact
   const char* failure = nullptr;
@@ -491,7 +504,9 @@ bool PageTranscoder::Impl::page(od::document& doc, PageInfo& info, std::string& 
       DDB2S3_TRY(field.value().get_uint64().get(n));
       info.scanned_count = n;
     } else if (key == "LastEvaluatedKey") {
-      if (!last_evaluated_key(field.value(), info.last_evaluated_key)) return false;
+      if (!last_evaluated_key(doc, field.value(), info.last_evaluated_key)) return false;
+    } else if (!unused_value(field.value(), 0)) {
+      return false;
     }
   }
   if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
@@ -739,18 +754,76 @@ bool PageTranscoder::Impl::list_of(od::value v, Descriptor d, Writer& w, int dep
   return true;
 }
 
-bool PageTranscoder::Impl::last_evaluated_key(od::value v, std::string& dst) {
+// The key goes back to DynamoDB as ExclusiveStartKey: it is walked as an item is (the plain
+// output discarded), so that only a well-formed one is kept, then copied compact from its bytes.
+bool PageTranscoder::Impl::last_evaluated_key(od::document& doc, od::value v, std::string& dst) {
   od::object obj;
-  at = v.raw_json_token().data();
+  const char* const start = v.raw_json_token().data();
+  at = start;
   DDB2S3_TRY(v.get_object().get(obj));
-  std::string_view raw;
-  DDB2S3_TRY(obj.raw_json().get(raw));
-  raw = trim_right(raw);
+  Writer w(discard, Writer::Overwrite{});
+  if (!map(obj, w, 0)) return false;
+  const char* stop = nullptr;  // the token after the key's closing brace
+  DDB2S3_TRY(doc.current_location().get(stop));
+  const std::string_view raw = trim_right({start, static_cast<size_t>(stop - start)});
   dst.resize(raw.size() + kSlack);
   size_t len = 0;
   DDB2S3_TRY(simdjson::minify(raw.data(), raw.size(), dst.data(), len));
   dst.resize(len);
   return true;
+}
+
+// Walks a value the page has no use for (ConsumedCapacity and the like) so that its grammar is
+// checked. Left to the parent's skip, which counts brackets, a string followed by ':' would be
+// taken for a key and the fields after it swallowed unread, Items included.
+bool PageTranscoder::Impl::unused_value(od::value v, int depth) {
+  if (depth > kMaxNesting) return fail("values nested too deep");
+  at = v.raw_json_token().data();
+  od::json_type type;
+  DDB2S3_TRY(v.type().get(type));
+  switch (type) {
+    case od::json_type::object: {
+      od::object obj;
+      DDB2S3_TRY(v.get_object().get(obj));
+      for (auto field_result : obj) {
+        od::field field;
+        DDB2S3_TRY(std::move(field_result).get(field));
+        if (!unused_value(field.value(), depth + 1)) return false;
+      }
+      return true;
+    }
+    case od::json_type::array: {
+      od::array array;
+      DDB2S3_TRY(v.get_array().get(array));
+      for (auto element_result : array) {
+        od::value element;
+        DDB2S3_TRY(element_result.get(element));
+        if (!unused_value(element, depth + 1)) return false;
+      }
+      return true;
+    }
+    case od::json_type::string: {
+      od::raw_json_string raw;
+      DDB2S3_TRY(v.get_raw_json_string().get(raw));
+      return true;
+    }
+    case od::json_type::number: {  // checked in place; the parent's skip takes its one token
+      const std::string_view token = trim_right(v.raw_json_token());
+      if (number_end(token.data()) != token.data() + token.size()) return fail("malformed number");
+      return true;
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      DDB2S3_TRY(v.get_bool().get(b));
+      return true;
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      DDB2S3_TRY(v.is_null().get(is_null));
+      return is_null || fail("expected null");
+    }
+  }
+  return fail("unexpected value");
 }
 
 #undef DDB2S3_TRY
