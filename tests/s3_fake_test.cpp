@@ -220,13 +220,7 @@ TEST(S3Requests, ExpectedBucketOwnerOfTheClientGoesWithEveryRequest) {
           "<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>",
           "application/xml");
   };
-  server.server().Get(".*", record).Put(".*", record).Post(".*", record);
-  server.server().set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
-    if (req.method != "HEAD") return httplib::Server::HandlerResponse::Unhandled;
-    rec.add(req);
-    res.status = 200;
-    return httplib::Server::HandlerResponse::Handled;
-  });
+  server.server().Get(".*", record).Put(".*", record).Post(".*", record);  // HEAD goes with GET
   server.start();
   S3Client client(config_for(server), S3ClientOptions{.expected_bucket_owner = "111122223333"});
   ASSERT_TRUE(client.head_bucket("bucket").ok());
@@ -358,9 +352,8 @@ TEST(S3Requests, CompleteAnswered200WithAnInternalErrorIsRetried) {
 
 TEST(S3Requests, HeadBucketExplainsABare403AndA404) {
   TestHttpServer server;
-  server.server().set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  server.serve_all([](const httplib::Request& req, httplib::Response& res) {
     res.status = req.path == "/forbidden" ? 403 : 404;
-    return httplib::Server::HandlerResponse::Handled;
   });
   server.start();
   S3Client client(config_for(server));
@@ -432,12 +425,7 @@ class WrongRegionServer {
             "be addressed using the specified endpoint.</Message></Error>",
             "application/xml");
     };
-    server_.server().Put(".*", handle);
-    server_.server().set_pre_routing_handler([handle](const httplib::Request& req, httplib::Response& res) {
-      if (req.method != "HEAD") return httplib::Server::HandlerResponse::Unhandled;
-      handle(req, res);
-      return httplib::Server::HandlerResponse::Handled;
-    });
+    server_.server().Put(".*", handle).Get(".*", handle);  // HEAD goes with GET
     server_.start();
   }
   const TestHttpServer& server() const { return server_; }
@@ -489,10 +477,11 @@ TEST(S3Redirect, AuthorizationHeaderMalformedNamesTheRegionInItsBody) {
 TEST(S3Redirect, A301WithoutARegionIsAnErrorWithAHint) {
   TestHttpServer server;
   std::atomic<int> calls{0};
-  server.server().set_pre_routing_handler([&](const httplib::Request&, httplib::Response& res) {
+  // Answered once the PUT's body is read: answered earlier, the byte was left on the connection and
+  // read as the start of the HEAD, which got a 400 without reaching the handler (when curl had sent it).
+  server.serve_all([&](const httplib::Request&, httplib::Response& res) {
     ++calls;
     res.status = 301;
-    return httplib::Server::HandlerResponse::Handled;
   });
   server.start();
   S3Client client(config_for(server));

@@ -19,8 +19,16 @@ class TestHttpServer {
   TestHttpServer(const TestHttpServer&) = delete;
   TestHttpServer& operator=(const TestHttpServer&) = delete;
 
-  // Register handlers on this before start().
+  // Register handlers on this before start(). Not set_pre_routing_handler(): it is called before the
+  // request's body is read, and an answer given then leaves the body on the kept-alive connection.
   httplib::Server& server() { return server_; }
+
+  // One handler for requests of every method (HEAD goes with GET), called once the whole request,
+  // body included, has been read.
+  void serve_all(const httplib::Server::Handler& handler) {
+    server_.Get(".*", handler).Post(".*", handler).Put(".*", handler).Patch(".*", handler);
+    server_.Delete(".*", handler).Options(".*", handler);
+  }
 
   // Binds 127.0.0.1 on a free port and serves in a background thread; returns once it listens.
   void start() {
