@@ -86,7 +86,7 @@ class JsonReader {
       ++pos_;
       Json v;
       if (!value(v, depth + 1)) return false;
-      out.members.emplace_back(std::move(name), std::move(v));
+      out.members.push_back({std::move(name), std::move(v)});
       skip_ws();
       if (peek() == ',') {
         ++pos_;
@@ -307,7 +307,7 @@ std::string join_object(std::vector<std::pair<std::string, std::string>> members
 }
 
 // The single "TYPE": value member of a typed attribute value, or null when it is not one.
-const std::pair<std::string, Json>* typed_member(const Json& v) {
+const Json::Member* typed_member(const Json& v) {
   if (!v.is(Json::Kind::kObject) || v.members.size() != 1) return nullptr;
   return &v.members.front();
 }

@@ -23,13 +23,22 @@ namespace ddb2s3::testing {
 // A JSON value as written: numbers keep their token's text, strings are decoded.
 struct Json {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
+  // An object's member, `const auto& [name, value] = member`. Defined after Json: a vector of a
+  // still-incomplete class is allowed (C++17); std::pair<std::string, Json> is not (clang rejects it).
+  struct Member;
+
   Kind kind = Kind::kNull;
-  std::string text;                                   // number token, decoded string, or "true"/"false"
-  std::vector<std::pair<std::string, Json>> members;  // objects, in document order
-  std::vector<Json> elements;                         // arrays
+  std::string text;             // number token, decoded string, or "true"/"false"
+  std::vector<Member> members;  // objects, in document order
+  std::vector<Json> elements;   // arrays
 
   const Json* find(std::string_view name) const;  // an object's member, or null
   bool is(Kind k) const { return kind == k; }
+};
+
+struct Json::Member {
+  std::string name;
+  Json value;
 };
 
 // Strict JSON (one value, nothing after it but whitespace); the error names the offset.
