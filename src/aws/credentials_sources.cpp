@@ -14,7 +14,7 @@
 
 #include "aws/client.h"
 #include "aws/credentials_internal.h"
-#include "aws/unique_fd.h"
+#include "base/unique_fd.h"
 
 extern char** environ;
 

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "aws/result.h"
+#include "base/result.h"
 
 namespace ddb2s3 {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "aws/client.h"
-#include "aws/result.h"
+#include "base/result.h"
 
 namespace ddb2s3 {
 

@@ -13,7 +13,7 @@
 
 #include "aws/client.h"
 #include "aws/http.h"
-#include "aws/result.h"
+#include "base/result.h"
 
 namespace ddb2s3 {
 

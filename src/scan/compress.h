@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "aws/result.h"
+#include "base/result.h"
 
 struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX, kept out of this header
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "aws/result.h"
+#include "base/result.h"
 #include "scan/compress.h"
 #include "scan/scan.h"
 #include "scan/transcode.h"

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "aws/unique_fd.h"
+#include "base/unique_fd.h"
 #include "scan/compress.h"
 #include "sink/sink.h"
 
