@@ -1,8 +1,8 @@
 // AwsClient: sign, send, turn error answers into Errors, retry throttling and transient failures.
 #include "aws/client.h"
 
-#include <simdjson.h>
 #include <isa-l/crc.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <cctype>
@@ -10,17 +10,13 @@
 #include <pugixml.hpp>
 #include <thread>
 
+#include "base/strings.h"
+
 namespace ddb2s3 {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException" and "Code:http://..." -> the code alone.
 std::string bare_code(std::string_view code) {

@@ -6,22 +6,12 @@
 #include <sstream>
 #include <system_error>
 
+#include "base/strings.h"
+
 namespace ddb2s3 {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool is_true(std::string_view v) { return lower(trim(v)) == "true"; }
+bool is_true(std::string_view v) { return to_lower(trim(v)) == "true"; }
 
 enum class FileKind { kConfig, kCredentials };
 
@@ -295,7 +285,7 @@ Result<Endpoint> resolve_endpoint(std::string_view service, std::string_view reg
                                   const AwsOptions& options, const Environment& env,
                                   const SharedConfig& config) {
   std::string profile = profile_name(options, env);
-  std::string service_key = lower(service);
+  std::string service_key = to_lower(service);
   std::string env_suffix;
   for (char c : service)
     env_suffix += c == ' ' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -307,7 +297,7 @@ Result<Endpoint> resolve_endpoint(std::string_view service, std::string_view reg
     if (!checked) return std::move(checked).error();
     Endpoint e{std::move(*checked), true, false};
     // Custom S3 endpoints (MinIO, s3rver, LocalStack) usually cannot resolve BUCKET.host.
-    e.s3_path_style = s3 && !(addressing && lower(*addressing) == "virtual");
+    e.s3_path_style = s3 && !(addressing && to_lower(*addressing) == "virtual");
     return e;
   };
 
@@ -342,7 +332,7 @@ Result<Endpoint> resolve_endpoint(std::string_view service, std::string_view reg
   Endpoint e;
   e.url = "https://" + default_host(service_key, region, fips, dualstack);
   e.custom = false;
-  e.s3_path_style = s3 && addressing && lower(*addressing) == "path";
+  e.s3_path_style = s3 && addressing && to_lower(*addressing) == "path";
   return e;
 }
 

@@ -14,18 +14,13 @@
 
 #include "aws/client.h"
 #include "aws/credentials_internal.h"
+#include "base/strings.h"
 #include "base/unique_fd.h"
 
 extern char** environ;
 
 namespace ddb2s3::credentials_internal {
 namespace {
-
-std::string trim_copy(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
 
 class SpawnActions {
  public:
@@ -187,7 +182,7 @@ Fetch process_fetch(std::string command, std::string profile) {
     auto run = run_shell(command);
     if (!run) return std::move(run).error().with_context("credential_process", "profile " + profile);
     if (run->exit_status != 0) {
-      std::string err = trim_copy(run->err);
+      std::string err(trim(run->err));
       if (err.size() > 2000) err.resize(2000);
       Error e = Error::make(ErrorKind::kClient, "CredentialProcessFailed",
                             "credential_process of profile '" + profile + "' exited with status " +
@@ -239,7 +234,7 @@ Result<Fetch> container_fetch(const Environment& env, const ChainOptions& chain)
     std::string auth = token;
     if (!token_file.empty()) {  // the file wins: EKS Pod Identity rotates it
       bool ok = false;
-      auth = trim_copy(read_text_file(token_file, &ok));
+      auth = std::string(trim(read_text_file(token_file, &ok)));
       if (!ok) return Error::io("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + token_file);
     }
     if (auth.find_first_of("\r\n") != std::string::npos)
@@ -263,9 +258,7 @@ bool imds_disabled(const Environment& env, const ChainOptions& chain) {
   if (chain.disable_imds) return true;
   auto v = env.get("AWS_EC2_METADATA_DISABLED");
   if (!v) return false;
-  std::string lowered;
-  for (char c : *v) lowered += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lowered == "true";
+  return iequals(*v, "true");
 }
 
 std::string imds_endpoint(std::string_view profile, const Environment& env, const SharedConfig& config,
@@ -291,7 +284,7 @@ Fetch imds_fetch(std::string endpoint, const ChainOptions& chain) {
     const std::string base = "/latest/meta-data/iam/security-credentials/";
     auto roles = imds_get(client, endpoint, base, *token);
     if (!roles) return std::move(roles).error().with_context("EC2 instance metadata", endpoint);
-    std::string role = trim_copy(std::string_view(*roles).substr(0, roles->find('\n')));
+    std::string role(trim(std::string_view(*roles).substr(0, roles->find('\n'))));
     if (role.empty())
       return Error::make(ErrorKind::kClient, "ImdsError", "no IAM role is attached to this instance");
     auto body = imds_get(client, endpoint, base + uri_encode(role, false), *token);
@@ -398,7 +391,7 @@ std::optional<std::string> imds_region_impl(const std::string& endpoint, const C
   if (!token) return std::nullopt;
   auto region = imds_get(client, endpoint, "/latest/meta-data/placement/region", *token);
   if (!region) return std::nullopt;
-  std::string r = trim_copy(*region);
+  std::string r(trim(*region));
   if (r.empty()) return std::nullopt;
   return r;
 }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/strings.h"
 #include "version.h"
 
 namespace ddb2s3 {
@@ -58,14 +59,6 @@ size_t write_body(char* ptr, size_t size, size_t nmemb, void* userdata) {
   return size * nmemb;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 size_t write_header(char* buffer, size_t size, size_t nitems, void* userdata) {
   auto* response = static_cast<HttpResponse*>(userdata);
   std::string_view line(buffer, size * nitems);
@@ -76,9 +69,10 @@ size_t write_header(char* buffer, size_t size, size_t nitems, void* userdata) {
   }
   size_t colon = line.find(':');
   if (colon == std::string_view::npos) return line.size();  // the blank line that ends the headers
-  std::string name(trim(line.substr(0, colon)));
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-  response->headers.emplace_back(std::move(name), std::string(trim(line.substr(colon + 1))));
+  // Optional white space around the value, and the line's CRLF, are not part of it.
+  constexpr std::string_view kHeaderSpace = " \t\r\n";
+  response->headers.emplace_back(to_lower(trim(line.substr(0, colon), kHeaderSpace)),
+                                 std::string(trim(line.substr(colon + 1), kHeaderSpace)));
   return line.size();
 }
 

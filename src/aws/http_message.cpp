@@ -1,13 +1,7 @@
-#include <strings.h>
-
 #include "aws/http.h"
+#include "base/strings.h"
 
 namespace ddb2s3 {
-namespace {
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-}  // namespace
 
 void HttpRequest::set_header(std::string name, std::string value) {
   for (auto& [n, v] : headers) {

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/strings.h"
+
 namespace ddb2s3 {
 namespace {
 
@@ -154,27 +156,9 @@ UrlParts split_url(std::string_view url) {
   return parts;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return out;
-}
-
 // The Host header as botocore derives it: lower-cased, the scheme's default port left out.
 std::string host_from_url(const UrlParts& url) {
-  std::string host = lower(url.host);
+  std::string host = to_lower(url.host);
   if (!url.port.empty()) {
     bool default_port = (iequals(url.scheme, "http") && url.port == "80") ||
                         (iequals(url.scheme, "https") && url.port == "443");
@@ -301,10 +285,7 @@ CanonicalParts build_canonical(const HttpRequest& request, const SigningParams& 
   headers.reserve(request.headers.size() + 1);
   bool has_host = false;
   for (const auto& [name, value] : request.headers) {
-    std::string_view n = name;
-    while (!n.empty() && is_space(n.front())) n.remove_prefix(1);
-    while (!n.empty() && is_space(n.back())) n.remove_suffix(1);
-    std::string lname = lower(n);
+    std::string lname = to_lower(trim(name));
     if (never_signed(lname)) continue;
     if (lname == "host") has_host = true;
     headers.push_back({std::move(lname), value});

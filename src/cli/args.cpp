@@ -6,6 +6,8 @@
 #include <cmath>
 #include <map>
 
+#include "base/strings.h"
+
 namespace ddb2s3::cli {
 namespace od = simdjson::ondemand;
 
@@ -21,11 +23,8 @@ Result<uint64_t> parse_size(std::string_view text) {
   double number = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, number);
   if (ec != std::errc() || ptr != text.data() + i) return bad();
-  std::string unit;
-  for (char c : text.substr(i)) {
-    if (c == ' ') continue;
-    unit += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  std::string unit = to_lower(text.substr(i));
+  std::erase(unit, ' ');
   static const std::map<std::string, double> kUnits = {
       {"", 1},          {"b", 1},         {"k", 1e3},       {"kb", 1e3},        {"m", 1e6},
       {"mb", 1e6},      {"g", 1e9},       {"gb", 1e9},      {"t", 1e12},        {"tb", 1e12},
@@ -123,7 +122,7 @@ Result<std::string_view> raw_value(od::value v) {
     if (v.get_array().get(a) || a.raw_json().get(raw)) return Error::usage("--scan-kwargs holds an invalid array");
   } else {
     raw = v.raw_json_token();
-    while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.back()))) raw.remove_suffix(1);
+    raw = trim_right(raw);
   }
   return raw;
 }

@@ -6,13 +6,13 @@
 #include <string>
 #include <string_view>
 
+#include "base/strings.h"
 #include "dynamodb/dynamodb.h"
 #include "dynamodb/json_writer.h"
 
 namespace ddb2s3 {
 namespace {
 
-using dynamodb_internal::trim;
 using dynamodb_internal::JsonObjectWriter;
 
 Error bad_response(std::string_view operation, const std::string& resource, std::string_view what) {
@@ -104,8 +104,8 @@ Result<std::string> build_export_body(const ExportTableRequest& r) {
     spec.string_if_set("ExportViewType", r.incremental->export_view_type);
     spec.close();
   }
-  if (!trim(r.extra_json).empty()) {
-    const std::string_view text = trim(r.extra_json);
+  if (!trim(r.extra_json, kJsonSpace).empty()) {
+    const std::string_view text = trim(r.extra_json, kJsonSpace);
     simdjson::dom::parser parser;
     simdjson::dom::element element;
     if (auto e = parser.parse(text.data(), text.size()).get(element))

@@ -6,19 +6,19 @@
 #include <string_view>
 #include <vector>
 
+#include "base/strings.h"
 #include "dynamodb/dynamodb.h"
 #include "dynamodb/json_writer.h"
 
 namespace ddb2s3 {
 namespace {
 
-using dynamodb_internal::trim;
 using dynamodb_internal::JsonObjectWriter;
 
 // A usage error unless json is one valid JSON object; returns it without surrounding white space.
 Result<std::string_view> check_object(simdjson::dom::parser& parser, std::string_view field,
                                       std::string_view json, simdjson::dom::object* parsed = nullptr) {
-  const std::string_view text = trim(json);
+  const std::string_view text = trim(json, kJsonSpace);
   simdjson::dom::element element;
   if (auto error = parser.parse(text.data(), text.size()).get(element)) {
     return Error::usage(std::string(field) + " is not valid JSON: " + simdjson::error_message(error));
@@ -134,7 +134,7 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
                                  "ExpressionAttributeNames", request.expression_attribute_names_json},
                              {"ExpressionAttributeValues", request.expression_attribute_values_json},
                              {"ExclusiveStartKey", request.exclusive_start_key_json}}) {
-    if (trim(json).empty()) continue;
+    if (trim(json, kJsonSpace).empty()) continue;
     auto text = check_object(parser, field, json);
     if (!text) return std::move(text).error();
     w.raw(field, *text);
@@ -148,7 +148,7 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
   w.string_if_set("Select", request.select);
   w.string_if_set("ReturnConsumedCapacity", request.return_consumed_capacity);
 
-  if (!trim(request.extra_json).empty()) {
+  if (!trim(request.extra_json, kJsonSpace).empty()) {
     simdjson::dom::object extra;
     auto text = check_object(parser, "extra Scan fields", request.extra_json, &extra);
     if (!text) return std::move(text).error();
@@ -161,7 +161,7 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
       any = true;
     }
     // The members go in as written: strip the braces and keep the text between them.
-    const std::string_view inner = trim(text->substr(1, text->size() - 2));
+    const std::string_view inner = trim(text->substr(1, text->size() - 2), kJsonSpace);
     if (any && !inner.empty()) {
       out += ',';
       out += inner;

@@ -12,13 +12,6 @@
 
 namespace ddb2s3::dynamodb_internal {
 
-inline std::string_view trim(std::string_view s) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const size_t b = s.find_first_not_of(kSpace);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(kSpace) - b + 1);
-}
-
 // Epoch seconds as the JSON 1.0 protocol sends timestamps: a number, milliseconds at most.
 inline void append_timestamp(std::string& out, double seconds) {
   char buf[48];

@@ -1,7 +1,6 @@
 #include "s3/s3.h"
 
 #include <openssl/evp.h>
-#include <strings.h>
 
 #include <algorithm>
 #include <array>
@@ -9,18 +8,12 @@
 #include <pugixml.hpp>
 #include <utility>
 
+#include "base/strings.h"
+
 namespace ddb2s3 {
 namespace {
 
 constexpr std::string_view kS3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
 
 std::string base64(const unsigned char* data, size_t size) {
   std::string out(4 * ((size + 2) / 3), '\0');
