@@ -14,6 +14,7 @@
 
 #include "aws/client.h"
 #include "aws/credentials_internal.h"
+#include "base/encoding.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
 
@@ -139,13 +140,7 @@ std::string sha1_hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha1(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
+  return hex_encode(md, len);
 }
 
 // IMDSv2 session token; empty when the service only speaks IMDSv1 (404/405 to the PUT).

@@ -3,6 +3,7 @@
 
 #include "aws/client.h"
 #include "aws/credentials_internal.h"
+#include "base/encoding.h"
 
 namespace ddb2s3::credentials_internal {
 namespace {

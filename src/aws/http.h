@@ -61,7 +61,4 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
-// Percent-encodes per RFC 3986 (unreserved A-Z a-z 0-9 - _ . ~ kept); keeps '/' when keep_slash.
-std::string uri_encode(std::string_view s, bool keep_slash);
-
 }  // namespace ddb2s3

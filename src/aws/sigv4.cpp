@@ -12,14 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "base/encoding.h"
 #include "base/strings.h"
 
 namespace ddb2s3 {
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-constexpr char kHexLower[] = "0123456789abcdef";
-constexpr char kHexUpper[] = "0123456789ABCDEF";
 
 using Digest = std::array<unsigned char, 32>;
 
@@ -71,59 +70,7 @@ class Sha256 {
 
 std::string_view as_view(const Digest& d) { return {reinterpret_cast<const char*>(d.data()), d.size()}; }
 
-std::string hex(const unsigned char* data, size_t size) {
-  std::string out(size * 2, '\0');
-  for (size_t i = 0; i < size; ++i) {
-    out[2 * i] = kHexLower[data[i] >> 4];
-    out[2 * i + 1] = kHexLower[data[i] & 15];
-  }
-  return out;
-}
-
-bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == '.' || c == '~';
-}
-
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-
-int hex_value(char c) {
-  if (c <= '9') return c - '0';
-  return (c | 0x20) - 'a' + 10;
-}
-
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-void append_encoded(std::string& out, unsigned char c) {
-  out.push_back('%');
-  out.push_back(kHexUpper[c >> 4]);
-  out.push_back(kHexUpper[c & 15]);
-}
-
-// Percent-decodes valid %XX triplets; anything else (a lone '%', '+') stays as it is.
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-void append_uri_encoded(std::string& out, std::string_view s, bool keep_slash) {
-  for (unsigned char c : s) {
-    if (is_unreserved(c) || (keep_slash && c == '/')) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      append_encoded(out, c);
-    }
-  }
-}
 
 struct UrlParts {
   std::string_view scheme;
@@ -206,13 +153,11 @@ void append_s3_path(std::string& out, std::string_view path) {
   }
   for (size_t i = 0; i < path.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(path[i]);
-    if (is_unreserved(c) || c == '/') {
-      out.push_back(static_cast<char>(c));
-    } else if (c == '%' && i + 2 < path.size() && is_hex(path[i + 1]) && is_hex(path[i + 2])) {
+    if (c == '%' && i + 2 < path.size() && hex_value(path[i + 1]) >= 0 && hex_value(path[i + 2]) >= 0) {
       out.append(path.substr(i, 3));
       i += 2;
     } else {
-      append_encoded(out, c);
+      append_uri_encoded(out, path.substr(i, 1), /*keep_slash=*/true);
     }
   }
 }
@@ -345,7 +290,7 @@ std::string credential_scope(std::string_view date, const SigningParams& params)
   return scope;
 }
 
-std::string hex(const Digest& d) { return hex(d.data(), d.size()); }
+std::string hex(const Digest& d) { return hex_encode(d.data(), d.size()); }
 
 std::string make_string_to_sign(Sha256& sha, std::string_view canonical_request, std::string_view date_time,
                                 const SigningParams& params) {
@@ -413,20 +358,11 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
   return std::string(as_view(Sha256().hmac(key, data)));
 }
 
-std::string base64_encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  if (data.empty()) return out;
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 std::string md5_base64(std::string_view data) {
   unsigned char digest[16];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), digest, &len, EVP_md5(), nullptr);
-  return base64_encode({reinterpret_cast<const char*>(digest), len});
+  return base64_encode(digest, len);
 }
 
 std::string canonical_request(const HttpRequest& request, const SigningParams& params,

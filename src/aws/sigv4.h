@@ -50,9 +50,6 @@ std::string sha256_hex(std::string_view data);
 // The raw 32-byte HMAC-SHA256 of data under key.
 std::string hmac_sha256(std::string_view key, std::string_view data);
 
-// Standard base64 with padding, no line breaks.
-std::string base64_encode(std::string_view data);
-
 // Base64 of the MD5 digest: S3's Content-MD5 header and the export manifest's md5Checksum.
 std::string md5_base64(std::string_view data);
 

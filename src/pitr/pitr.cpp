@@ -10,6 +10,8 @@
 #include <random>
 #include <thread>
 
+#include "base/encoding.h"
+
 namespace ddb2s3 {
 namespace {
 
@@ -44,14 +46,13 @@ std::string random_token() {
   std::random_device rd;
   std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd());
   std::uniform_int_distribution<int> hex(0, 15);
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string t;
   for (int i = 0; i < 32; ++i) {
     if (i == 8 || i == 12 || i == 16 || i == 20) t += '-';
     int v = hex(gen);
     if (i == 12) v = 4;            // a version-4 UUID, as the AWS SDKs make idempotency tokens
     if (i == 16) v = 8 | (v & 3);  // variant bits
-    t += kHex[v];
+    t += kHexDigitsLower[v];
   }
   return t;
 }

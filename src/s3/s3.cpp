@@ -8,19 +8,13 @@
 #include <pugixml.hpp>
 #include <utility>
 
+#include "base/encoding.h"
 #include "base/strings.h"
 
 namespace ddb2s3 {
 namespace {
 
 constexpr std::string_view kS3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
-
-std::string base64(const unsigned char* data, size_t size) {
-  std::string out(4 * ((size + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 std::string unquote(std::string_view etag) {
   if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
@@ -46,29 +40,6 @@ std::string xml_escape(std::string_view s) {
         break;
       default:
         out.push_back(c);
-    }
-  }
-  return out;
-}
-
-// Decodes encoding-type=url values, which S3 form-encodes ('+' for space).
-std::string url_decode(std::string_view s) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
     }
   }
   return out;
@@ -189,7 +160,7 @@ std::string content_md5(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_md5(), nullptr);
-  return base64(md.data(), len);
+  return base64_encode(md.data(), len);
 }
 
 // ---- URLs -------------------------------------------------------------------------------------
@@ -529,7 +500,8 @@ Result<ListPage> S3Client::list_objects_page(std::string_view bucket, std::strin
   for (pugi::xml_node c = result.child("Contents"); c; c = c.next_sibling("Contents")) {
     ObjectSummary o;
     std::string_view key = c.child_value("Key");
-    o.key = url_encoded ? url_decode(key) : std::string(key);
+    // encoding-type=url values are form-encoded ('+' for space).
+    o.key = url_encoded ? percent_decode(key, /*plus_is_space=*/true) : std::string(key);
     std::string_view size = c.child_value("Size");
     std::from_chars(size.data(), size.data() + size.size(), o.size);
     o.etag = unquote(c.child_value("ETag"));

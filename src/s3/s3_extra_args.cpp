@@ -1,10 +1,10 @@
 // boto3's upload ExtraArgs (the operator's extra_args) as S3 request headers.
-#include <openssl/evp.h>
 #include <simdjson.h>
 
 #include <array>
 #include <string>
 
+#include "base/encoding.h"
 #include "s3/s3.h"
 
 namespace ddb2s3 {
@@ -47,14 +47,6 @@ std::string known_names() {
   std::string out;
   for (const ExtraArg& a : kStringArgs) out += std::string(a.name) + ", ";
   out += "BucketKeyEnabled, Metadata, SSECustomerKey";
-  return out;
-}
-
-std::string base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
   return out;
 }
 
@@ -105,7 +97,7 @@ Result<ObjectOptions> object_options_from_extra_args(std::string_view json) {
       Result<std::string> key = string_value(field.value, name);
       if (!key.ok()) return std::move(key).error();
       options.set("x-amz-server-side-encryption-customer-key-MD5", content_md5(*key));
-      options.set("x-amz-server-side-encryption-customer-key", base64(*key));
+      options.set("x-amz-server-side-encryption-customer-key", base64_encode(*key));
       has_customer_key = true;
       continue;
     }

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "base/encoding.h"
+
 namespace ddb2s3 {
 
 Result<Compression> parse_compression(std::string_view name) {
@@ -312,20 +314,12 @@ std::array<uint8_t, 16> Md5::digest() const {
 
 std::string Md5::base64_digest() const {
   const auto md = digest();
-  unsigned char b64[25];  // 4 * ceil(16 / 3) + NUL
-  const int n = EVP_EncodeBlock(b64, md.data(), static_cast<int>(md.size()));
-  return std::string(reinterpret_cast<const char*>(b64), static_cast<size_t>(n));
+  return base64_encode(md.data(), md.size());
 }
 
 std::string Md5::hex_digest() const {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(32);
-  for (uint8_t b : digest()) {
-    hex += kHex[b >> 4];
-    hex += kHex[b & 15];
-  }
-  return hex;
+  const auto md = digest();
+  return hex_encode(md.data(), md.size());
 }
 
 void Md5::reset() { EVP_DigestInit_ex(ctx_.get(), EVP_md5(), nullptr); }
@@ -461,9 +455,7 @@ std::array<uint8_t, 16> DualMd5::digest(int which) const { return md5_final(s_[w
 
 std::string DualMd5::base64_digest(int which) const {
   const auto md = digest(which);
-  unsigned char b64[25];
-  const int n = EVP_EncodeBlock(b64, md.data(), static_cast<int>(md.size()));
-  return std::string(reinterpret_cast<const char*>(b64), static_cast<size_t>(n));
+  return base64_encode(md.data(), md.size());
 }
 
 }  // namespace ddb2s3
