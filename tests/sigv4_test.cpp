@@ -324,6 +324,28 @@ TEST(Sigv4, AmzDateFormat) {
   EXPECT_EQ(amz_date(parse_iso8601("1999-01-01T00:00:00Z")), "19990101T000000Z");
 }
 
+TEST(Sigv4, HostHeaderIsTheLowerCasedHostWithoutTheDefaultPort) {
+  EXPECT_EQ(host_header("https://Dynamodb.US-East-1.amazonaws.com/"), "dynamodb.us-east-1.amazonaws.com");
+  EXPECT_EQ(host_header("https://example.com:443/x"), "example.com");
+  EXPECT_EQ(host_header("http://example.com:80/x"), "example.com");
+  EXPECT_EQ(host_header("HTTP://example.com:80"), "example.com");
+  EXPECT_EQ(host_header("http://example.com:443/x"), "example.com:443");
+  EXPECT_EQ(host_header("https://example.com:80/x"), "example.com:80");
+  EXPECT_EQ(host_header("http://127.0.0.1:4569/b1?uploads"), "127.0.0.1:4569");
+  EXPECT_EQ(host_header("http://[FD00:EC2::254]:8080/"), "[fd00:ec2::254]:8080");
+  EXPECT_EQ(host_header("https://user@bucket.s3.amazonaws.com#frag"), "bucket.s3.amazonaws.com");
+  // The header the signer adds is the same.
+  HttpRequest r;
+  r.url = "http://LocalHost:8000/";
+  SigningParams p;
+  p.region = "us-east-1";
+  p.service = "dynamodb";
+  p.time = std::chrono::system_clock::time_point(std::chrono::seconds(1440938160));
+  sign_request(r, Credentials{"AKID", "secret"}, p);
+  EXPECT_NE(std::string(r.header("Authorization")).find("SignedHeaders=host;x-amz-date"), std::string::npos);
+  EXPECT_NE(canonical_request(r, p, "").find("\nhost:" + host_header(r.url) + "\n"), std::string::npos);
+}
+
 TEST(Sigv4Helpers, KnownAnswers) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -17,6 +17,7 @@
 #include "base/encoding.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
+#include "base/url.h"
 
 extern char** environ;
 
@@ -125,15 +126,10 @@ HttpOptions metadata_http(const ChainOptions& chain, std::chrono::milliseconds t
   return o;
 }
 
-// The host of scheme://host[:port]/..., brackets kept for IPv6.
+// The host of scheme://host[:port]/..., brackets kept for IPv6; empty without a scheme.
 std::string url_host(std::string_view url) {
-  size_t start = url.find("://");
-  if (start == std::string_view::npos) return {};
-  std::string_view rest = url.substr(start + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (auto at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
-  if (!rest.empty() && rest.front() == '[') return std::string(rest.substr(0, rest.find(']') + 1));
-  return std::string(rest.substr(0, rest.find(':')));
+  const UrlParts parts = split_url(url);
+  return parts.scheme.empty() ? std::string() : std::string(parts.host);
 }
 
 std::string sha1_hex(std::string_view data) {

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "base/strings.h"
+#include "base/url.h"
 #include "version.h"
 
 namespace ddb2s3 {
@@ -76,12 +77,12 @@ size_t write_header(char* buffer, size_t size, size_t nitems, void* userdata) {
   return line.size();
 }
 
-// The host of a URL, for error messages (never the path or query, which may carry names).
+// host[:port] of a URL, for error messages (never userinfo, the path or the query, which may carry names).
 std::string url_host(std::string_view url) {
-  size_t start = url.find("://");
-  start = start == std::string_view::npos ? 0 : start + 3;
-  size_t end = url.find_first_of("/?#", start);
-  return std::string(url.substr(start, end == std::string_view::npos ? url.npos : end - start));
+  const UrlParts parts = split_url(url);
+  std::string out(parts.host);
+  if (!parts.port.empty()) out.append(":").append(parts.port);
+  return out;
 }
 
 Error transport_error(CURLcode rc, long os_errno, const char* detail, std::string_view url) {

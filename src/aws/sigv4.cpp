@@ -14,6 +14,7 @@
 
 #include "base/encoding.h"
 #include "base/strings.h"
+#include "base/url.h"
 
 namespace ddb2s3 {
 namespace {
@@ -72,39 +73,7 @@ std::string_view as_view(const Digest& d) { return {reinterpret_cast<const char*
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-struct UrlParts {
-  std::string_view scheme;
-  std::string_view host;  // as in the URL, without userinfo; IPv6 keeps its brackets
-  std::string_view port;  // empty when absent
-  std::string_view path;  // empty when absent
-  std::string_view query;
-};
-
-UrlParts split_url(std::string_view url) {
-  UrlParts parts;
-  if (size_t hash = url.find('#'); hash != std::string_view::npos) url = url.substr(0, hash);
-  if (size_t colon = url.find("://"); colon != std::string_view::npos) {
-    parts.scheme = url.substr(0, colon);
-    url.remove_prefix(colon + 3);
-  }
-  size_t authority_end = url.find_first_of("/?");
-  std::string_view authority = url.substr(0, authority_end);
-  url = authority_end == std::string_view::npos ? std::string_view{} : url.substr(authority_end);
-  if (size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
-  size_t port_colon = authority.rfind(':');
-  if (port_colon != std::string_view::npos && authority.find(']', port_colon) == std::string_view::npos) {
-    parts.port = authority.substr(port_colon + 1);
-    authority = authority.substr(0, port_colon);
-  }
-  parts.host = authority;
-  size_t q = url.find('?');
-  parts.path = url.substr(0, q);
-  if (q != std::string_view::npos) parts.query = url.substr(q + 1);
-  return parts;
-}
-
-// The Host header as botocore derives it: lower-cased, the scheme's default port left out.
-std::string host_from_url(const UrlParts& url) {
+std::string host_header(const UrlParts& url) {
   std::string host = to_lower(url.host);
   if (!url.port.empty()) {
     bool default_port = (iequals(url.scheme, "http") && url.port == "80") ||
@@ -237,7 +206,7 @@ CanonicalParts build_canonical(const HttpRequest& request, const SigningParams& 
   }
   std::string host;
   if (!has_host) {
-    host = host_from_url(url);
+    host = host_header(url);
     headers.push_back({"host", host});
   }
   // Stable: values of a repeated header keep the order they were given in.
@@ -328,6 +297,8 @@ void erase_header(Headers& headers, std::string_view name) {
 }
 
 }  // namespace
+
+std::string host_header(std::string_view url) { return host_header(split_url(url)); }
 
 std::string amz_date(std::chrono::system_clock::time_point time) {
   using namespace std::chrono;

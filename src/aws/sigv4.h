@@ -37,6 +37,10 @@ struct SigningParams {
 // the payload hash, as botocore does.
 void sign_request(HttpRequest& request, const Credentials& credentials, const SigningParams& params);
 
+// The Host header sign_request derives from a URL when none is set, as botocore does: the host lower-cased,
+// the scheme's default port (http 80, https 443) left out, any other port kept.
+std::string host_header(std::string_view url);
+
 // The steps, exposed for AWS's published test suite.
 std::string canonical_request(const HttpRequest& request, const SigningParams& params,
                               std::string_view payload_hash);

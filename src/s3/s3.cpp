@@ -10,6 +10,7 @@
 
 #include "base/encoding.h"
 #include "base/strings.h"
+#include "base/url.h"
 
 namespace ddb2s3 {
 namespace {
@@ -45,27 +46,16 @@ std::string xml_escape(std::string_view s) {
   return out;
 }
 
-struct UrlParts {
-  std::string_view scheme;  // "https"
-  std::string_view host;    // without port
-  std::string_view port;    // ":8080" or empty
-};
-
-UrlParts split_endpoint(std::string_view endpoint) {
-  UrlParts p;
-  p.scheme = "https";
-  if (auto at = endpoint.find("://"); at != std::string_view::npos) {
-    p.scheme = endpoint.substr(0, at);
-    endpoint.remove_prefix(at + 3);
+// scheme://host[:port] with the endpoint's scheme (https when it names none) and port, and another host.
+std::string origin_with_host(const UrlParts& endpoint, std::string_view host) {
+  std::string out(endpoint.scheme.empty() ? "https" : endpoint.scheme);
+  out += "://";
+  out += host;
+  if (!endpoint.port.empty()) {
+    out += ':';
+    out += endpoint.port;
   }
-  endpoint = endpoint.substr(0, endpoint.find('/'));
-  auto colon = endpoint.rfind(':');
-  if (colon != std::string_view::npos && endpoint.find(']', colon) == std::string_view::npos) {
-    p.port = endpoint.substr(colon);
-    endpoint = endpoint.substr(0, colon);
-  }
-  p.host = endpoint;
-  return p;
+  return out;
 }
 
 // A bucket name usable as a DNS label in a TLS wildcard certificate: no dots, lower case.
@@ -166,7 +156,7 @@ std::string content_md5(std::string_view data) {
 // ---- URLs -------------------------------------------------------------------------------------
 
 bool is_aws_s3_endpoint(std::string_view endpoint) {
-  std::string_view host = split_endpoint(endpoint).host;
+  std::string_view host = split_url(endpoint).host;
   bool aws = host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn");
   return aws && host.starts_with("s3");
 }
@@ -174,7 +164,7 @@ bool is_aws_s3_endpoint(std::string_view endpoint) {
 std::string s3_endpoint_for_region(std::string_view endpoint, std::string_view region) {
   if (endpoint.empty()) return default_endpoint(region);
   if (!is_aws_s3_endpoint(endpoint)) return std::string(endpoint);
-  UrlParts p = split_endpoint(endpoint);
+  const UrlParts p = split_url(endpoint);
   std::string_view host = p.host;
   std::vector<std::string_view> labels;
   for (size_t start = 0; start <= host.size();) {
@@ -187,11 +177,9 @@ std::string s3_endpoint_for_region(std::string_view endpoint, std::string_view r
   std::string first(labels.front());
   if (first.starts_with("s3-") && first != "s3-fips") first = "s3";
   bool dualstack = std::find(labels.begin(), labels.end(), "dualstack") != labels.end();
-  std::string out = std::string(p.scheme) + "://" + first + (dualstack ? ".dualstack." : ".") +
-                    std::string(region) + ".amazonaws.com";
-  if (region.starts_with("cn-")) out += ".cn";
-  out += std::string(p.port);
-  return out;
+  std::string regional = first + (dualstack ? ".dualstack." : ".") + std::string(region) + ".amazonaws.com";
+  if (region.starts_with("cn-")) regional += ".cn";
+  return origin_with_host(p, regional);
 }
 
 std::string s3_object_url(const ServiceConfig& config, std::string_view bucket, std::string_view key) {
@@ -204,9 +192,8 @@ std::string s3_object_url(const ServiceConfig& config, std::string_view bucket, 
     if (!key.empty()) url += "/" + encoded_key;
     return url;
   }
-  UrlParts p = split_endpoint(endpoint);
-  return std::string(p.scheme) + "://" + std::string(bucket) + "." + std::string(p.host) +
-         std::string(p.port) + "/" + encoded_key;
+  const UrlParts p = split_url(endpoint);
+  return origin_with_host(p, std::string(bucket) + "." + std::string(p.host)) + "/" + encoded_key;
 }
 
 // ---- BucketRegionCache ------------------------------------------------------------------------
