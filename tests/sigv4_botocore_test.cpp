@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aws/sigv4.h"
+#include "base/digest.h"
 #include "base/encoding.h"
 #include "support/servers.h"
 

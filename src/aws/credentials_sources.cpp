@@ -1,6 +1,5 @@
 // Credential sources that are not STS: credential_process, container endpoint, EC2 instance metadata, SSO.
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -14,6 +13,7 @@
 
 #include "aws/client.h"
 #include "aws/credentials_internal.h"
+#include "base/digest.h"
 #include "base/encoding.h"
 #include "base/strings.h"
 #include "base/unique_fd.h"
@@ -130,13 +130,6 @@ HttpOptions metadata_http(const ChainOptions& chain, std::chrono::milliseconds t
 std::string url_host(std::string_view url) {
   const UrlParts parts = split_url(url);
   return parts.scheme.empty() ? std::string() : std::string(parts.host);
-}
-
-std::string sha1_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha1(), nullptr);
-  return hex_encode(md, len);
 }
 
 // IMDSv2 session token; empty when the service only speaks IMDSv1 (404/405 to the PUT).

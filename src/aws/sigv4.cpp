@@ -2,7 +2,6 @@
 #include "aws/sigv4.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
@@ -12,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/digest.h"
 #include "base/encoding.h"
 #include "base/strings.h"
 #include "base/url.h"
@@ -21,53 +21,7 @@ namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 
-using Digest = std::array<unsigned char, 32>;
-
-const EVP_MD* sha256_md() {
-  // Fetched once: OpenSSL 3's implicit fetch on every EVP_sha256()/HMAC() call costs microseconds each.
-  static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md(EVP_MD_fetch(nullptr, "SHA256", nullptr),
-                                                                  &EVP_MD_free);
-  return md ? md.get() : EVP_sha256();
-}
-
-// SHA-256 and HMAC-SHA256 over one reused digest context.
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {}
-
-  Digest digest(std::string_view a, std::string_view b = {}) {
-    Digest out{};
-    unsigned int len = 0;
-    EVP_DigestInit_ex2(ctx_.get(), sha256_md(), nullptr);
-    EVP_DigestUpdate(ctx_.get(), a.data(), a.size());
-    if (!b.empty()) EVP_DigestUpdate(ctx_.get(), b.data(), b.size());
-    EVP_DigestFinal_ex(ctx_.get(), out.data(), &len);
-    return out;
-  }
-
-  // RFC 2104 over SHA-256 (64-byte blocks).
-  Digest hmac(std::string_view key, std::string_view data) {
-    std::array<char, 64> block{};
-    if (key.size() > block.size()) {
-      Digest hashed = digest(key);
-      std::memcpy(block.data(), hashed.data(), hashed.size());
-    } else {
-      std::memcpy(block.data(), key.data(), key.size());
-    }
-    std::array<char, 64> pad;
-    for (size_t i = 0; i < pad.size(); ++i) pad[i] = static_cast<char>(block[i] ^ 0x36);
-    Digest inner = digest({pad.data(), pad.size()}, data);
-    for (size_t i = 0; i < pad.size(); ++i) pad[i] = static_cast<char>(block[i] ^ 0x5c);
-    Digest outer =
-        digest({pad.data(), pad.size()}, {reinterpret_cast<const char*>(inner.data()), inner.size()});
-    OPENSSL_cleanse(block.data(), block.size());
-    OPENSSL_cleanse(pad.data(), pad.size());
-    return outer;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-};
+using Digest = Sha256::Digest;
 
 std::string_view as_view(const Digest& d) { return {reinterpret_cast<const char*>(d.data()), d.size()}; }
 
@@ -321,19 +275,6 @@ std::string amz_date(std::chrono::system_clock::time_point time) {
   }
   out[15] = 'Z';
   return out;
-}
-
-std::string sha256_hex(std::string_view data) { return hex(Sha256().digest(data)); }
-
-std::string hmac_sha256(std::string_view key, std::string_view data) {
-  return std::string(as_view(Sha256().hmac(key, data)));
-}
-
-std::string md5_base64(std::string_view data) {
-  unsigned char digest[16];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_md5(), nullptr);
-  return base64_encode(digest, len);
 }
 
 std::string canonical_request(const HttpRequest& request, const SigningParams& params,

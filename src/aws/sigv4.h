@@ -48,15 +48,6 @@ std::string string_to_sign(std::string_view canonical_request, const SigningPara
 std::string signature(std::string_view string_to_sign, const Credentials& credentials,
                       const SigningParams& params);
 
-// Hex SHA-256 of data (the payload hash).
-std::string sha256_hex(std::string_view data);
-
-// The raw 32-byte HMAC-SHA256 of data under key.
-std::string hmac_sha256(std::string_view key, std::string_view data);
-
-// Base64 of the MD5 digest: S3's Content-MD5 header and the export manifest's md5Checksum.
-std::string md5_base64(std::string_view data);
-
 // "20150830T123600Z": the X-Amz-Date form of a time (UTC).
 std::string amz_date(std::chrono::system_clock::time_point time);
 

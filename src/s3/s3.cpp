@@ -1,7 +1,5 @@
 #include "s3/s3.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -144,13 +142,6 @@ std::string_view ObjectOptions::get(std::string_view name) const {
   for (const auto& [n, v] : headers)
     if (iequals(n, name)) return v;
   return {};
-}
-
-std::string content_md5(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_md5(), nullptr);
-  return base64_encode(md.data(), len);
 }
 
 // ---- URLs -------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/digest.h"
 #include "base/unique_fd.h"
-#include "scan/compress.h"
 #include "sink/sink.h"
 
 namespace ddb2s3 {

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "scan/compress.h"
+#include "base/digest.h"
 #include "sink/sink.h"
 
 namespace ddb2s3 {
