@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 
+#include "base/json_writer.h"
 #include "base/strings.h"
 
 namespace ddb2s3::cli {
@@ -47,8 +48,7 @@ Status marshal_value(od::value v, std::string& out, int depth) {
   switch (type) {
     case od::json_type::number: {
       std::string_view raw = v.raw_json_token();
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\t' || raw.back() == '\r'))
-        raw.remove_suffix(1);
+      raw = trim_right(raw, kJsonSpace);
       out += "{\"N\":\"";
       out += raw;
       out += "\"}";

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "base/json_writer.h"
 #include "dynamodb/dynamodb.h"
 #include "pitr/pitr.h"
 #include "report/progress.h"
@@ -285,19 +286,15 @@ int run_list_command(ExportCommands& c) {
   auto list = list_table_exports(c.list_table, c.list_source.options(), Environment::process());
   if (!list) return fail(list.error());
   if (c.list_out.json) {
-    std::string out = "[";
-    for (size_t i = 0; i < list->size(); ++i) {
-      const ExportSummary& s = (*list)[i];
-      if (i > 0) out += ',';
-      out += "{\"ExportArn\":";
-      append_json_string(out, s.export_arn);
-      out += ",\"ExportStatus\":";
-      append_json_string(out, s.export_status);
-      out += ",\"ExportType\":";
-      append_json_string(out, s.export_type);
-      out += '}';
-    }
-    std::printf("%s]\n", out.c_str());
+    std::string out;
+    append_json_array(out, *list, [](std::string& o, const ExportSummary& s) {
+      JsonObjectWriter w(o);
+      w.string("ExportArn", s.export_arn);
+      w.string("ExportStatus", s.export_status);
+      w.string("ExportType", s.export_type);
+      w.close();
+    });
+    std::printf("%s\n", out.c_str());
     return 0;
   }
   if (list->empty() && !c.list_out.quiet)

@@ -7,6 +7,8 @@
 #include <thread>
 #include <utility>
 
+#include "base/json_writer.h"
+
 namespace ddb2s3 {
 
 struct DynamoDbClient::Parsers {

@@ -3,17 +3,27 @@
 #include <simdjson.h>
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
+#include "base/json_writer.h"
 #include "base/strings.h"
 #include "dynamodb/dynamodb.h"
-#include "dynamodb/json_writer.h"
 
 namespace ddb2s3 {
 namespace {
 
-using dynamodb_internal::JsonObjectWriter;
+// Epoch seconds as the JSON 1.0 protocol sends timestamps: a number, milliseconds at most.
+void timestamp_if_set(JsonObjectWriter& w, std::string_view name, const std::optional<double>& seconds) {
+  if (!seconds) return;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.3f", *seconds);
+  std::string_view text = buf;
+  while (!text.empty() && text.back() == '0') text.remove_suffix(1);
+  if (!text.empty() && text.back() == '.') text.remove_suffix(1);
+  w.raw(name, text);
+}
 
 Error bad_response(std::string_view operation, const std::string& resource, std::string_view what) {
   return Error::make(ErrorKind::kInternal, "InvalidResponse",
@@ -87,7 +97,7 @@ Result<std::string> build_export_body(const ExportTableRequest& r) {
   std::string out;
   JsonObjectWriter w(out);
   w.string_if_set("TableArn", r.table_arn);
-  w.timestamp_if_set("ExportTime", r.export_time);
+  timestamp_if_set(w, "ExportTime", r.export_time);
   w.string_if_set("ClientToken", r.client_token);
   w.string_if_set("S3Bucket", r.s3_bucket);
   w.string_if_set("S3BucketOwner", r.s3_bucket_owner);
@@ -99,8 +109,8 @@ Result<std::string> build_export_body(const ExportTableRequest& r) {
   if (r.incremental) {
     w.key("IncrementalExportSpecification");
     JsonObjectWriter spec(out);
-    spec.timestamp_if_set("ExportFromTime", r.incremental->export_from_time);
-    spec.timestamp_if_set("ExportToTime", r.incremental->export_to_time);
+    timestamp_if_set(spec, "ExportFromTime", r.incremental->export_from_time);
+    timestamp_if_set(spec, "ExportToTime", r.incremental->export_to_time);
     spec.string_if_set("ExportViewType", r.incremental->export_view_type);
     spec.close();
   }

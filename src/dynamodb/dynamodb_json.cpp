@@ -6,14 +6,12 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json_writer.h"
 #include "base/strings.h"
 #include "dynamodb/dynamodb.h"
-#include "dynamodb/json_writer.h"
 
 namespace ddb2s3 {
 namespace {
-
-using dynamodb_internal::JsonObjectWriter;
 
 // A usage error unless json is one valid JSON object; returns it without surrounding white space.
 Result<std::string_view> check_object(simdjson::dom::parser& parser, std::string_view field,
@@ -53,48 +51,6 @@ void append_key_schema(std::string& out, const KeyAttribute& hash, const std::op
 }
 
 }  // namespace
-
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.reserve(out.size() + s.size() + 2);
-  out += '"';
-  size_t clean_start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s, clean_start, i - clean_start);  // copy clean runs at once
-    clean_start = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xf];
-    }
-  }
-  out.append(s, clean_start, s.size() - clean_start);
-  out += '"';
-}
 
 Result<std::string> build_scan_body(const ScanRequest& request) {
   if (request.table_name.empty()) return Error::usage("Scan needs a table name");

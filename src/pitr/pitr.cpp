@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/encoding.h"
+#include "base/json_writer.h"
 
 namespace ddb2s3 {
 namespace {

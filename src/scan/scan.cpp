@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "base/json_writer.h"
 #include "scan/bounded_queue.h"
 #include "scan/manifest.h"
 
@@ -522,49 +523,35 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
 }
 
 std::string ScanSummary::to_json() const {
-  std::string out = "{";
-  auto str = [&](std::string_view k, std::string_view v) {
-    append_json_string(out, k);
-    out += ':';
-    append_json_string(out, v);
-    out += ',';
-  };
-  auto num = [&](std::string_view k, auto v) {
-    append_json_string(out, k);
-    out += ':';
-    out += std::to_string(v);
-    out += ',';
-  };
-  str("runId", run_id);
-  str("table", table);
-  str("tableArn", table_arn);
-  str("destination", destination);
-  if (!summary_key.empty()) str("manifestSummaryKey", summary_key);
-  if (!segment_manifest_key.empty()) str("segmentManifestKey", segment_manifest_key);
-  str("startTime", start_time);
-  str("endTime", end_time);
-  num("seconds", seconds);
-  num("itemCount", item_count);
-  num("scannedCount", scanned_count);
-  num("scanBytes", scan_bytes);
-  num("storedBytes", stored_bytes);
-  num("pages", pages);
-  num("fileCount", files.size());
-  num("totalSegments", total_segments);
-  if (segment) num("segment", *segment);
-  out += "\"files\":[";
-  for (const auto& f : files) {
-    out += '{';
-    str("key", f.key);
-    num("itemCount", f.item_count);
-    num("size", f.size);
-    str("md5Checksum", f.md5_base64);
-    str("etag", f.etag);
-    out.pop_back();
-    out += "},";
-  }
-  if (out.back() == ',') out.pop_back();
-  out += "]}";
+  std::string out;
+  JsonObjectWriter w(out);
+  w.string("runId", run_id);
+  w.string("table", table);
+  w.string("tableArn", table_arn);
+  w.string("destination", destination);
+  w.string_if_set("manifestSummaryKey", summary_key);
+  w.string_if_set("segmentManifestKey", segment_manifest_key);
+  w.string("startTime", start_time);
+  w.string("endTime", end_time);
+  w.number("seconds", seconds);
+  w.number("itemCount", item_count);
+  w.number("scannedCount", scanned_count);
+  w.number("scanBytes", scan_bytes);
+  w.number("storedBytes", stored_bytes);
+  w.number("pages", pages);
+  w.number("fileCount", files.size());
+  w.number("totalSegments", total_segments);
+  if (segment) w.number("segment", *segment);
+  w.array("files", files, [](std::string& o, const DataFile& f) {
+    JsonObjectWriter file(o);
+    file.string("key", f.key);
+    file.number("itemCount", f.item_count);
+    file.number("size", f.size);
+    file.string("md5Checksum", f.md5_base64);
+    file.string("etag", f.etag);
+    file.close();
+  });
+  w.close();
   return out;
 }
 
