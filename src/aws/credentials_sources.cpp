@@ -16,6 +16,7 @@
 #include "base/digest.h"
 #include "base/encoding.h"
 #include "base/strings.h"
+#include "base/time.h"
 #include "base/unique_fd.h"
 #include "base/url.h"
 
@@ -104,9 +105,10 @@ Result<Credentials> credentials_from(const std::map<std::string, std::string>& f
     return Error::internal("the " + c.source + " answer has no " + std::string(id_key) + "/" +
                            std::string(secret_key));
   if (std::string e = get(expiration_key); !e.empty()) {
-    auto t = parse_time(e);
+    auto t = parse_expiration(e);
     if (!t)
-      return Error::internal("the " + c.source + " answer has an unreadable " + std::string(expiration_key));
+      return Error::internal("the " + c.source + " answer has an unreadable " + std::string(expiration_key) +
+                             " '" + e + "': " + t.error().message);
     c.expiration = *t;
   }
   return c;
@@ -336,7 +338,7 @@ Result<Fetch> sso_fetch(const std::string& profile, const Environment& env, cons
     auto fields = json_fields(text);
     if (!fields || !fields->count("accessToken") || !fields->count("expiresAt"))
       return login_error("SsoTokenInvalid", "the SSO token cache " + cache_file + " is unreadable");
-    auto expires = parse_time(fields->at("expiresAt"));
+    auto expires = parse_expiration(fields->at("expiresAt"));
     if (!expires || *expires <= now(copy))
       return login_error("SsoTokenExpired", "the SSO token in " + cache_file + " has expired");
     HttpRequest req;
@@ -363,7 +365,10 @@ Result<Fetch> sso_fetch(const std::string& profile, const Environment& env, cons
       auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), ms);
       if (ec != std::errc() || end != it->second.data() + it->second.size())
         return Error::internal("the SSO portal answered an unreadable expiration");
-      c->expiration = TimePoint(std::chrono::milliseconds(ms));
+      // Clamped: milliseconds past 2262 overflow the clock's nanosecond ticks.
+      const std::chrono::sys_time<std::chrono::milliseconds> t{std::chrono::milliseconds(ms)};
+      const auto whole = std::chrono::floor<std::chrono::seconds>(t);
+      c->expiration = to_system_clock(whole, t - whole);
     }
     return c;
   });

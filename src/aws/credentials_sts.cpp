@@ -33,8 +33,10 @@ Result<Credentials> parse_sts_credentials(const std::string& xml, const char* re
   if (c.access_key_id.empty() || c.secret_access_key.empty())
     return Error::internal(std::string("STS answer without ") + result_name + "/Credentials");
   if (std::string_view e = creds.child_value("Expiration"); !e.empty()) {
-    auto t = parse_time(e);
-    if (!t) return Error::internal("STS answered an unreadable Expiration '" + std::string(e) + "'");
+    auto t = parse_expiration(e);
+    if (!t)
+      return Error::internal("STS answered an unreadable Expiration '" + std::string(e) +
+                             "': " + t.error().message);
     c.expiration = *t;
   }
   return c;

@@ -14,6 +14,7 @@
 #include "base/digest.h"
 #include "base/encoding.h"
 #include "base/strings.h"
+#include "base/time.h"
 #include "base/url.h"
 
 namespace ddb2s3 {
@@ -255,26 +256,7 @@ void erase_header(Headers& headers, std::string_view name) {
 std::string host_header(std::string_view url) { return host_header(split_url(url)); }
 
 std::string amz_date(std::chrono::system_clock::time_point time) {
-  using namespace std::chrono;
-  auto secs = floor<seconds>(time);
-  auto day = floor<days>(secs);
-  year_month_day ymd{day};
-  hh_mm_ss hms{secs - day};
-  int y = static_cast<int>(ymd.year());
-  unsigned fields[] = {static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                       static_cast<unsigned>(hms.hours().count()),
-                       static_cast<unsigned>(hms.minutes().count()),
-                       static_cast<unsigned>(hms.seconds().count())};
-  std::string out(16, '0');
-  for (int i = 3; i >= 0; --i, y /= 10) out[i] = static_cast<char>('0' + y % 10);
-  size_t pos = 4;
-  for (int f = 0; f < 5; ++f) {
-    if (f == 2) out[pos++] = 'T';
-    out[pos++] = static_cast<char>('0' + fields[f] / 10);
-    out[pos++] = static_cast<char>('0' + fields[f] % 10);
-  }
-  out[15] = 'Z';
-  return out;
+  return format_iso8601_basic(std::chrono::floor<std::chrono::seconds>(time));
 }
 
 std::string canonical_request(const HttpRequest& request, const SigningParams& params,

@@ -5,13 +5,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <ctime>
 #include <random>
 #include <thread>
 
 #include "base/encoding.h"
 #include "base/json_writer.h"
+#include "base/time.h"
 
 namespace ddb2s3 {
 namespace {
@@ -19,24 +18,6 @@ namespace {
 constexpr std::chrono::milliseconds kSleepSlice{200};  // how soon a cancel is noticed while waiting
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// Reads exactly n digits at text[pos...]; -1 when they are not there.
-int digits(std::string_view text, size_t& pos, size_t n) {
-  if (pos + n > text.size()) return -1;
-  int v = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (!is_digit(text[pos + i])) return -1;
-    v = v * 10 + (text[pos + i] - '0');
-  }
-  pos += n;
-  return v;
-}
-
-bool expect(std::string_view text, size_t& pos, char c) {
-  if (pos >= text.size() || text[pos] != c) return false;
-  ++pos;
-  return true;
-}
 
 Error bad_time(std::string_view text, const std::string& why) {
   return Error::usage("invalid time '" + std::string(text) + "': " + why +
@@ -151,83 +132,17 @@ Result<double> parse_time(std::string_view text) {
       return bad_time(text, "not a number");
     return std::stod(std::string(text));
   }
-  size_t pos = 0;
-  std::tm tm{};
-  const int year = digits(text, pos, 4);
-  if (year < 0 || !expect(text, pos, '-')) return bad_time(text, "expected YYYY-MM-DD");
-  const int month = digits(text, pos, 2);
-  if (month < 1 || month > 12 || !expect(text, pos, '-')) return bad_time(text, "expected YYYY-MM-DD");
-  const int day = digits(text, pos, 2);
-  if (day < 1 || day > 31) return bad_time(text, "expected YYYY-MM-DD");
-  if (pos >= text.size()) return bad_time(text, "no time of day and zone");
-  if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ')
-    return bad_time(text, "expected 'T' after the date");
-  ++pos;
-  const int hour = digits(text, pos, 2);
-  if (hour < 0 || hour > 23 || !expect(text, pos, ':')) return bad_time(text, "expected hh:mm[:ss]");
-  const int minute = digits(text, pos, 2);
-  if (minute < 0 || minute > 59) return bad_time(text, "expected hh:mm[:ss]");
-  int second = 0;
-  double fraction = 0;
-  if (pos < text.size() && text[pos] == ':') {
-    ++pos;
-    second = digits(text, pos, 2);
-    if (second < 0 || second > 60) return bad_time(text, "bad seconds");
-    if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
-      ++pos;
-      double scale = 0.1;
-      const size_t start = pos;
-      for (; pos < text.size() && is_digit(text[pos]); ++pos, scale /= 10)
-        fraction += (text[pos] - '0') * scale;
-      if (pos == start) return bad_time(text, "bad fraction of a second");
-    }
-  }
-  int offset = 0;  // seconds east of UTC
-  if (pos >= text.size()) return bad_time(text, "no zone: add Z (UTC) or an offset such as +02:00");
-  if (text[pos] == 'Z' || text[pos] == 'z') {
-    ++pos;
-  } else if (text[pos] == '+' || text[pos] == '-') {
-    const int sign = text[pos] == '+' ? 1 : -1;
-    ++pos;
-    const int oh = digits(text, pos, 2);
-    if (pos < text.size() && text[pos] == ':') ++pos;
-    const int om = digits(text, pos, 2);
-    if (oh < 0 || oh > 23 || om < 0 || om > 59) return bad_time(text, "bad zone offset");
-    offset = sign * (oh * 3600 + om * 60);
-  } else {
-    return bad_time(text, "bad zone: use Z or an offset such as +02:00");
-  }
-  if (pos != text.size()) return bad_time(text, "unexpected text after the zone");
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const time_t t = timegm(&tm);
-  if (tm.tm_mday != day) return bad_time(text, "no such day");  // timegm normalised e.g. Feb 30
-  return static_cast<double>(t) - offset + fraction;
+  auto t = parse_iso8601(text);
+  if (!t) return bad_time(text, t.error().message);
+  return static_cast<double>(t->seconds.time_since_epoch().count()) +
+         std::chrono::duration<double>(t->fraction).count();
 }
 
 std::string format_time(double epoch_seconds) {
+  using namespace std::chrono;
   const double whole = std::floor(epoch_seconds);
-  int millis = static_cast<int>(std::llround((epoch_seconds - whole) * 1000));
-  time_t t = static_cast<time_t>(whole);
-  if (millis == 1000) {
-    ++t;
-    millis = 0;
-  }
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = buf;
-  if (millis != 0) {
-    char ms[8];
-    std::snprintf(ms, sizeof ms, ".%03d", millis);
-    out += ms;
-  }
-  return out + "Z";
+  const auto millis = milliseconds(std::llround((epoch_seconds - whole) * 1000));
+  return format_iso8601(sys_seconds(seconds(static_cast<int64_t>(whole))) + millis, Millis::kIfAny);
 }
 
 std::string arn_region(std::string_view arn) {

@@ -3,7 +3,6 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <ctime>
 
 #include "base/json_writer.h"
 
@@ -189,18 +188,6 @@ Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view
   if (run.total_segments < 1 || run.segment < 0 || run.segment >= run.total_segments)
     return bad("segment " + std::to_string(run.segment) + " is outside 0.." + std::to_string(run.total_segments - 1));
   return run;
-}
-
-std::string iso8601(std::chrono::system_clock::time_point t) {
-  using namespace std::chrono;
-  auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];  // room for any int year, so the output is never truncated
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buf;
 }
 
 }  // namespace ddb2s3

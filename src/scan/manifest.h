@@ -47,7 +47,4 @@ std::string manifest_summary_json(const RunRecord& run, std::string_view manifes
 std::string segment_manifest_json(const RunRecord& run);
 Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view key);
 
-// ISO 8601 UTC with milliseconds, e.g. 2026-11-26T15:30:00.123Z.
-std::string iso8601(std::chrono::system_clock::time_point t);
-
 }  // namespace ddb2s3

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/json_writer.h"
+#include "base/time.h"
 #include "scan/bounded_queue.h"
 #include "scan/manifest.h"
 
@@ -354,15 +355,9 @@ Status refuse_finished_run(Sink& sink, const Destination& dest, const std::strin
 }  // namespace
 
 std::string make_run_id() {
-  auto now = Clock::now();
-  std::time_t t = Clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
   std::random_device rd;
-  std::string id = std::string(buf) + "-";
+  std::string id = format_iso8601_basic(std::chrono::floor<std::chrono::seconds>(Clock::now())) + "-";
   for (int i = 0; i < 6; ++i) id += kAlphabet[rd() % 36];
   return id;
 }
@@ -426,8 +421,8 @@ Result<ScanSummary> run_scan(ScanOptions o) {
     summary.pages += r.pages;
     for (auto& f : r.files) run.files.push_back(std::move(f));
   }
-  run.start_time = iso8601(started);
-  run.end_time = iso8601(Clock::now());
+  run.start_time = format_iso8601(std::chrono::floor<std::chrono::milliseconds>(started));
+  run.end_time = format_iso8601(std::chrono::floor<std::chrono::milliseconds>(Clock::now()));
 
   if (o.segment) {
     run.segment = *o.segment;
