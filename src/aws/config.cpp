@@ -213,10 +213,8 @@ Result<SharedConfig> parse_shared_config(std::string_view config_text, std::stri
   SharedConfig out;
   out.config_path = std::move(config_path);
   out.credentials_path = std::move(credentials_path);
-  if (auto s = parse_file(config_text, FileKind::kConfig, out.config_path, out); !s)
-    return std::move(s).error();
-  if (auto s = parse_file(credentials_text, FileKind::kCredentials, out.credentials_path, out); !s)
-    return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(parse_file(config_text, FileKind::kConfig, out.config_path, out));
+  DDB2S3_RETURN_IF_ERROR(parse_file(credentials_text, FileKind::kCredentials, out.credentials_path, out));
   return out;
 }
 
@@ -227,15 +225,13 @@ Result<SharedConfig> load_shared_config(const Environment& env) {
   std::string config_path = expand(env.get_or("AWS_CONFIG_FILE", home + "/.aws/config"));
   std::string credentials_path =
       expand(env.get_or("AWS_SHARED_CREDENTIALS_FILE", home + "/.aws/credentials"));
-  auto config_text = read_optional_file(config_path);
-  if (!config_text) return std::move(config_text).error();
-  auto credentials_text = read_optional_file(credentials_path);
-  if (!credentials_text) return std::move(credentials_text).error();
-  auto parsed = parse_shared_config(config_text->value_or(""), credentials_text->value_or(""), config_path,
+  DDB2S3_ASSIGN_OR_RETURN(auto config_text, read_optional_file(config_path));
+  DDB2S3_ASSIGN_OR_RETURN(auto credentials_text, read_optional_file(credentials_path));
+  auto parsed = parse_shared_config(config_text.value_or(""), credentials_text.value_or(""), config_path,
                                     credentials_path);
   if (!parsed) return parsed;
-  parsed->config_found = config_text->has_value();
-  parsed->credentials_found = credentials_text->has_value();
+  parsed->config_found = config_text.has_value();
+  parsed->credentials_found = credentials_text.has_value();
   return parsed;
 }
 
@@ -293,9 +289,8 @@ Result<Endpoint> resolve_endpoint(std::string_view service, std::string_view reg
   bool s3 = service_key == "s3";
   auto addressing = config.get_nested(profile, "s3", "addressing_style");
   auto finish_custom = [&](std::string url, std::string_view from) -> Result<Endpoint> {
-    auto checked = check_url(std::move(url), from);
-    if (!checked) return std::move(checked).error();
-    Endpoint e{std::move(*checked), true, false};
+    DDB2S3_ASSIGN_OR_RETURN(auto checked, check_url(std::move(url), from));
+    Endpoint e{std::move(checked), true, false};
     // Custom S3 endpoints (MinIO, s3rver, LocalStack) usually cannot resolve BUCKET.host.
     e.s3_path_style = s3 && !(addressing && to_lower(*addressing) == "virtual");
     return e;

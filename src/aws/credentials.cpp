@@ -153,7 +153,7 @@ class ChainBuilder {
       : options_(options), env_(env), config_(config), chain_(chain) {}
 
   ProviderResult build() {
-    if (auto s = check_profile_exists(options_, env_, config_); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(check_profile_exists(options_, env_, config_));
     std::string profile = profile_name(options_, env_);
     if (options_.profile.empty()) {
       auto keys = from_env_keys();
@@ -175,10 +175,10 @@ class ChainBuilder {
     auto token_file = env_.get("AWS_WEB_IDENTITY_TOKEN_FILE");
     auto role_arn = env_.get("AWS_ROLE_ARN");
     if (token_file && role_arn) {
-      auto sts = credentials_internal::sts_target(profile, options_, env_, config_, chain_);
-      if (!sts) return std::move(sts).error();
+      DDB2S3_ASSIGN_OR_RETURN(auto sts,
+                              credentials_internal::sts_target(profile, options_, env_, config_, chain_));
       credentials_internal::AssumeRoleParams p{
-          *sts, *role_arn,
+          sts, *role_arn,
           env_.get("AWS_ROLE_SESSION_NAME").value_or(credentials_internal::default_session_name(chain_)), "",
           ""};
       return credentials_internal::refreshing(
@@ -188,9 +188,8 @@ class ChainBuilder {
 
     if (env_.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") ||
         env_.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
-      auto fetch = credentials_internal::container_fetch(env_, chain_);
-      if (!fetch) return std::move(fetch).error();
-      return credentials_internal::refreshing(std::move(fetch).value(), chain_);
+      DDB2S3_ASSIGN_OR_RETURN(auto fetch, credentials_internal::container_fetch(env_, chain_));
+      return credentials_internal::refreshing(std::move(fetch), chain_);
     }
     looked_.push_back(
         "container credentials AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/AWS_CONTAINER_CREDENTIALS_FULL_URI "
@@ -268,9 +267,8 @@ class ChainBuilder {
     if (config_.get(profile, "role_arn")) return assume_role(profile, visiting);
     if (config_.get(profile, "sso_session") || config_.get(profile, "sso_start_url") ||
         config_.get(profile, "sso_account_id")) {
-      auto fetch = credentials_internal::sso_fetch(profile, env_, config_, chain_);
-      if (!fetch) return std::move(fetch).error();
-      return credentials_internal::refreshing(std::move(fetch).value(), chain_);
+      DDB2S3_ASSIGN_OR_RETURN(auto fetch, credentials_internal::sso_fetch(profile, env_, config_, chain_));
+      return credentials_internal::refreshing(std::move(fetch), chain_);
     }
     auto keys = keys_in(config_.credentials_profiles, profile, config_.credentials_path);
     if (!keys || keys.value()) return keys;
@@ -293,10 +291,10 @@ class ChainBuilder {
                           "profile '" + profile + "' sets both source_profile and credential_source",
                           profile);
 
-    auto sts = credentials_internal::sts_target(profile, options_, env_, config_, chain_);
-    if (!sts) return std::move(sts).error();
+    DDB2S3_ASSIGN_OR_RETURN(auto sts,
+                            credentials_internal::sts_target(profile, options_, env_, config_, chain_));
     credentials_internal::AssumeRoleParams params{
-        *sts, role_arn,
+        sts, role_arn,
         config_.get(profile, "role_session_name")
             .value_or(credentials_internal::default_session_name(chain_)),
         config_.get(profile, "external_id").value_or(""),
@@ -346,9 +344,8 @@ class ChainBuilder {
                 credentials_internal::imds_endpoint(profile, env_, config_, chain_), chain_),
             chain_);
       } else if (*credential_source == "EcsContainer") {
-        auto fetch = credentials_internal::container_fetch(env_, chain_);
-        if (!fetch) return std::move(fetch).error();
-        source = credentials_internal::refreshing(std::move(fetch).value(), chain_);
+        DDB2S3_ASSIGN_OR_RETURN(auto fetch, credentials_internal::container_fetch(env_, chain_));
+        source = credentials_internal::refreshing(std::move(fetch), chain_);
       } else {
         return config_error("InvalidConfig",
                             "profile '" + profile + "': credential_source must be Environment, " +

@@ -141,7 +141,7 @@ Result<std::string> imds_token(HttpClient& http, const std::string& endpoint) {
   req.url = endpoint + "/latest/api/token";
   req.set_header("x-aws-ec2-metadata-token-ttl-seconds", "21600");
   HttpResponse resp;
-  if (auto s = http.perform(req, resp); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(http.perform(req, resp));
   if (resp.status == 200) return resp.body;
   if (resp.status == 404 || resp.status == 405) return std::string();
   return http_error("ImdsError", resp, "the token request answered HTTP " + std::to_string(resp.status));
@@ -153,7 +153,7 @@ Result<std::string> imds_get(HttpClient& http, const std::string& endpoint, cons
   req.url = endpoint + path;
   if (!token.empty()) req.set_header("x-aws-ec2-metadata-token", token);
   HttpResponse resp;
-  if (auto s = http.perform(req, resp); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(http.perform(req, resp));
   if (resp.status == 404 && path == "/latest/meta-data/iam/security-credentials/")
     return http_error("ImdsError", resp, "no IAM role is attached to this instance");
   if (resp.status != 200)
@@ -316,9 +316,9 @@ Result<Fetch> sso_fetch(const std::string& profile, const Environment& env, cons
   }
   std::string endpoint = chain.sso_endpoint;
   if (endpoint.empty()) {
-    auto resolved = resolve_endpoint("sso", *region, AwsOptions{profile, *region, ""}, env, config);
-    if (!resolved) return std::move(resolved).error();
-    endpoint = resolved->url;
+    DDB2S3_ASSIGN_OR_RETURN(auto resolved,
+                            resolve_endpoint("sso", *region, AwsOptions{profile, *region, ""}, env, config));
+    endpoint = resolved.url;
   }
   std::string cache_file = env.home() + "/.aws/sso/cache/" + sha1_hex(*cache_key) + ".json";
   std::string url = endpoint + "/federation/credentials?account_id=" + uri_encode(*account, false) +

@@ -146,7 +146,7 @@ Result<std::string> marshal_plain_values(std::string_view json) {
     first = false;
     append_json_string(out, key);
     out += ':';
-    if (auto s = marshal_value(v, out, 1); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(marshal_value(v, out, 1));
   }
   out += '}';
   return out;
@@ -242,12 +242,11 @@ Status apply_scan_kwargs(std::string_view json, const GivenFlags& flags, ScanOpt
       s = int_field(n);
       if (s) o.total_segments = static_cast<int>(n);
     } else {
-      auto raw = raw_value(v);
-      if (!raw) return std::move(raw).error();
+      DDB2S3_ASSIGN_OR_RETURN(auto raw, raw_value(v));
       if (extra.size() > 1) extra += ',';
       append_json_string(extra, name);
       extra += ':';
-      extra += *raw;
+      extra += raw;
     }
     if (!s) return s;
   }

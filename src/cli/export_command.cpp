@@ -196,21 +196,18 @@ Result<ExportOptions> export_options(const ExportCommands& c) {
   if (slash != std::string::npos) o.s3_prefix = rest.substr(slash + 1);
   if (o.s3_bucket.empty()) return Error::usage("destination s3://BUCKET[/PREFIX] has no bucket");
   if (!c.export_time.empty()) {
-    auto t = time_flag("--export-time", c.export_time);
-    if (!t) return std::move(t).error();
-    o.export_time = *t;
+    DDB2S3_ASSIGN_OR_RETURN(auto t, time_flag("--export-time", c.export_time));
+    o.export_time = t;
   }
   o.export_format = c.export_format;
   if (c.incremental) o.export_type = "INCREMENTAL_EXPORT";
   if (!c.from.empty()) {
-    auto t = time_flag("--from", c.from);
-    if (!t) return std::move(t).error();
-    o.export_from_time = *t;
+    DDB2S3_ASSIGN_OR_RETURN(auto t, time_flag("--from", c.from));
+    o.export_from_time = t;
   }
   if (!c.to.empty()) {
-    auto t = time_flag("--to", c.to);
-    if (!t) return std::move(t).error();
-    o.export_to_time = *t;
+    DDB2S3_ASSIGN_OR_RETURN(auto t, time_flag("--to", c.to));
+    o.export_to_time = t;
   }
   o.export_view_type = c.view;
   o.s3_sse_algorithm = c.sse;
@@ -218,7 +215,7 @@ Result<ExportOptions> export_options(const ExportCommands& c) {
   o.s3_bucket_owner = c.bucket_owner;
   o.client_token = c.client_token;
   if (!c.kwargs.empty()) {
-    if (Status s = apply_export_kwargs(c.kwargs, o); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(apply_export_kwargs(c.kwargs, o));
   }
   o.source = c.source.options();
   o.wait = !c.no_wait;

@@ -141,7 +141,7 @@ Result<ContinuousBackups> DynamoDbClient::describe_continuous_backups(const std:
   std::string body = "{\"TableName\":";
   append_json_string(body, table);
   body += '}';
-  if (Status s = call(kOp, table, body); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(call(kOp, table, body));
   simdjson::dom::parser parser;
   simdjson::dom::element doc, d;
   if (auto e = parser.parse(response_.body).get(doc))
@@ -164,7 +164,7 @@ Result<ExportDescription> DynamoDbClient::export_table_to_point_in_time(const Ex
   const std::string resource = "table '" + request.table_arn + "'";
   auto body = build_export_body(request);
   if (!body) return std::move(body).error().with_context(std::string(kOp), resource);
-  if (Status s = call(kOp, request.table_arn, *body); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(call(kOp, request.table_arn, *body));
   simdjson::dom::parser parser;
   simdjson::dom::element doc, d;
   if (auto e = parser.parse(response_.body).get(doc))
@@ -207,7 +207,7 @@ Result<ExportList> DynamoDbClient::list_exports(const std::string& table_arn, co
   body += std::to_string(max_results);
   w.string_if_set("NextToken", next_token);
   w.close();
-  if (Status s = call(kOp, table_arn, body); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(call(kOp, table_arn, body));
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (auto e = parser.parse(response_.body).get(doc))

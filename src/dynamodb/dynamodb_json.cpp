@@ -72,7 +72,7 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
                               {"ProjectionExpression", request.projection_expression},
                               {"Select", request.select},
                               {"ReturnConsumedCapacity", request.return_consumed_capacity}}) {
-    if (Status s = check_utf8(field, value); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(check_utf8(field, value));
   }
 
   simdjson::dom::parser parser;
@@ -91,9 +91,8 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
                              {"ExpressionAttributeValues", request.expression_attribute_values_json},
                              {"ExclusiveStartKey", request.exclusive_start_key_json}}) {
     if (trim(json, kJsonSpace).empty()) continue;
-    auto text = check_object(parser, field, json);
-    if (!text) return std::move(text).error();
-    w.raw(field, *text);
+    DDB2S3_ASSIGN_OR_RETURN(auto text, check_object(parser, field, json));
+    w.raw(field, text);
   }
   if (request.consistent_read) w.raw("ConsistentRead", *request.consistent_read ? "true" : "false");
   if (request.limit) w.raw("Limit", std::to_string(*request.limit));
@@ -106,8 +105,7 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
 
   if (!trim(request.extra_json, kJsonSpace).empty()) {
     simdjson::dom::object extra;
-    auto text = check_object(parser, "extra Scan fields", request.extra_json, &extra);
-    if (!text) return std::move(text).error();
+    DDB2S3_ASSIGN_OR_RETURN(auto text, check_object(parser, "extra Scan fields", request.extra_json, &extra));
     bool any = false;
     for (auto field : extra) {
       if (w.has(field.key)) {
@@ -117,7 +115,7 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
       any = true;
     }
     // The members go in as written: strip the braces and keep the text between them.
-    const std::string_view inner = trim(text->substr(1, text->size() - 2), kJsonSpace);
+    const std::string_view inner = trim(text.substr(1, text.size() - 2), kJsonSpace);
     if (any && !inner.empty()) {
       out += ',';
       out += inner;

@@ -212,16 +212,14 @@ Status apply_export_kwargs(std::string_view json, ExportOptions& o) {
       if (key != f.name) continue;
       known = true;
       if (!f.target->empty()) return twice(key, f.flag);
-      auto s = read_string(key, field.value);
-      if (!s) return std::move(s).error();
-      *f.target = std::move(*s);
+      DDB2S3_ASSIGN_OR_RETURN(auto s, read_string(key, field.value));
+      *f.target = std::move(s);
     }
     if (known) continue;
     if (key == "ExportTime") {
       if (o.export_time) return twice(key, "--export-time");
-      auto t = read_time(key, field.value);
-      if (!t) return std::move(t).error();
-      o.export_time = *t;
+      DDB2S3_ASSIGN_OR_RETURN(auto t, read_time(key, field.value));
+      o.export_time = t;
     } else if (key == "IncrementalExportSpecification") {
       simdjson::dom::object spec;
       if (field.value.get_object().get(spec))
@@ -231,14 +229,12 @@ Status apply_export_kwargs(std::string_view json, ExportOptions& o) {
         if (name == "ExportFromTime" || name == "ExportToTime") {
           auto& target = name == "ExportFromTime" ? o.export_from_time : o.export_to_time;
           if (target) return twice(name, name == "ExportFromTime" ? "--from" : "--to");
-          auto t = read_time(name, member.value);
-          if (!t) return std::move(t).error();
-          target = *t;
+          DDB2S3_ASSIGN_OR_RETURN(auto t, read_time(name, member.value));
+          target = t;
         } else if (name == "ExportViewType") {
           if (!o.export_view_type.empty()) return twice(name, "--view");
-          auto s = read_string(name, member.value);
-          if (!s) return std::move(s).error();
-          o.export_view_type = std::move(*s);
+          DDB2S3_ASSIGN_OR_RETURN(auto s, read_string(name, member.value));
+          o.export_view_type = std::move(s);
         } else {
           return Error::usage("--export-kwargs: unknown IncrementalExportSpecification field " +
                               std::string(name) + " (ExportFromTime, ExportToTime, ExportViewType)");
@@ -360,18 +356,16 @@ Status check_point_in_time_recovery(const ExportOptions& o, const ContinuousBack
 }
 
 Result<ExportOutcome> run_export(const ExportOptions& options) {
-  if (Status s = check_export_options(options); !s) return std::move(s).error();
-  auto config = dynamodb_config(options.source, options.env, options.session, options.clock);
-  if (!config) return std::move(config).error();
-  const std::string region = (*config)->region;
-  DynamoDbClient client(*config);
-  auto table = client.describe_table(options.table);
-  if (!table) return std::move(table).error();
-  auto backups = client.describe_continuous_backups(options.table);
-  if (!backups) return std::move(backups).error();
-  if (Status s = check_point_in_time_recovery(options, *backups, region); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(check_export_options(options));
+  DDB2S3_ASSIGN_OR_RETURN(auto config,
+                          dynamodb_config(options.source, options.env, options.session, options.clock));
+  const std::string region = config->region;
+  DynamoDbClient client(config);
+  DDB2S3_ASSIGN_OR_RETURN(auto table, client.describe_table(options.table));
+  DDB2S3_ASSIGN_OR_RETURN(auto backups, client.describe_continuous_backups(options.table));
+  DDB2S3_RETURN_IF_ERROR(check_point_in_time_recovery(options, backups, region));
 
-  const ExportTableRequest request = export_request(options, table->table_arn);
+  const ExportTableRequest request = export_request(options, table.table_arn);
   auto started = client.export_table_to_point_in_time(request);
   if (!started) {
     Error e = std::move(started).error();
@@ -401,13 +395,11 @@ Result<ExportOutcome> export_status(const ExportStatusOptions& options) {
     return Error::usage("--check-interval must be 0 or more seconds");
   AwsOptions source = options.source;
   if (source.region.empty()) source.region = arn_region(options.export_arn);  // the export lives there
-  auto config = dynamodb_config(source, options.env, options.session, options.clock);
-  if (!config) return std::move(config).error();
-  DynamoDbClient client(*config);
-  auto d = client.describe_export(options.export_arn);
-  if (!d) return std::move(d).error();
+  DDB2S3_ASSIGN_OR_RETURN(auto config, dynamodb_config(source, options.env, options.session, options.clock));
+  DynamoDbClient client(config);
+  DDB2S3_ASSIGN_OR_RETURN(auto d, client.describe_export(options.export_arn));
   ExportOutcome outcome;
-  outcome.description = std::move(*d);
+  outcome.description = std::move(d);
   outcome.client_token = outcome.description.client_token;
   outcome.state = state_of(outcome.description.export_status);
   if (!options.wait) return outcome;
@@ -417,18 +409,15 @@ Result<ExportOutcome> export_status(const ExportStatusOptions& options) {
 
 Result<std::vector<ExportSummary>> list_table_exports(const std::string& table, const AwsOptions& source,
                                                       const Environment& env, const SessionOptions& session) {
-  auto config = make_service_config("dynamodb", source, env, session);
-  if (!config) return std::move(config).error();
-  DynamoDbClient client(*config);
-  auto d = client.describe_table(table);
-  if (!d) return std::move(d).error();
+  DDB2S3_ASSIGN_OR_RETURN(auto config, make_service_config("dynamodb", source, env, session));
+  DynamoDbClient client(config);
+  DDB2S3_ASSIGN_OR_RETURN(auto d, client.describe_table(table));
   std::vector<ExportSummary> all;
   std::string token;
   do {
-    auto page = client.list_exports(d->table_arn, token);
-    if (!page) return std::move(page).error();
-    for (auto& s : page->summaries) all.push_back(std::move(s));
-    token = std::move(page->next_token);
+    DDB2S3_ASSIGN_OR_RETURN(auto page, client.list_exports(d.table_arn, token));
+    for (auto& s : page.summaries) all.push_back(std::move(s));
+    token = std::move(page.next_token);
   } while (!token.empty());
   std::sort(all.begin(), all.end(),
             [](const ExportSummary& a, const ExportSummary& b) { return a.export_arn > b.export_arn; });

@@ -353,7 +353,7 @@ Result<std::string> S3Client::put_object(std::string_view bucket, std::string_vi
   if (options.compute_content_md5 && options.get("Content-MD5").empty())
     r.headers.emplace_back("Content-MD5", content_md5(body));
   CallInfo info{.operation = "PutObject", .resource = object_resource(bucket, key)};
-  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(send(bucket, r, response_, info));
   return unquote(response_.header("etag"));
 }
 
@@ -364,7 +364,7 @@ Result<std::string> S3Client::create_multipart_upload(std::string_view bucket, s
             .query = {{"uploads", ""}},
             .headers = options_headers_without_md5(options)};
   CallInfo info{.operation = "CreateMultipartUpload", .resource = object_resource(bucket, key)};
-  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(send(bucket, r, response_, info));
   pugi::xml_document doc;
   std::string upload_id;
   if (parse_xml(doc, response_.body))
@@ -386,7 +386,7 @@ Result<std::string> S3Client::upload_part(std::string_view bucket, std::string_v
             .headers = per_request_headers(options),
             .body = body};
   r.headers.emplace_back("Content-MD5", md5.empty() ? content_md5(body) : std::string(md5));
-  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(send(bucket, r, response_, info));
   std::string etag = unquote(response_.header("etag"));
   if (etag.empty())
     return bad_answer(info.operation, info.resource, "no ETag for part " + std::to_string(part_number));
@@ -414,7 +414,7 @@ Result<std::string> S3Client::complete_multipart_upload(std::string_view bucket,
     if (!parse_xml(doc, resp.body) || !doc.child("Error")) return std::nullopt;
     return error_from_response(resp, CallInfo{.operation = operation, .resource = resource});
   };
-  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(send(bucket, r, response_, info));
   pugi::xml_document doc;
   std::string etag;
   if (parse_xml(doc, response_.body)) etag = doc.child("CompleteMultipartUploadResult").child_value("ETag");
@@ -465,7 +465,7 @@ Result<ListPage> S3Client::list_objects_page(std::string_view bucket, std::strin
   if (!prefix.empty()) r.query.emplace_back("prefix", std::string(prefix));
   if (!continuation_token.empty())
     r.query.emplace_back("continuation-token", std::string(continuation_token));
-  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(send(bucket, r, response_, info));
 
   pugi::xml_document doc;
   if (!parse_xml(doc, response_.body))
@@ -495,14 +495,13 @@ Result<std::vector<ObjectSummary>> S3Client::list_objects(std::string_view bucke
   std::vector<ObjectSummary> all;
   std::string token;
   while (true) {
-    Result<ListPage> page = list_objects_page(bucket, prefix, token, max_keys_per_page);
-    if (!page.ok()) return std::move(page).error();
-    for (ObjectSummary& o : page->objects) all.push_back(std::move(o));
-    if (!page->truncated) return all;
-    if (page->next_continuation_token.empty() || page->next_continuation_token == token)
+    DDB2S3_ASSIGN_OR_RETURN(ListPage page, list_objects_page(bucket, prefix, token, max_keys_per_page));
+    for (ObjectSummary& o : page.objects) all.push_back(std::move(o));
+    if (!page.truncated) return all;
+    if (page.next_continuation_token.empty() || page.next_continuation_token == token)
       return bad_answer("ListObjectsV2", object_resource(bucket, prefix),
                         "a truncated page without a new continuation token");
-    token = std::move(page->next_continuation_token);
+    token = std::move(page.next_continuation_token);
   }
 }
 
