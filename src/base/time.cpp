@@ -57,6 +57,21 @@ char* put_year(char* p, int year) {
   return p + std::snprintf(p, 12, "%04d", year);  // only for times no parse gives, as printf would
 }
 
+// YYYY-MM-DDThh:mm:ss (extended) or YYYYMMDDThhmmss (basic), without the zone.
+char* put_date_time(char* p, const Civil& c, bool extended) {
+  const unsigned fields[] = {c.month, c.day, c.hour, c.minute, c.second};
+  p = put_year(p, c.year);
+  for (int i = 0; i < 5; ++i) {
+    if (i == 2) {
+      *p++ = 'T';
+    } else if (extended) {
+      *p++ = i < 2 ? '-' : ':';
+    }
+    p = put_digits(p, fields[i], 2);
+  }
+  return p;
+}
+
 Error out_of_range(const char* field, int value, const char* range) {
   std::string v = std::to_string(value);
   if (v.size() < 2) v.insert(0, "0");
@@ -138,19 +153,8 @@ system_clock::time_point to_system_clock(sys_seconds t, nanoseconds fraction) {
 std::string format_iso8601(sys_time<milliseconds> t, Millis millis) {
   const sys_seconds whole = floor<seconds>(t);
   const auto ms = static_cast<unsigned>((t - whole).count());
-  const Civil c = civil(whole);
   char buf[40];
-  char* p = put_year(buf, c.year);
-  *p++ = '-';
-  p = put_digits(p, c.month, 2);
-  *p++ = '-';
-  p = put_digits(p, c.day, 2);
-  *p++ = 'T';
-  p = put_digits(p, c.hour, 2);
-  *p++ = ':';
-  p = put_digits(p, c.minute, 2);
-  *p++ = ':';
-  p = put_digits(p, c.second, 2);
+  char* p = put_date_time(buf, civil(whole), /*extended=*/true);
   if (millis == Millis::kAlways || ms != 0) {
     *p++ = '.';
     p = put_digits(p, ms, 3);
@@ -160,15 +164,8 @@ std::string format_iso8601(sys_time<milliseconds> t, Millis millis) {
 }
 
 std::string format_iso8601_basic(sys_seconds t) {
-  const Civil c = civil(t);
   char buf[32];
-  char* p = put_year(buf, c.year);
-  p = put_digits(p, c.month, 2);
-  p = put_digits(p, c.day, 2);
-  *p++ = 'T';
-  p = put_digits(p, c.hour, 2);
-  p = put_digits(p, c.minute, 2);
-  p = put_digits(p, c.second, 2);
+  char* p = put_date_time(buf, civil(t), /*extended=*/false);
   *p++ = 'Z';
   return std::string(buf, p);
 }
