@@ -21,16 +21,26 @@ TEST(BaseStrings, TrimRemovesAsciiSpaceAtBothEnds) {
 }
 
 TEST(BaseStrings, TrimWithAnotherSetOfSpaceCharacters) {
-  EXPECT_EQ(trim("\f{} \n", kJsonSpace), "\f{}");  // form feed is not JSON white space
-  EXPECT_EQ(trim(" \t{}\r\n", kJsonSpace), "{}");
-  EXPECT_EQ(trim("--x--", "-"), "x");
+  EXPECT_EQ(trim("\f{} \n", is_json_space), "\f{}");  // form feed is not JSON white space
+  EXPECT_EQ(trim(" \t{}\r\n", is_json_space), "{}");
+  EXPECT_EQ(trim("--x--", [](char c) { return c == '-'; }), "x");
 }
 
 TEST(BaseStrings, TrimRightLeavesTheFront) {
   EXPECT_EQ(trim_right("  a  "), "  a");
-  EXPECT_EQ(trim_right("{\"a\":1} \n\t\r", kJsonSpace), "{\"a\":1}");
-  EXPECT_EQ(trim_right("x\v", kJsonSpace), "x\v");
+  EXPECT_EQ(trim_right("{\"a\":1} \n\t\r", is_json_space), "{\"a\":1}");
+  EXPECT_EQ(trim_right("x\v", is_json_space), "x\v");
   EXPECT_EQ(trim_right("   "), "");
+}
+
+TEST(BaseStrings, SpacePredicates) {
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    const bool ascii = c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+    EXPECT_EQ(is_ascii_space(ch), ascii) << c;
+    EXPECT_EQ(is_json_space(ch), ascii && c != '\v' && c != '\f') << c;
+  }
+  static_assert(trim_right("a \n", is_json_space) == "a");  // usable in constant expressions
 }
 
 TEST(BaseStrings, IequalsComparesAsciiLettersWithoutCase) {

@@ -70,10 +70,10 @@ size_t write_header(char* buffer, size_t size, size_t nitems, void* userdata) {
   }
   size_t colon = line.find(':');
   if (colon == std::string_view::npos) return line.size();  // the blank line that ends the headers
-  // Optional white space around the value, and the line's CRLF, are not part of it.
-  constexpr std::string_view kHeaderSpace = " \t\r\n";
-  response->headers.emplace_back(to_lower(trim(line.substr(0, colon), kHeaderSpace)),
-                                 std::string(trim(line.substr(colon + 1), kHeaderSpace)));
+  // Optional white space (SP, HTAB) around the value, and the line's CRLF, are not part of it.
+  auto header_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  response->headers.emplace_back(to_lower(trim(line.substr(0, colon), header_space)),
+                                 std::string(trim(line.substr(colon + 1), header_space)));
   return line.size();
 }
 

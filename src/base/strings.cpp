@@ -7,11 +7,6 @@ constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<c
 
 }  // namespace
 
-std::string_view trim(std::string_view s, std::string_view space) {
-  while (!s.empty() && space.find(s.front()) != std::string_view::npos) s.remove_prefix(1);
-  return trim_right(s, space);
-}
-
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)

@@ -48,7 +48,7 @@ Status marshal_value(od::value v, std::string& out, int depth) {
   switch (type) {
     case od::json_type::number: {
       std::string_view raw = v.raw_json_token();
-      raw = trim_right(raw, kJsonSpace);
+      raw = trim_right(raw, is_json_space);
       out += "{\"N\":\"";
       out += raw;
       out += "\"}";

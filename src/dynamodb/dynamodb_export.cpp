@@ -114,8 +114,8 @@ Result<std::string> build_export_body(const ExportTableRequest& r) {
     spec.string_if_set("ExportViewType", r.incremental->export_view_type);
     spec.close();
   }
-  if (!trim(r.extra_json, kJsonSpace).empty()) {
-    const std::string_view text = trim(r.extra_json, kJsonSpace);
+  if (!trim(r.extra_json, is_json_space).empty()) {
+    const std::string_view text = trim(r.extra_json, is_json_space);
     simdjson::dom::parser parser;
     simdjson::dom::element element;
     if (auto e = parser.parse(text.data(), text.size()).get(element))

@@ -16,7 +16,7 @@ namespace {
 // A usage error unless json is one valid JSON object; returns it without surrounding white space.
 Result<std::string_view> check_object(simdjson::dom::parser& parser, std::string_view field,
                                       std::string_view json, simdjson::dom::object* parsed = nullptr) {
-  const std::string_view text = trim(json, kJsonSpace);
+  const std::string_view text = trim(json, is_json_space);
   simdjson::dom::element element;
   if (auto error = parser.parse(text.data(), text.size()).get(element)) {
     return Error::usage(std::string(field) + " is not valid JSON: " + simdjson::error_message(error));
@@ -90,7 +90,7 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
                                  "ExpressionAttributeNames", request.expression_attribute_names_json},
                              {"ExpressionAttributeValues", request.expression_attribute_values_json},
                              {"ExclusiveStartKey", request.exclusive_start_key_json}}) {
-    if (trim(json, kJsonSpace).empty()) continue;
+    if (trim(json, is_json_space).empty()) continue;
     DDB2S3_ASSIGN_OR_RETURN(auto text, check_object(parser, field, json));
     w.raw(field, text);
   }
@@ -103,7 +103,7 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
   w.string_if_set("Select", request.select);
   w.string_if_set("ReturnConsumedCapacity", request.return_consumed_capacity);
 
-  if (!trim(request.extra_json, kJsonSpace).empty()) {
+  if (!trim(request.extra_json, is_json_space).empty()) {
     simdjson::dom::object extra;
     DDB2S3_ASSIGN_OR_RETURN(auto text, check_object(parser, "extra Scan fields", request.extra_json, &extra));
     bool any = false;
@@ -115,7 +115,7 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
       any = true;
     }
     // The members go in as written: strip the braces and keep the text between them.
-    const std::string_view inner = trim(text.substr(1, text.size() - 2), kJsonSpace);
+    const std::string_view inner = trim(text.substr(1, text.size() - 2), is_json_space);
     if (any && !inner.empty()) {
       out += ',';
       out += inner;

@@ -322,8 +322,6 @@ inline size_t number_length(const char* in) {
   return *p == '"' ? static_cast<size_t>(p - in) : 0;
 }
 
-constexpr bool is_json_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-
 // Copies n bytes to the writer and tells whether any was a control character (a raw TAB/CR/LF
 // can only be whitespace between tokens in valid JSON). Needs kSlack bytes past both ends.
 bool copy_and_find_controls(const char* in, size_t n, Writer& w) {
@@ -543,7 +541,7 @@ bool PageTranscoder::Impl::dynamodb_json_item(od::value item, bool first, Writer
   DDB2S3_TRY(item.get_object().get(obj));
   std::string_view raw;
   DDB2S3_TRY(obj.raw_json().get(raw));
-  raw = trim_right(raw, kJsonSpace);
+  raw = trim_right(raw, is_json_space);
   w.ensure(kOpen.size() + raw.size() + 2 + kSlack);
   if (first) {  // judge the page's formatting once, on its first item
     probe.resize(std::max(probe.size(), raw.size() + kSlack));
@@ -739,7 +737,7 @@ bool PageTranscoder::Impl::last_evaluated_key(od::value v, std::string& dst) {
   DDB2S3_TRY(v.get_object().get(obj));
   std::string_view raw;
   DDB2S3_TRY(obj.raw_json().get(raw));
-  raw = trim_right(raw, kJsonSpace);
+  raw = trim_right(raw, is_json_space);
   dst.resize(raw.size() + kSlack);
   size_t len = 0;
   DDB2S3_TRY(simdjson::minify(raw.data(), raw.size(), dst.data(), len));
