@@ -4,9 +4,6 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
-#include <array>
-#include <cstring>
-#include <memory>
 #include <string_view>
 #include <utility>
 #include <vector>

@@ -1,7 +1,6 @@
 #include "s3/s3.h"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <pugixml.hpp>
 #include <utility>
