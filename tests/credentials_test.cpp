@@ -128,6 +128,30 @@ TEST(CredentialsProcess, RunsTheCommandAndReadsVersion1Json) {
   EXPECT_EQ(std::chrono::system_clock::to_time_t(*r->expiration), 4071006245);  // 2099-01-02T03:04:05Z
 }
 
+// An Expiration past 2262 (the end of system_clock's nanosecond range) is "far in the future", not an
+// overflow that makes the credentials look expired and runs the process again on every request.
+TEST(CredentialsProcess, FarFutureExpirationIsCachedNotRunAgain) {
+  TempHome home;
+  const std::string runs = home.file("runs");
+  std::string script = home.write("creds.sh", "echo run >> '" + runs +
+                                                  "'\necho '{\"Version\": 1, \"AccessKeyId\": \"AKIAPROC\", "
+                                                  "\"SecretAccessKey\": \"s\", \"SessionToken\": \"t\", "
+                                                  "\"Expiration\": \"9999-12-31T23:59:59Z\"}'\n");
+  home.write(".aws/config", "[profile p]\ncredential_process = /bin/sh " + script + "\n");
+  const Environment env = home.env();
+  SharedConfig config = load(env);
+  auto chain = make_credentials_chain({.profile = "p"}, env, config);
+  ASSERT_TRUE(chain.ok()) << chain.error().to_string();
+  auto first = (*chain)->credentials();
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  ASSERT_TRUE(first->expiration.has_value());
+  EXPECT_EQ(*first->expiration, std::chrono::system_clock::time_point::max());  // clamped, never expired
+  auto second = (*chain)->credentials();
+  ASSERT_TRUE(second.ok()) << second.error().to_string();
+  EXPECT_EQ(second->access_key_id, "AKIAPROC");
+  EXPECT_EQ(testing::read_file(runs), "run\n");  // the process ran once
+}
+
 TEST(CredentialsProcess, NonZeroExitIsAnErrorWithItsStderr) {
   TempHome home;
   home.write(".aws/config",

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "aws/sigv4.h"
+#include "base/digest.h"
+#include "base/encoding.h"
 #include "support/servers.h"
 
 namespace ddb2s3 {

@@ -1,8 +1,8 @@
 // AwsClient: sign, send, turn error answers into Errors, retry throttling and transient failures.
 #include "aws/client.h"
 
-#include <simdjson.h>
 #include <isa-l/crc.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <cctype>
@@ -10,17 +10,13 @@
 #include <pugixml.hpp>
 #include <thread>
 
+#include "base/strings.h"
+
 namespace ddb2s3 {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException" and "Code:http://..." -> the code alone.
 std::string bare_code(std::string_view code) {
@@ -180,25 +176,6 @@ double clock_uniform01(const RetryClock& clock) {
   return clock.uniform01 ? clock.uniform01() : RetryClock::system().uniform01();
 }
 
-// The Host header exactly as the signer derives it: lower-cased, the scheme's default port left out.
-std::string host_from_url(std::string_view url) {
-  std::string_view scheme;
-  if (size_t p = url.find("://"); p != std::string_view::npos) {
-    scheme = url.substr(0, p);
-    url.remove_prefix(p + 3);
-  }
-  std::string_view authority = url.substr(0, url.find_first_of("/?#"));
-  if (size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
-  std::string host(authority);
-  for (char& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (size_t colon = host.rfind(':');
-      colon != std::string::npos && host.find(']', colon) == std::string::npos) {
-    std::string_view port = std::string_view(host).substr(colon + 1);
-    if ((scheme == "http" && port == "80") || (scheme == "https" && port == "443")) host.resize(colon);
-  }
-  return host;
-}
-
 constexpr const char* kCredentialsHint =
     "credentials are looked for in --profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the profile's keys, "
     "role, SSO or credential_process in ~/.aws/credentials and ~/.aws/config (AWS_PROFILE), web identity, "
@@ -271,7 +248,7 @@ Status AwsClient::send(HttpRequest& request, HttpResponse& response, const CallI
                                 !request.header("Content-MD5").empty() &&
                                 request.header("X-Amz-Content-Sha256").empty();
   bool add_host = request.header("Host").empty();
-  std::string host = add_host ? host_from_url(request.url) : std::string();
+  std::string host = add_host ? host_header(request.url) : std::string();
   milliseconds total_delay{0};
   Error last;
   int attempt = 1;

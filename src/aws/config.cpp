@@ -6,22 +6,12 @@
 #include <sstream>
 #include <system_error>
 
+#include "base/strings.h"
+
 namespace ddb2s3 {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool is_true(std::string_view v) { return lower(trim(v)) == "true"; }
+bool is_true(std::string_view v) { return to_lower(trim(v)) == "true"; }
 
 enum class FileKind { kConfig, kCredentials };
 
@@ -223,10 +213,8 @@ Result<SharedConfig> parse_shared_config(std::string_view config_text, std::stri
   SharedConfig out;
   out.config_path = std::move(config_path);
   out.credentials_path = std::move(credentials_path);
-  if (auto s = parse_file(config_text, FileKind::kConfig, out.config_path, out); !s)
-    return std::move(s).error();
-  if (auto s = parse_file(credentials_text, FileKind::kCredentials, out.credentials_path, out); !s)
-    return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(parse_file(config_text, FileKind::kConfig, out.config_path, out));
+  DDB2S3_RETURN_IF_ERROR(parse_file(credentials_text, FileKind::kCredentials, out.credentials_path, out));
   return out;
 }
 
@@ -237,15 +225,13 @@ Result<SharedConfig> load_shared_config(const Environment& env) {
   std::string config_path = expand(env.get_or("AWS_CONFIG_FILE", home + "/.aws/config"));
   std::string credentials_path =
       expand(env.get_or("AWS_SHARED_CREDENTIALS_FILE", home + "/.aws/credentials"));
-  auto config_text = read_optional_file(config_path);
-  if (!config_text) return std::move(config_text).error();
-  auto credentials_text = read_optional_file(credentials_path);
-  if (!credentials_text) return std::move(credentials_text).error();
-  auto parsed = parse_shared_config(config_text->value_or(""), credentials_text->value_or(""), config_path,
+  DDB2S3_ASSIGN_OR_RETURN(auto config_text, read_optional_file(config_path));
+  DDB2S3_ASSIGN_OR_RETURN(auto credentials_text, read_optional_file(credentials_path));
+  auto parsed = parse_shared_config(config_text.value_or(""), credentials_text.value_or(""), config_path,
                                     credentials_path);
   if (!parsed) return parsed;
-  parsed->config_found = config_text->has_value();
-  parsed->credentials_found = credentials_text->has_value();
+  parsed->config_found = config_text.has_value();
+  parsed->credentials_found = credentials_text.has_value();
   return parsed;
 }
 
@@ -295,7 +281,7 @@ Result<Endpoint> resolve_endpoint(std::string_view service, std::string_view reg
                                   const AwsOptions& options, const Environment& env,
                                   const SharedConfig& config) {
   std::string profile = profile_name(options, env);
-  std::string service_key = lower(service);
+  std::string service_key = to_lower(service);
   std::string env_suffix;
   for (char c : service)
     env_suffix += c == ' ' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -303,11 +289,10 @@ Result<Endpoint> resolve_endpoint(std::string_view service, std::string_view reg
   bool s3 = service_key == "s3";
   auto addressing = config.get_nested(profile, "s3", "addressing_style");
   auto finish_custom = [&](std::string url, std::string_view from) -> Result<Endpoint> {
-    auto checked = check_url(std::move(url), from);
-    if (!checked) return std::move(checked).error();
-    Endpoint e{std::move(*checked), true, false};
+    DDB2S3_ASSIGN_OR_RETURN(auto checked, check_url(std::move(url), from));
+    Endpoint e{std::move(checked), true, false};
     // Custom S3 endpoints (MinIO, s3rver, LocalStack) usually cannot resolve BUCKET.host.
-    e.s3_path_style = s3 && !(addressing && lower(*addressing) == "virtual");
+    e.s3_path_style = s3 && !(addressing && to_lower(*addressing) == "virtual");
     return e;
   };
 
@@ -342,7 +327,7 @@ Result<Endpoint> resolve_endpoint(std::string_view service, std::string_view reg
   Endpoint e;
   e.url = "https://" + default_host(service_key, region, fips, dualstack);
   e.custom = false;
-  e.s3_path_style = s3 && addressing && lower(*addressing) == "path";
+  e.s3_path_style = s3 && addressing && to_lower(*addressing) == "path";
   return e;
 }
 

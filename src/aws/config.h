@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "aws/environment.h"
-#include "aws/result.h"
+#include "base/result.h"
 
 namespace ddb2s3 {
 

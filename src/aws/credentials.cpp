@@ -3,8 +3,6 @@
 
 #include <simdjson.h>
 
-#include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -12,6 +10,7 @@
 #include <vector>
 
 #include "aws/credentials_internal.h"
+#include "base/time.h"
 
 namespace ddb2s3 {
 namespace credentials_internal {
@@ -40,7 +39,8 @@ class RefreshingProvider final : public CredentialsProvider {
   Result<Credentials> credentials() override {
     std::lock_guard lock(mu_);
     TimePoint t = clock_();
-    if (cached_ && (!cached_->expiration || t < *cached_->expiration - early_)) return *cached_;
+    // t + early_, not expiration - early_: an expiration clamped to the time_point's minimum must not wrap.
+    if (cached_ && (!cached_->expiration || t + early_ < *cached_->expiration)) return *cached_;
     auto fresh = fetch_();
     if (!fresh) {
       // A failed early refresh keeps using credentials that are still valid.
@@ -67,37 +67,9 @@ std::shared_ptr<CredentialsProvider> refreshing(Fetch fetch, const ChainOptions&
                                               chain.refresh_before_expiry);
 }
 
-std::optional<TimePoint> parse_time(std::string_view text) {
-  std::string s(text);
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) != 6)
-    return std::nullopt;
-  std::string_view rest = std::string_view(s).substr(static_cast<size_t>(consumed));
-  if (!rest.empty() && rest.front() == '.') {
-    rest.remove_prefix(1);
-    while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') rest.remove_prefix(1);
-  }
-  long offset = 0;
-  if (rest == "Z" || rest == "UTC" || rest.empty()) {
-    offset = 0;
-  } else if ((rest.front() == '+' || rest.front() == '-') && rest.size() >= 5) {
-    int oh = 0, om = 0;
-    std::string o(rest.substr(1));
-    if (std::sscanf(o.c_str(), "%2d:%2d", &oh, &om) != 2 && std::sscanf(o.c_str(), "%2d%2d", &oh, &om) != 2)
-      return std::nullopt;
-    offset = (oh * 3600L + om * 60L) * (rest.front() == '-' ? -1 : 1);
-  } else {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  time_t t = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(t - offset);
+Result<TimePoint> parse_expiration(std::string_view text) {
+  DDB2S3_ASSIGN_OR_RETURN(const Iso8601Time t, parse_iso8601(text, /*utc_when_no_zone=*/true));
+  return to_system_clock(t.seconds, t.fraction);
 }
 
 Result<std::map<std::string, std::string>> json_fields(std::string_view json, std::string_view member) {
@@ -181,7 +153,7 @@ class ChainBuilder {
       : options_(options), env_(env), config_(config), chain_(chain) {}
 
   ProviderResult build() {
-    if (auto s = check_profile_exists(options_, env_, config_); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(check_profile_exists(options_, env_, config_));
     std::string profile = profile_name(options_, env_);
     if (options_.profile.empty()) {
       auto keys = from_env_keys();
@@ -203,10 +175,10 @@ class ChainBuilder {
     auto token_file = env_.get("AWS_WEB_IDENTITY_TOKEN_FILE");
     auto role_arn = env_.get("AWS_ROLE_ARN");
     if (token_file && role_arn) {
-      auto sts = credentials_internal::sts_target(profile, options_, env_, config_, chain_);
-      if (!sts) return std::move(sts).error();
+      DDB2S3_ASSIGN_OR_RETURN(auto sts,
+                              credentials_internal::sts_target(profile, options_, env_, config_, chain_));
       credentials_internal::AssumeRoleParams p{
-          *sts, *role_arn,
+          sts, *role_arn,
           env_.get("AWS_ROLE_SESSION_NAME").value_or(credentials_internal::default_session_name(chain_)), "",
           ""};
       return credentials_internal::refreshing(
@@ -216,9 +188,8 @@ class ChainBuilder {
 
     if (env_.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") ||
         env_.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
-      auto fetch = credentials_internal::container_fetch(env_, chain_);
-      if (!fetch) return std::move(fetch).error();
-      return credentials_internal::refreshing(std::move(fetch).value(), chain_);
+      DDB2S3_ASSIGN_OR_RETURN(auto fetch, credentials_internal::container_fetch(env_, chain_));
+      return credentials_internal::refreshing(std::move(fetch), chain_);
     }
     looked_.push_back(
         "container credentials AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/AWS_CONTAINER_CREDENTIALS_FULL_URI "
@@ -296,9 +267,8 @@ class ChainBuilder {
     if (config_.get(profile, "role_arn")) return assume_role(profile, visiting);
     if (config_.get(profile, "sso_session") || config_.get(profile, "sso_start_url") ||
         config_.get(profile, "sso_account_id")) {
-      auto fetch = credentials_internal::sso_fetch(profile, env_, config_, chain_);
-      if (!fetch) return std::move(fetch).error();
-      return credentials_internal::refreshing(std::move(fetch).value(), chain_);
+      DDB2S3_ASSIGN_OR_RETURN(auto fetch, credentials_internal::sso_fetch(profile, env_, config_, chain_));
+      return credentials_internal::refreshing(std::move(fetch), chain_);
     }
     auto keys = keys_in(config_.credentials_profiles, profile, config_.credentials_path);
     if (!keys || keys.value()) return keys;
@@ -321,10 +291,10 @@ class ChainBuilder {
                           "profile '" + profile + "' sets both source_profile and credential_source",
                           profile);
 
-    auto sts = credentials_internal::sts_target(profile, options_, env_, config_, chain_);
-    if (!sts) return std::move(sts).error();
+    DDB2S3_ASSIGN_OR_RETURN(auto sts,
+                            credentials_internal::sts_target(profile, options_, env_, config_, chain_));
     credentials_internal::AssumeRoleParams params{
-        *sts, role_arn,
+        sts, role_arn,
         config_.get(profile, "role_session_name")
             .value_or(credentials_internal::default_session_name(chain_)),
         config_.get(profile, "external_id").value_or(""),
@@ -374,9 +344,8 @@ class ChainBuilder {
                 credentials_internal::imds_endpoint(profile, env_, config_, chain_), chain_),
             chain_);
       } else if (*credential_source == "EcsContainer") {
-        auto fetch = credentials_internal::container_fetch(env_, chain_);
-        if (!fetch) return std::move(fetch).error();
-        source = credentials_internal::refreshing(std::move(fetch).value(), chain_);
+        DDB2S3_ASSIGN_OR_RETURN(auto fetch, credentials_internal::container_fetch(env_, chain_));
+        source = credentials_internal::refreshing(std::move(fetch), chain_);
       } else {
         return config_error("InvalidConfig",
                             "profile '" + profile + "': credential_source must be Environment, " +

@@ -10,8 +10,8 @@
 #include "aws/config.h"
 #include "aws/environment.h"
 #include "aws/http.h"
-#include "aws/result.h"
 #include "aws/sigv4.h"
+#include "base/result.h"
 
 namespace ddb2s3 {
 

@@ -22,8 +22,9 @@ TimePoint now(const ChainOptions& chain);
 // Caches what fetch returns; fetches again refresh_before_expiry before Expiration. One fetch at a time.
 std::shared_ptr<CredentialsProvider> refreshing(Fetch fetch, const ChainOptions& chain);
 
-// ISO 8601 in UTC as AWS writes it: 2024-01-02T03:04:05Z, with fractions, +00:00, or "UTC".
-std::optional<TimePoint> parse_time(std::string_view text);
+// An Expiration as AWS writes it, ISO 8601 (2024-01-02T03:04:05Z, with a fraction, +00:00 or "UTC"; UTC when
+// no zone is given), clamped to what TimePoint holds: 9999-12-31T23:59:59Z is far in the future, no overflow.
+Result<TimePoint> parse_expiration(std::string_view text);
 
 // The string and number fields of a JSON object (numbers as written), or of its member object `member`.
 Result<std::map<std::string, std::string>> json_fields(std::string_view json, std::string_view member = {});

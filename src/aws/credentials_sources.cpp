@@ -1,6 +1,5 @@
 // Credential sources that are not STS: credential_process, container endpoint, EC2 instance metadata, SSO.
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -14,18 +13,17 @@
 
 #include "aws/client.h"
 #include "aws/credentials_internal.h"
-#include "aws/unique_fd.h"
+#include "base/digest.h"
+#include "base/encoding.h"
+#include "base/strings.h"
+#include "base/time.h"
+#include "base/unique_fd.h"
+#include "base/url.h"
 
 extern char** environ;
 
 namespace ddb2s3::credentials_internal {
 namespace {
-
-std::string trim_copy(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
 
 class SpawnActions {
  public:
@@ -107,9 +105,10 @@ Result<Credentials> credentials_from(const std::map<std::string, std::string>& f
     return Error::internal("the " + c.source + " answer has no " + std::string(id_key) + "/" +
                            std::string(secret_key));
   if (std::string e = get(expiration_key); !e.empty()) {
-    auto t = parse_time(e);
+    auto t = parse_expiration(e);
     if (!t)
-      return Error::internal("the " + c.source + " answer has an unreadable " + std::string(expiration_key));
+      return Error::internal("the " + c.source + " answer has an unreadable " + std::string(expiration_key) +
+                             " '" + e + "': " + t.error().message);
     c.expiration = *t;
   }
   return c;
@@ -129,28 +128,10 @@ HttpOptions metadata_http(const ChainOptions& chain, std::chrono::milliseconds t
   return o;
 }
 
-// The host of scheme://host[:port]/..., brackets kept for IPv6.
+// The host of scheme://host[:port]/..., brackets kept for IPv6; empty without a scheme.
 std::string url_host(std::string_view url) {
-  size_t start = url.find("://");
-  if (start == std::string_view::npos) return {};
-  std::string_view rest = url.substr(start + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (auto at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
-  if (!rest.empty() && rest.front() == '[') return std::string(rest.substr(0, rest.find(']') + 1));
-  return std::string(rest.substr(0, rest.find(':')));
-}
-
-std::string sha1_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha1(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
+  const UrlParts parts = split_url(url);
+  return parts.scheme.empty() ? std::string() : std::string(parts.host);
 }
 
 // IMDSv2 session token; empty when the service only speaks IMDSv1 (404/405 to the PUT).
@@ -160,7 +141,7 @@ Result<std::string> imds_token(HttpClient& http, const std::string& endpoint) {
   req.url = endpoint + "/latest/api/token";
   req.set_header("x-aws-ec2-metadata-token-ttl-seconds", "21600");
   HttpResponse resp;
-  if (auto s = http.perform(req, resp); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(http.perform(req, resp));
   if (resp.status == 200) return resp.body;
   if (resp.status == 404 || resp.status == 405) return std::string();
   return http_error("ImdsError", resp, "the token request answered HTTP " + std::to_string(resp.status));
@@ -172,7 +153,7 @@ Result<std::string> imds_get(HttpClient& http, const std::string& endpoint, cons
   req.url = endpoint + path;
   if (!token.empty()) req.set_header("x-aws-ec2-metadata-token", token);
   HttpResponse resp;
-  if (auto s = http.perform(req, resp); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(http.perform(req, resp));
   if (resp.status == 404 && path == "/latest/meta-data/iam/security-credentials/")
     return http_error("ImdsError", resp, "no IAM role is attached to this instance");
   if (resp.status != 200)
@@ -187,7 +168,7 @@ Fetch process_fetch(std::string command, std::string profile) {
     auto run = run_shell(command);
     if (!run) return std::move(run).error().with_context("credential_process", "profile " + profile);
     if (run->exit_status != 0) {
-      std::string err = trim_copy(run->err);
+      std::string err(trim(run->err));
       if (err.size() > 2000) err.resize(2000);
       Error e = Error::make(ErrorKind::kClient, "CredentialProcessFailed",
                             "credential_process of profile '" + profile + "' exited with status " +
@@ -239,7 +220,7 @@ Result<Fetch> container_fetch(const Environment& env, const ChainOptions& chain)
     std::string auth = token;
     if (!token_file.empty()) {  // the file wins: EKS Pod Identity rotates it
       bool ok = false;
-      auth = trim_copy(read_text_file(token_file, &ok));
+      auth = std::string(trim(read_text_file(token_file, &ok)));
       if (!ok) return Error::io("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + token_file);
     }
     if (auth.find_first_of("\r\n") != std::string::npos)
@@ -263,9 +244,7 @@ bool imds_disabled(const Environment& env, const ChainOptions& chain) {
   if (chain.disable_imds) return true;
   auto v = env.get("AWS_EC2_METADATA_DISABLED");
   if (!v) return false;
-  std::string lowered;
-  for (char c : *v) lowered += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lowered == "true";
+  return iequals(*v, "true");
 }
 
 std::string imds_endpoint(std::string_view profile, const Environment& env, const SharedConfig& config,
@@ -291,7 +270,7 @@ Fetch imds_fetch(std::string endpoint, const ChainOptions& chain) {
     const std::string base = "/latest/meta-data/iam/security-credentials/";
     auto roles = imds_get(client, endpoint, base, *token);
     if (!roles) return std::move(roles).error().with_context("EC2 instance metadata", endpoint);
-    std::string role = trim_copy(std::string_view(*roles).substr(0, roles->find('\n')));
+    std::string role(trim(std::string_view(*roles).substr(0, roles->find('\n'))));
     if (role.empty())
       return Error::make(ErrorKind::kClient, "ImdsError", "no IAM role is attached to this instance");
     auto body = imds_get(client, endpoint, base + uri_encode(role, false), *token);
@@ -337,9 +316,9 @@ Result<Fetch> sso_fetch(const std::string& profile, const Environment& env, cons
   }
   std::string endpoint = chain.sso_endpoint;
   if (endpoint.empty()) {
-    auto resolved = resolve_endpoint("sso", *region, AwsOptions{profile, *region, ""}, env, config);
-    if (!resolved) return std::move(resolved).error();
-    endpoint = resolved->url;
+    DDB2S3_ASSIGN_OR_RETURN(auto resolved,
+                            resolve_endpoint("sso", *region, AwsOptions{profile, *region, ""}, env, config));
+    endpoint = resolved.url;
   }
   std::string cache_file = env.home() + "/.aws/sso/cache/" + sha1_hex(*cache_key) + ".json";
   std::string url = endpoint + "/federation/credentials?account_id=" + uri_encode(*account, false) +
@@ -359,7 +338,7 @@ Result<Fetch> sso_fetch(const std::string& profile, const Environment& env, cons
     auto fields = json_fields(text);
     if (!fields || !fields->count("accessToken") || !fields->count("expiresAt"))
       return login_error("SsoTokenInvalid", "the SSO token cache " + cache_file + " is unreadable");
-    auto expires = parse_time(fields->at("expiresAt"));
+    auto expires = parse_expiration(fields->at("expiresAt"));
     if (!expires || *expires <= now(copy))
       return login_error("SsoTokenExpired", "the SSO token in " + cache_file + " has expired");
     HttpRequest req;
@@ -386,7 +365,10 @@ Result<Fetch> sso_fetch(const std::string& profile, const Environment& env, cons
       auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), ms);
       if (ec != std::errc() || end != it->second.data() + it->second.size())
         return Error::internal("the SSO portal answered an unreadable expiration");
-      c->expiration = TimePoint(std::chrono::milliseconds(ms));
+      // Clamped: milliseconds past 2262 overflow the clock's nanosecond ticks.
+      const std::chrono::sys_time<std::chrono::milliseconds> t{std::chrono::milliseconds(ms)};
+      const auto whole = std::chrono::floor<std::chrono::seconds>(t);
+      c->expiration = to_system_clock(whole, t - whole);
     }
     return c;
   });
@@ -398,7 +380,7 @@ std::optional<std::string> imds_region_impl(const std::string& endpoint, const C
   if (!token) return std::nullopt;
   auto region = imds_get(client, endpoint, "/latest/meta-data/placement/region", *token);
   if (!region) return std::nullopt;
-  std::string r = trim_copy(*region);
+  std::string r(trim(*region));
   if (r.empty()) return std::nullopt;
   return r;
 }

@@ -3,6 +3,7 @@
 
 #include "aws/client.h"
 #include "aws/credentials_internal.h"
+#include "base/encoding.h"
 
 namespace ddb2s3::credentials_internal {
 namespace {
@@ -32,8 +33,10 @@ Result<Credentials> parse_sts_credentials(const std::string& xml, const char* re
   if (c.access_key_id.empty() || c.secret_access_key.empty())
     return Error::internal(std::string("STS answer without ") + result_name + "/Credentials");
   if (std::string_view e = creds.child_value("Expiration"); !e.empty()) {
-    auto t = parse_time(e);
-    if (!t) return Error::internal("STS answered an unreadable Expiration '" + std::string(e) + "'");
+    auto t = parse_expiration(e);
+    if (!t)
+      return Error::internal("STS answered an unreadable Expiration '" + std::string(e) +
+                             "': " + t.error().message);
     c.expiration = *t;
   }
   return c;
@@ -45,16 +48,14 @@ Result<StsTarget> sts_target(const std::string& profile, const AwsOptions& optio
                              const SharedConfig& config, const ChainOptions& chain) {
   // options.endpoint_url is the side's DynamoDB or S3 endpoint, never STS's.
   AwsOptions sts_options{profile, options.region, ""};
-  auto region = resolve_region(sts_options, env, config);
-  if (!region) return std::move(region).error();
+  DDB2S3_ASSIGN_OR_RETURN(auto region, resolve_region(sts_options, env, config));
   StsTarget t;
-  t.region = region->empty() ? "us-east-1" : *region;
+  t.region = region.empty() ? "us-east-1" : region;
   if (!chain.sts_endpoint.empty()) {
     t.endpoint = chain.sts_endpoint;
   } else {
-    auto endpoint = resolve_endpoint("sts", t.region, sts_options, env, config);
-    if (!endpoint) return std::move(endpoint).error();
-    t.endpoint = endpoint->url;
+    DDB2S3_ASSIGN_OR_RETURN(auto endpoint, resolve_endpoint("sts", t.region, sts_options, env, config));
+    t.endpoint = endpoint.url;
   }
   while (!t.endpoint.empty() && t.endpoint.back() == '/') t.endpoint.pop_back();
   return t;
@@ -86,7 +87,7 @@ Fetch assume_role_fetch(AssumeRoleParams params, std::shared_ptr<CredentialsProv
     req.body = body;
     HttpResponse resp;
     CallInfo info{"AssumeRole", "role " + role_arn, {}};
-    if (auto s = client.send(req, resp, info); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(client.send(req, resp, info));
     return parse_sts_credentials(resp.body, "AssumeRoleResult", "assume-role " + role_arn);
   };
 }

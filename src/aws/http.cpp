@@ -4,11 +4,12 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
 
+#include "base/strings.h"
+#include "base/url.h"
 #include "version.h"
 
 namespace ddb2s3 {
@@ -58,14 +59,6 @@ size_t write_body(char* ptr, size_t size, size_t nmemb, void* userdata) {
   return size * nmemb;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 size_t write_header(char* buffer, size_t size, size_t nitems, void* userdata) {
   auto* response = static_cast<HttpResponse*>(userdata);
   std::string_view line(buffer, size * nitems);
@@ -76,18 +69,19 @@ size_t write_header(char* buffer, size_t size, size_t nitems, void* userdata) {
   }
   size_t colon = line.find(':');
   if (colon == std::string_view::npos) return line.size();  // the blank line that ends the headers
-  std::string name(trim(line.substr(0, colon)));
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-  response->headers.emplace_back(std::move(name), std::string(trim(line.substr(colon + 1))));
+  // Optional white space (SP, HTAB) around the value, and the line's CRLF, are not part of it.
+  auto header_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  response->headers.emplace_back(to_lower(trim(line.substr(0, colon), header_space)),
+                                 std::string(trim(line.substr(colon + 1), header_space)));
   return line.size();
 }
 
-// The host of a URL, for error messages (never the path or query, which may carry names).
+// host[:port] of a URL, for error messages (never userinfo, the path or the query, which may carry names).
 std::string url_host(std::string_view url) {
-  size_t start = url.find("://");
-  start = start == std::string_view::npos ? 0 : start + 3;
-  size_t end = url.find_first_of("/?#", start);
-  return std::string(url.substr(start, end == std::string_view::npos ? url.npos : end - start));
+  const UrlParts parts = split_url(url);
+  std::string out(parts.host);
+  if (!parts.port.empty()) out.append(":").append(parts.port);
+  return out;
 }
 
 Error transport_error(CURLcode rc, long os_errno, const char* detail, std::string_view url) {

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "aws/result.h"
+#include "base/result.h"
 
 namespace ddb2s3 {
 
@@ -60,8 +60,5 @@ class HttpClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// Percent-encodes per RFC 3986 (unreserved A-Z a-z 0-9 - _ . ~ kept); keeps '/' when keep_slash.
-std::string uri_encode(std::string_view s, bool keep_slash);
 
 }  // namespace ddb2s3

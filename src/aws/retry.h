@@ -9,7 +9,7 @@
 #include <mutex>
 #include <string_view>
 
-#include "aws/result.h"
+#include "base/result.h"
 
 namespace ddb2s3 {
 

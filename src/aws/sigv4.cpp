@@ -2,179 +2,31 @@
 #include "aws/sigv4.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
-#include <array>
-#include <cstring>
-#include <memory>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "base/digest.h"
+#include "base/encoding.h"
+#include "base/strings.h"
+#include "base/time.h"
+#include "base/url.h"
 
 namespace ddb2s3 {
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-constexpr char kHexLower[] = "0123456789abcdef";
-constexpr char kHexUpper[] = "0123456789ABCDEF";
 
-using Digest = std::array<unsigned char, 32>;
-
-const EVP_MD* sha256_md() {
-  // Fetched once: OpenSSL 3's implicit fetch on every EVP_sha256()/HMAC() call costs microseconds each.
-  static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md(EVP_MD_fetch(nullptr, "SHA256", nullptr),
-                                                                  &EVP_MD_free);
-  return md ? md.get() : EVP_sha256();
-}
-
-// SHA-256 and HMAC-SHA256 over one reused digest context.
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {}
-
-  Digest digest(std::string_view a, std::string_view b = {}) {
-    Digest out{};
-    unsigned int len = 0;
-    EVP_DigestInit_ex2(ctx_.get(), sha256_md(), nullptr);
-    EVP_DigestUpdate(ctx_.get(), a.data(), a.size());
-    if (!b.empty()) EVP_DigestUpdate(ctx_.get(), b.data(), b.size());
-    EVP_DigestFinal_ex(ctx_.get(), out.data(), &len);
-    return out;
-  }
-
-  // RFC 2104 over SHA-256 (64-byte blocks).
-  Digest hmac(std::string_view key, std::string_view data) {
-    std::array<char, 64> block{};
-    if (key.size() > block.size()) {
-      Digest hashed = digest(key);
-      std::memcpy(block.data(), hashed.data(), hashed.size());
-    } else {
-      std::memcpy(block.data(), key.data(), key.size());
-    }
-    std::array<char, 64> pad;
-    for (size_t i = 0; i < pad.size(); ++i) pad[i] = static_cast<char>(block[i] ^ 0x36);
-    Digest inner = digest({pad.data(), pad.size()}, data);
-    for (size_t i = 0; i < pad.size(); ++i) pad[i] = static_cast<char>(block[i] ^ 0x5c);
-    Digest outer =
-        digest({pad.data(), pad.size()}, {reinterpret_cast<const char*>(inner.data()), inner.size()});
-    OPENSSL_cleanse(block.data(), block.size());
-    OPENSSL_cleanse(pad.data(), pad.size());
-    return outer;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-};
+using Digest = Sha256::Digest;
 
 std::string_view as_view(const Digest& d) { return {reinterpret_cast<const char*>(d.data()), d.size()}; }
 
-std::string hex(const unsigned char* data, size_t size) {
-  std::string out(size * 2, '\0');
-  for (size_t i = 0; i < size; ++i) {
-    out[2 * i] = kHexLower[data[i] >> 4];
-    out[2 * i + 1] = kHexLower[data[i] & 15];
-  }
-  return out;
-}
-
-bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == '.' || c == '~';
-}
-
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-
-int hex_value(char c) {
-  if (c <= '9') return c - '0';
-  return (c | 0x20) - 'a' + 10;
-}
-
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-void append_encoded(std::string& out, unsigned char c) {
-  out.push_back('%');
-  out.push_back(kHexUpper[c >> 4]);
-  out.push_back(kHexUpper[c & 15]);
-}
-
-// Percent-decodes valid %XX triplets; anything else (a lone '%', '+') stays as it is.
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-void append_uri_encoded(std::string& out, std::string_view s, bool keep_slash) {
-  for (unsigned char c : s) {
-    if (is_unreserved(c) || (keep_slash && c == '/')) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      append_encoded(out, c);
-    }
-  }
-}
-
-struct UrlParts {
-  std::string_view scheme;
-  std::string_view host;  // as in the URL, without userinfo; IPv6 keeps its brackets
-  std::string_view port;  // empty when absent
-  std::string_view path;  // empty when absent
-  std::string_view query;
-};
-
-UrlParts split_url(std::string_view url) {
-  UrlParts parts;
-  if (size_t hash = url.find('#'); hash != std::string_view::npos) url = url.substr(0, hash);
-  if (size_t colon = url.find("://"); colon != std::string_view::npos) {
-    parts.scheme = url.substr(0, colon);
-    url.remove_prefix(colon + 3);
-  }
-  size_t authority_end = url.find_first_of("/?");
-  std::string_view authority = url.substr(0, authority_end);
-  url = authority_end == std::string_view::npos ? std::string_view{} : url.substr(authority_end);
-  if (size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
-  size_t port_colon = authority.rfind(':');
-  if (port_colon != std::string_view::npos && authority.find(']', port_colon) == std::string_view::npos) {
-    parts.port = authority.substr(port_colon + 1);
-    authority = authority.substr(0, port_colon);
-  }
-  parts.host = authority;
-  size_t q = url.find('?');
-  parts.path = url.substr(0, q);
-  if (q != std::string_view::npos) parts.query = url.substr(q + 1);
-  return parts;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return out;
-}
-
-// The Host header as botocore derives it: lower-cased, the scheme's default port left out.
-std::string host_from_url(const UrlParts& url) {
-  std::string host = lower(url.host);
+std::string host_header(const UrlParts& url) {
+  std::string host = to_lower(url.host);
   if (!url.port.empty()) {
     bool default_port = (iequals(url.scheme, "http") && url.port == "80") ||
                         (iequals(url.scheme, "https") && url.port == "443");
@@ -222,13 +74,11 @@ void append_s3_path(std::string& out, std::string_view path) {
   }
   for (size_t i = 0; i < path.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(path[i]);
-    if (is_unreserved(c) || c == '/') {
-      out.push_back(static_cast<char>(c));
-    } else if (c == '%' && i + 2 < path.size() && is_hex(path[i + 1]) && is_hex(path[i + 2])) {
+    if (c == '%' && i + 2 < path.size() && hex_value(path[i + 1]) >= 0 && hex_value(path[i + 2]) >= 0) {
       out.append(path.substr(i, 3));
       i += 2;
     } else {
-      append_encoded(out, c);
+      append_uri_encoded(out, path.substr(i, 1), /*keep_slash=*/true);
     }
   }
 }
@@ -301,17 +151,14 @@ CanonicalParts build_canonical(const HttpRequest& request, const SigningParams& 
   headers.reserve(request.headers.size() + 1);
   bool has_host = false;
   for (const auto& [name, value] : request.headers) {
-    std::string_view n = name;
-    while (!n.empty() && is_space(n.front())) n.remove_prefix(1);
-    while (!n.empty() && is_space(n.back())) n.remove_suffix(1);
-    std::string lname = lower(n);
+    std::string lname = to_lower(trim(name));
     if (never_signed(lname)) continue;
     if (lname == "host") has_host = true;
     headers.push_back({std::move(lname), value});
   }
   std::string host;
   if (!has_host) {
-    host = host_from_url(url);
+    host = host_header(url);
     headers.push_back({"host", host});
   }
   // Stable: values of a repeated header keep the order they were given in.
@@ -364,7 +211,7 @@ std::string credential_scope(std::string_view date, const SigningParams& params)
   return scope;
 }
 
-std::string hex(const Digest& d) { return hex(d.data(), d.size()); }
+std::string hex(const Digest& d) { return hex_encode(d.data(), d.size()); }
 
 std::string make_string_to_sign(Sha256& sha, std::string_view canonical_request, std::string_view date_time,
                                 const SigningParams& params) {
@@ -403,49 +250,10 @@ void erase_header(Headers& headers, std::string_view name) {
 
 }  // namespace
 
+std::string host_header(std::string_view url) { return host_header(split_url(url)); }
+
 std::string amz_date(std::chrono::system_clock::time_point time) {
-  using namespace std::chrono;
-  auto secs = floor<seconds>(time);
-  auto day = floor<days>(secs);
-  year_month_day ymd{day};
-  hh_mm_ss hms{secs - day};
-  int y = static_cast<int>(ymd.year());
-  unsigned fields[] = {static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                       static_cast<unsigned>(hms.hours().count()),
-                       static_cast<unsigned>(hms.minutes().count()),
-                       static_cast<unsigned>(hms.seconds().count())};
-  std::string out(16, '0');
-  for (int i = 3; i >= 0; --i, y /= 10) out[i] = static_cast<char>('0' + y % 10);
-  size_t pos = 4;
-  for (int f = 0; f < 5; ++f) {
-    if (f == 2) out[pos++] = 'T';
-    out[pos++] = static_cast<char>('0' + fields[f] / 10);
-    out[pos++] = static_cast<char>('0' + fields[f] % 10);
-  }
-  out[15] = 'Z';
-  return out;
-}
-
-std::string sha256_hex(std::string_view data) { return hex(Sha256().digest(data)); }
-
-std::string hmac_sha256(std::string_view key, std::string_view data) {
-  return std::string(as_view(Sha256().hmac(key, data)));
-}
-
-std::string base64_encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  if (data.empty()) return out;
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::string md5_base64(std::string_view data) {
-  unsigned char digest[16];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_md5(), nullptr);
-  return base64_encode({reinterpret_cast<const char*>(digest), len});
+  return format_iso8601_basic(std::chrono::floor<std::chrono::seconds>(time));
 }
 
 std::string canonical_request(const HttpRequest& request, const SigningParams& params,

@@ -37,24 +37,16 @@ struct SigningParams {
 // the payload hash, as botocore does.
 void sign_request(HttpRequest& request, const Credentials& credentials, const SigningParams& params);
 
+// The Host header sign_request derives from a URL when none is set, as botocore does: the host lower-cased,
+// the scheme's default port (http 80, https 443) left out, any other port kept.
+std::string host_header(std::string_view url);
+
 // The steps, exposed for AWS's published test suite.
 std::string canonical_request(const HttpRequest& request, const SigningParams& params,
                               std::string_view payload_hash);
 std::string string_to_sign(std::string_view canonical_request, const SigningParams& params);
 std::string signature(std::string_view string_to_sign, const Credentials& credentials,
                       const SigningParams& params);
-
-// Hex SHA-256 of data (the payload hash).
-std::string sha256_hex(std::string_view data);
-
-// The raw 32-byte HMAC-SHA256 of data under key.
-std::string hmac_sha256(std::string_view key, std::string_view data);
-
-// Standard base64 with padding, no line breaks.
-std::string base64_encode(std::string_view data);
-
-// Base64 of the MD5 digest: S3's Content-MD5 header and the export manifest's md5Checksum.
-std::string md5_base64(std::string_view data);
 
 // "20150830T123600Z": the X-Amz-Date form of a time (UTC).
 std::string amz_date(std::chrono::system_clock::time_point time);

@@ -6,6 +6,9 @@
 #include <cmath>
 #include <map>
 
+#include "base/json_writer.h"
+#include "base/strings.h"
+
 namespace ddb2s3::cli {
 namespace od = simdjson::ondemand;
 
@@ -21,11 +24,8 @@ Result<uint64_t> parse_size(std::string_view text) {
   double number = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, number);
   if (ec != std::errc() || ptr != text.data() + i) return bad();
-  std::string unit;
-  for (char c : text.substr(i)) {
-    if (c == ' ') continue;
-    unit += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  std::string unit = to_lower(text.substr(i));
+  std::erase(unit, ' ');
   static const std::map<std::string, double> kUnits = {
       {"", 1},          {"b", 1},         {"k", 1e3},       {"kb", 1e3},        {"m", 1e6},
       {"mb", 1e6},      {"g", 1e9},       {"gb", 1e9},      {"t", 1e12},        {"tb", 1e12},
@@ -48,8 +48,7 @@ Status marshal_value(od::value v, std::string& out, int depth) {
   switch (type) {
     case od::json_type::number: {
       std::string_view raw = v.raw_json_token();
-      while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\t' || raw.back() == '\r'))
-        raw.remove_suffix(1);
+      raw = trim_right(raw, is_json_space);
       out += "{\"N\":\"";
       out += raw;
       out += "\"}";
@@ -123,7 +122,7 @@ Result<std::string_view> raw_value(od::value v) {
     if (v.get_array().get(a) || a.raw_json().get(raw)) return Error::usage("--scan-kwargs holds an invalid array");
   } else {
     raw = v.raw_json_token();
-    while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.back()))) raw.remove_suffix(1);
+    raw = trim_right(raw);
   }
   return raw;
 }
@@ -147,7 +146,7 @@ Result<std::string> marshal_plain_values(std::string_view json) {
     first = false;
     append_json_string(out, key);
     out += ':';
-    if (auto s = marshal_value(v, out, 1); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(marshal_value(v, out, 1));
   }
   out += '}';
   return out;
@@ -243,12 +242,11 @@ Status apply_scan_kwargs(std::string_view json, const GivenFlags& flags, ScanOpt
       s = int_field(n);
       if (s) o.total_segments = static_cast<int>(n);
     } else {
-      auto raw = raw_value(v);
-      if (!raw) return std::move(raw).error();
+      DDB2S3_ASSIGN_OR_RETURN(auto raw, raw_value(v));
       if (extra.size() > 1) extra += ',';
       append_json_string(extra, name);
       extra += ':';
-      extra += *raw;
+      extra += raw;
     }
     if (!s) return s;
   }

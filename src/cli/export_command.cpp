@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "base/json_writer.h"
 #include "dynamodb/dynamodb.h"
 #include "pitr/pitr.h"
 #include "report/progress.h"
@@ -195,21 +196,18 @@ Result<ExportOptions> export_options(const ExportCommands& c) {
   if (slash != std::string::npos) o.s3_prefix = rest.substr(slash + 1);
   if (o.s3_bucket.empty()) return Error::usage("destination s3://BUCKET[/PREFIX] has no bucket");
   if (!c.export_time.empty()) {
-    auto t = time_flag("--export-time", c.export_time);
-    if (!t) return std::move(t).error();
-    o.export_time = *t;
+    DDB2S3_ASSIGN_OR_RETURN(auto t, time_flag("--export-time", c.export_time));
+    o.export_time = t;
   }
   o.export_format = c.export_format;
   if (c.incremental) o.export_type = "INCREMENTAL_EXPORT";
   if (!c.from.empty()) {
-    auto t = time_flag("--from", c.from);
-    if (!t) return std::move(t).error();
-    o.export_from_time = *t;
+    DDB2S3_ASSIGN_OR_RETURN(auto t, time_flag("--from", c.from));
+    o.export_from_time = t;
   }
   if (!c.to.empty()) {
-    auto t = time_flag("--to", c.to);
-    if (!t) return std::move(t).error();
-    o.export_to_time = *t;
+    DDB2S3_ASSIGN_OR_RETURN(auto t, time_flag("--to", c.to));
+    o.export_to_time = t;
   }
   o.export_view_type = c.view;
   o.s3_sse_algorithm = c.sse;
@@ -217,7 +215,7 @@ Result<ExportOptions> export_options(const ExportCommands& c) {
   o.s3_bucket_owner = c.bucket_owner;
   o.client_token = c.client_token;
   if (!c.kwargs.empty()) {
-    if (Status s = apply_export_kwargs(c.kwargs, o); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(apply_export_kwargs(c.kwargs, o));
   }
   o.source = c.source.options();
   o.wait = !c.no_wait;
@@ -285,19 +283,15 @@ int run_list_command(ExportCommands& c) {
   auto list = list_table_exports(c.list_table, c.list_source.options(), Environment::process());
   if (!list) return fail(list.error());
   if (c.list_out.json) {
-    std::string out = "[";
-    for (size_t i = 0; i < list->size(); ++i) {
-      const ExportSummary& s = (*list)[i];
-      if (i > 0) out += ',';
-      out += "{\"ExportArn\":";
-      append_json_string(out, s.export_arn);
-      out += ",\"ExportStatus\":";
-      append_json_string(out, s.export_status);
-      out += ",\"ExportType\":";
-      append_json_string(out, s.export_type);
-      out += '}';
-    }
-    std::printf("%s]\n", out.c_str());
+    std::string out;
+    append_json_array(out, *list, [](std::string& o, const ExportSummary& s) {
+      JsonObjectWriter w(o);
+      w.string("ExportArn", s.export_arn);
+      w.string("ExportStatus", s.export_status);
+      w.string("ExportType", s.export_type);
+      w.close();
+    });
+    std::printf("%s\n", out.c_str());
     return 0;
   }
   if (list->empty() && !c.list_out.quiet)

@@ -7,6 +7,8 @@
 #include <thread>
 #include <utility>
 
+#include "base/json_writer.h"
+
 namespace ddb2s3 {
 
 struct DynamoDbClient::Parsers {
@@ -157,7 +159,7 @@ Status DynamoDbClient::call(std::string_view operation, const std::string& table
 Result<ScanPage> DynamoDbClient::scan(const ScanRequest& request) {
   auto body = build_scan_body(request);
   if (!body) return std::move(body).error().with_context("Scan", table_resource(request.table_name));
-  if (Status s = call("Scan", request.table_name, *body); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(call("Scan", request.table_name, *body));
   ScanPage page;
   page.body = std::move(response_.body);
   response_.body = std::string();
@@ -178,7 +180,7 @@ Result<TableDescription> DynamoDbClient::describe_table(const std::string& table
   std::string body = "{\"TableName\":";
   append_json_string(body, table);
   body += '}';
-  if (Status s = call("DescribeTable", table, body); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(call("DescribeTable", table, body));
 
   simdjson::dom::element doc;
   if (auto e = parsers_->dom.parse(response_.body).get(doc)) {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "aws/client.h"
-#include "aws/result.h"
+#include "base/result.h"
 
 namespace ddb2s3 {
 
@@ -86,9 +86,6 @@ struct CreateTableRequest {
 
 // The request body of CreateTable (exposed for tests).
 std::string build_create_table_body(const CreateTableRequest& request);
-
-// Appends s as a JSON string literal (quoted, escaped) to out.
-void append_json_string(std::string& out, std::string_view s);
 
 // Point-in-time recovery state of a table (DescribeContinuousBackups). Times are epoch seconds.
 struct ContinuousBackups {

@@ -3,17 +3,27 @@
 #include <simdjson.h>
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
+#include "base/json_writer.h"
+#include "base/strings.h"
 #include "dynamodb/dynamodb.h"
-#include "dynamodb/json_writer.h"
 
 namespace ddb2s3 {
 namespace {
 
-using dynamodb_internal::trim;
-using dynamodb_internal::JsonObjectWriter;
+// Epoch seconds as the JSON 1.0 protocol sends timestamps: a number, milliseconds at most.
+void timestamp_if_set(JsonObjectWriter& w, std::string_view name, const std::optional<double>& seconds) {
+  if (!seconds) return;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.3f", *seconds);
+  std::string_view text = buf;
+  while (!text.empty() && text.back() == '0') text.remove_suffix(1);
+  if (!text.empty() && text.back() == '.') text.remove_suffix(1);
+  w.raw(name, text);
+}
 
 Error bad_response(std::string_view operation, const std::string& resource, std::string_view what) {
   return Error::make(ErrorKind::kInternal, "InvalidResponse",
@@ -87,7 +97,7 @@ Result<std::string> build_export_body(const ExportTableRequest& r) {
   std::string out;
   JsonObjectWriter w(out);
   w.string_if_set("TableArn", r.table_arn);
-  w.timestamp_if_set("ExportTime", r.export_time);
+  timestamp_if_set(w, "ExportTime", r.export_time);
   w.string_if_set("ClientToken", r.client_token);
   w.string_if_set("S3Bucket", r.s3_bucket);
   w.string_if_set("S3BucketOwner", r.s3_bucket_owner);
@@ -99,13 +109,13 @@ Result<std::string> build_export_body(const ExportTableRequest& r) {
   if (r.incremental) {
     w.key("IncrementalExportSpecification");
     JsonObjectWriter spec(out);
-    spec.timestamp_if_set("ExportFromTime", r.incremental->export_from_time);
-    spec.timestamp_if_set("ExportToTime", r.incremental->export_to_time);
+    timestamp_if_set(spec, "ExportFromTime", r.incremental->export_from_time);
+    timestamp_if_set(spec, "ExportToTime", r.incremental->export_to_time);
     spec.string_if_set("ExportViewType", r.incremental->export_view_type);
     spec.close();
   }
-  if (!trim(r.extra_json).empty()) {
-    const std::string_view text = trim(r.extra_json);
+  if (!trim(r.extra_json, is_json_space).empty()) {
+    const std::string_view text = trim(r.extra_json, is_json_space);
     simdjson::dom::parser parser;
     simdjson::dom::element element;
     if (auto e = parser.parse(text.data(), text.size()).get(element))
@@ -131,7 +141,7 @@ Result<ContinuousBackups> DynamoDbClient::describe_continuous_backups(const std:
   std::string body = "{\"TableName\":";
   append_json_string(body, table);
   body += '}';
-  if (Status s = call(kOp, table, body); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(call(kOp, table, body));
   simdjson::dom::parser parser;
   simdjson::dom::element doc, d;
   if (auto e = parser.parse(response_.body).get(doc))
@@ -154,7 +164,7 @@ Result<ExportDescription> DynamoDbClient::export_table_to_point_in_time(const Ex
   const std::string resource = "table '" + request.table_arn + "'";
   auto body = build_export_body(request);
   if (!body) return std::move(body).error().with_context(std::string(kOp), resource);
-  if (Status s = call(kOp, request.table_arn, *body); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(call(kOp, request.table_arn, *body));
   simdjson::dom::parser parser;
   simdjson::dom::element doc, d;
   if (auto e = parser.parse(response_.body).get(doc))
@@ -197,7 +207,7 @@ Result<ExportList> DynamoDbClient::list_exports(const std::string& table_arn, co
   body += std::to_string(max_results);
   w.string_if_set("NextToken", next_token);
   w.close();
-  if (Status s = call(kOp, table_arn, body); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(call(kOp, table_arn, body));
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (auto e = parser.parse(response_.body).get(doc))

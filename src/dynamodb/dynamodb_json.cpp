@@ -6,19 +6,17 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json_writer.h"
+#include "base/strings.h"
 #include "dynamodb/dynamodb.h"
-#include "dynamodb/json_writer.h"
 
 namespace ddb2s3 {
 namespace {
 
-using dynamodb_internal::trim;
-using dynamodb_internal::JsonObjectWriter;
-
 // A usage error unless json is one valid JSON object; returns it without surrounding white space.
 Result<std::string_view> check_object(simdjson::dom::parser& parser, std::string_view field,
                                       std::string_view json, simdjson::dom::object* parsed = nullptr) {
-  const std::string_view text = trim(json);
+  const std::string_view text = trim(json, is_json_space);
   simdjson::dom::element element;
   if (auto error = parser.parse(text.data(), text.size()).get(element)) {
     return Error::usage(std::string(field) + " is not valid JSON: " + simdjson::error_message(error));
@@ -54,48 +52,6 @@ void append_key_schema(std::string& out, const KeyAttribute& hash, const std::op
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.reserve(out.size() + s.size() + 2);
-  out += '"';
-  size_t clean_start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s, clean_start, i - clean_start);  // copy clean runs at once
-    clean_start = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xf];
-    }
-  }
-  out.append(s, clean_start, s.size() - clean_start);
-  out += '"';
-}
-
 Result<std::string> build_scan_body(const ScanRequest& request) {
   if (request.table_name.empty()) return Error::usage("Scan needs a table name");
   if (request.segment.has_value() != request.total_segments.has_value()) {
@@ -116,7 +72,7 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
                               {"ProjectionExpression", request.projection_expression},
                               {"Select", request.select},
                               {"ReturnConsumedCapacity", request.return_consumed_capacity}}) {
-    if (Status s = check_utf8(field, value); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(check_utf8(field, value));
   }
 
   simdjson::dom::parser parser;
@@ -134,10 +90,9 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
                                  "ExpressionAttributeNames", request.expression_attribute_names_json},
                              {"ExpressionAttributeValues", request.expression_attribute_values_json},
                              {"ExclusiveStartKey", request.exclusive_start_key_json}}) {
-    if (trim(json).empty()) continue;
-    auto text = check_object(parser, field, json);
-    if (!text) return std::move(text).error();
-    w.raw(field, *text);
+    if (trim(json, is_json_space).empty()) continue;
+    DDB2S3_ASSIGN_OR_RETURN(auto text, check_object(parser, field, json));
+    w.raw(field, text);
   }
   if (request.consistent_read) w.raw("ConsistentRead", *request.consistent_read ? "true" : "false");
   if (request.limit) w.raw("Limit", std::to_string(*request.limit));
@@ -148,10 +103,9 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
   w.string_if_set("Select", request.select);
   w.string_if_set("ReturnConsumedCapacity", request.return_consumed_capacity);
 
-  if (!trim(request.extra_json).empty()) {
+  if (!trim(request.extra_json, is_json_space).empty()) {
     simdjson::dom::object extra;
-    auto text = check_object(parser, "extra Scan fields", request.extra_json, &extra);
-    if (!text) return std::move(text).error();
+    DDB2S3_ASSIGN_OR_RETURN(auto text, check_object(parser, "extra Scan fields", request.extra_json, &extra));
     bool any = false;
     for (auto field : extra) {
       if (w.has(field.key)) {
@@ -161,7 +115,7 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
       any = true;
     }
     // The members go in as written: strip the braces and keep the text between them.
-    const std::string_view inner = trim(text->substr(1, text->size() - 2));
+    const std::string_view inner = trim(text.substr(1, text.size() - 2), is_json_space);
     if (any && !inner.empty()) {
       out += ',';
       out += inner;

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <ctime>
 #include <random>
 #include <thread>
+
+#include "base/encoding.h"
+#include "base/json_writer.h"
+#include "base/time.h"
 
 namespace ddb2s3 {
 namespace {
@@ -16,24 +18,6 @@ namespace {
 constexpr std::chrono::milliseconds kSleepSlice{200};  // how soon a cancel is noticed while waiting
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// Reads exactly n digits at text[pos...]; -1 when they are not there.
-int digits(std::string_view text, size_t& pos, size_t n) {
-  if (pos + n > text.size()) return -1;
-  int v = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (!is_digit(text[pos + i])) return -1;
-    v = v * 10 + (text[pos + i] - '0');
-  }
-  pos += n;
-  return v;
-}
-
-bool expect(std::string_view text, size_t& pos, char c) {
-  if (pos >= text.size() || text[pos] != c) return false;
-  ++pos;
-  return true;
-}
 
 Error bad_time(std::string_view text, const std::string& why) {
   return Error::usage("invalid time '" + std::string(text) + "': " + why +
@@ -44,14 +28,13 @@ std::string random_token() {
   std::random_device rd;
   std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd());
   std::uniform_int_distribution<int> hex(0, 15);
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string t;
   for (int i = 0; i < 32; ++i) {
     if (i == 8 || i == 12 || i == 16 || i == 20) t += '-';
     int v = hex(gen);
     if (i == 12) v = 4;            // a version-4 UUID, as the AWS SDKs make idempotency tokens
     if (i == 16) v = 8 | (v & 3);  // variant bits
-    t += kHex[v];
+    t += kHexDigitsLower[v];
   }
   return t;
 }
@@ -149,83 +132,17 @@ Result<double> parse_time(std::string_view text) {
       return bad_time(text, "not a number");
     return std::stod(std::string(text));
   }
-  size_t pos = 0;
-  std::tm tm{};
-  const int year = digits(text, pos, 4);
-  if (year < 0 || !expect(text, pos, '-')) return bad_time(text, "expected YYYY-MM-DD");
-  const int month = digits(text, pos, 2);
-  if (month < 1 || month > 12 || !expect(text, pos, '-')) return bad_time(text, "expected YYYY-MM-DD");
-  const int day = digits(text, pos, 2);
-  if (day < 1 || day > 31) return bad_time(text, "expected YYYY-MM-DD");
-  if (pos >= text.size()) return bad_time(text, "no time of day and zone");
-  if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ')
-    return bad_time(text, "expected 'T' after the date");
-  ++pos;
-  const int hour = digits(text, pos, 2);
-  if (hour < 0 || hour > 23 || !expect(text, pos, ':')) return bad_time(text, "expected hh:mm[:ss]");
-  const int minute = digits(text, pos, 2);
-  if (minute < 0 || minute > 59) return bad_time(text, "expected hh:mm[:ss]");
-  int second = 0;
-  double fraction = 0;
-  if (pos < text.size() && text[pos] == ':') {
-    ++pos;
-    second = digits(text, pos, 2);
-    if (second < 0 || second > 60) return bad_time(text, "bad seconds");
-    if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
-      ++pos;
-      double scale = 0.1;
-      const size_t start = pos;
-      for (; pos < text.size() && is_digit(text[pos]); ++pos, scale /= 10)
-        fraction += (text[pos] - '0') * scale;
-      if (pos == start) return bad_time(text, "bad fraction of a second");
-    }
-  }
-  int offset = 0;  // seconds east of UTC
-  if (pos >= text.size()) return bad_time(text, "no zone: add Z (UTC) or an offset such as +02:00");
-  if (text[pos] == 'Z' || text[pos] == 'z') {
-    ++pos;
-  } else if (text[pos] == '+' || text[pos] == '-') {
-    const int sign = text[pos] == '+' ? 1 : -1;
-    ++pos;
-    const int oh = digits(text, pos, 2);
-    if (pos < text.size() && text[pos] == ':') ++pos;
-    const int om = digits(text, pos, 2);
-    if (oh < 0 || oh > 23 || om < 0 || om > 59) return bad_time(text, "bad zone offset");
-    offset = sign * (oh * 3600 + om * 60);
-  } else {
-    return bad_time(text, "bad zone: use Z or an offset such as +02:00");
-  }
-  if (pos != text.size()) return bad_time(text, "unexpected text after the zone");
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const time_t t = timegm(&tm);
-  if (tm.tm_mday != day) return bad_time(text, "no such day");  // timegm normalised e.g. Feb 30
-  return static_cast<double>(t) - offset + fraction;
+  auto t = parse_iso8601(text);
+  if (!t) return bad_time(text, t.error().message);
+  return static_cast<double>(t->seconds.time_since_epoch().count()) +
+         std::chrono::duration<double>(t->fraction).count();
 }
 
 std::string format_time(double epoch_seconds) {
+  using namespace std::chrono;
   const double whole = std::floor(epoch_seconds);
-  int millis = static_cast<int>(std::llround((epoch_seconds - whole) * 1000));
-  time_t t = static_cast<time_t>(whole);
-  if (millis == 1000) {
-    ++t;
-    millis = 0;
-  }
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = buf;
-  if (millis != 0) {
-    char ms[8];
-    std::snprintf(ms, sizeof ms, ".%03d", millis);
-    out += ms;
-  }
-  return out + "Z";
+  const auto millis = milliseconds(std::llround((epoch_seconds - whole) * 1000));
+  return format_iso8601(sys_seconds(seconds(static_cast<int64_t>(whole))) + millis, Millis::kIfAny);
 }
 
 std::string arn_region(std::string_view arn) {
@@ -295,16 +212,14 @@ Status apply_export_kwargs(std::string_view json, ExportOptions& o) {
       if (key != f.name) continue;
       known = true;
       if (!f.target->empty()) return twice(key, f.flag);
-      auto s = read_string(key, field.value);
-      if (!s) return std::move(s).error();
-      *f.target = std::move(*s);
+      DDB2S3_ASSIGN_OR_RETURN(auto s, read_string(key, field.value));
+      *f.target = std::move(s);
     }
     if (known) continue;
     if (key == "ExportTime") {
       if (o.export_time) return twice(key, "--export-time");
-      auto t = read_time(key, field.value);
-      if (!t) return std::move(t).error();
-      o.export_time = *t;
+      DDB2S3_ASSIGN_OR_RETURN(auto t, read_time(key, field.value));
+      o.export_time = t;
     } else if (key == "IncrementalExportSpecification") {
       simdjson::dom::object spec;
       if (field.value.get_object().get(spec))
@@ -314,14 +229,12 @@ Status apply_export_kwargs(std::string_view json, ExportOptions& o) {
         if (name == "ExportFromTime" || name == "ExportToTime") {
           auto& target = name == "ExportFromTime" ? o.export_from_time : o.export_to_time;
           if (target) return twice(name, name == "ExportFromTime" ? "--from" : "--to");
-          auto t = read_time(name, member.value);
-          if (!t) return std::move(t).error();
-          target = *t;
+          DDB2S3_ASSIGN_OR_RETURN(auto t, read_time(name, member.value));
+          target = t;
         } else if (name == "ExportViewType") {
           if (!o.export_view_type.empty()) return twice(name, "--view");
-          auto s = read_string(name, member.value);
-          if (!s) return std::move(s).error();
-          o.export_view_type = std::move(*s);
+          DDB2S3_ASSIGN_OR_RETURN(auto s, read_string(name, member.value));
+          o.export_view_type = std::move(s);
         } else {
           return Error::usage("--export-kwargs: unknown IncrementalExportSpecification field " +
                               std::string(name) + " (ExportFromTime, ExportToTime, ExportViewType)");
@@ -443,18 +356,16 @@ Status check_point_in_time_recovery(const ExportOptions& o, const ContinuousBack
 }
 
 Result<ExportOutcome> run_export(const ExportOptions& options) {
-  if (Status s = check_export_options(options); !s) return std::move(s).error();
-  auto config = dynamodb_config(options.source, options.env, options.session, options.clock);
-  if (!config) return std::move(config).error();
-  const std::string region = (*config)->region;
-  DynamoDbClient client(*config);
-  auto table = client.describe_table(options.table);
-  if (!table) return std::move(table).error();
-  auto backups = client.describe_continuous_backups(options.table);
-  if (!backups) return std::move(backups).error();
-  if (Status s = check_point_in_time_recovery(options, *backups, region); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(check_export_options(options));
+  DDB2S3_ASSIGN_OR_RETURN(auto config,
+                          dynamodb_config(options.source, options.env, options.session, options.clock));
+  const std::string region = config->region;
+  DynamoDbClient client(config);
+  DDB2S3_ASSIGN_OR_RETURN(auto table, client.describe_table(options.table));
+  DDB2S3_ASSIGN_OR_RETURN(auto backups, client.describe_continuous_backups(options.table));
+  DDB2S3_RETURN_IF_ERROR(check_point_in_time_recovery(options, backups, region));
 
-  const ExportTableRequest request = export_request(options, table->table_arn);
+  const ExportTableRequest request = export_request(options, table.table_arn);
   auto started = client.export_table_to_point_in_time(request);
   if (!started) {
     Error e = std::move(started).error();
@@ -484,13 +395,11 @@ Result<ExportOutcome> export_status(const ExportStatusOptions& options) {
     return Error::usage("--check-interval must be 0 or more seconds");
   AwsOptions source = options.source;
   if (source.region.empty()) source.region = arn_region(options.export_arn);  // the export lives there
-  auto config = dynamodb_config(source, options.env, options.session, options.clock);
-  if (!config) return std::move(config).error();
-  DynamoDbClient client(*config);
-  auto d = client.describe_export(options.export_arn);
-  if (!d) return std::move(d).error();
+  DDB2S3_ASSIGN_OR_RETURN(auto config, dynamodb_config(source, options.env, options.session, options.clock));
+  DynamoDbClient client(config);
+  DDB2S3_ASSIGN_OR_RETURN(auto d, client.describe_export(options.export_arn));
   ExportOutcome outcome;
-  outcome.description = std::move(*d);
+  outcome.description = std::move(d);
   outcome.client_token = outcome.description.client_token;
   outcome.state = state_of(outcome.description.export_status);
   if (!options.wait) return outcome;
@@ -500,18 +409,15 @@ Result<ExportOutcome> export_status(const ExportStatusOptions& options) {
 
 Result<std::vector<ExportSummary>> list_table_exports(const std::string& table, const AwsOptions& source,
                                                       const Environment& env, const SessionOptions& session) {
-  auto config = make_service_config("dynamodb", source, env, session);
-  if (!config) return std::move(config).error();
-  DynamoDbClient client(*config);
-  auto d = client.describe_table(table);
-  if (!d) return std::move(d).error();
+  DDB2S3_ASSIGN_OR_RETURN(auto config, make_service_config("dynamodb", source, env, session));
+  DynamoDbClient client(config);
+  DDB2S3_ASSIGN_OR_RETURN(auto d, client.describe_table(table));
   std::vector<ExportSummary> all;
   std::string token;
   do {
-    auto page = client.list_exports(d->table_arn, token);
-    if (!page) return std::move(page).error();
-    for (auto& s : page->summaries) all.push_back(std::move(s));
-    token = std::move(page->next_token);
+    DDB2S3_ASSIGN_OR_RETURN(auto page, client.list_exports(d.table_arn, token));
+    for (auto& s : page.summaries) all.push_back(std::move(s));
+    token = std::move(page.next_token);
   } while (!token.empty());
   std::sort(all.begin(), all.end(),
             [](const ExportSummary& a, const ExportSummary& b) { return a.export_arn > b.export_arn; });

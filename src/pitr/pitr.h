@@ -12,8 +12,8 @@
 
 #include "aws/config.h"
 #include "aws/environment.h"
-#include "aws/result.h"
 #include "aws/session.h"
+#include "base/result.h"
 #include "dynamodb/dynamodb.h"
 
 namespace ddb2s3 {

@@ -1,33 +1,18 @@
 #include "s3/s3.h"
 
-#include <openssl/evp.h>
-#include <strings.h>
-
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <pugixml.hpp>
 #include <utility>
+
+#include "base/encoding.h"
+#include "base/strings.h"
+#include "base/url.h"
 
 namespace ddb2s3 {
 namespace {
 
 constexpr std::string_view kS3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-std::string base64(const unsigned char* data, size_t size) {
-  std::string out(4 * ((size + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 std::string unquote(std::string_view etag) {
   if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
@@ -58,50 +43,16 @@ std::string xml_escape(std::string_view s) {
   return out;
 }
 
-// Decodes encoding-type=url values, which S3 form-encodes ('+' for space).
-std::string url_decode(std::string_view s) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
+// scheme://host[:port] with the endpoint's scheme (https when it names none) and port, and another host.
+std::string origin_with_host(const UrlParts& endpoint, std::string_view host) {
+  std::string out(endpoint.scheme.empty() ? "https" : endpoint.scheme);
+  out += "://";
+  out += host;
+  if (!endpoint.port.empty()) {
+    out += ':';
+    out += endpoint.port;
   }
   return out;
-}
-
-struct UrlParts {
-  std::string_view scheme;  // "https"
-  std::string_view host;    // without port
-  std::string_view port;    // ":8080" or empty
-};
-
-UrlParts split_endpoint(std::string_view endpoint) {
-  UrlParts p;
-  p.scheme = "https";
-  if (auto at = endpoint.find("://"); at != std::string_view::npos) {
-    p.scheme = endpoint.substr(0, at);
-    endpoint.remove_prefix(at + 3);
-  }
-  endpoint = endpoint.substr(0, endpoint.find('/'));
-  auto colon = endpoint.rfind(':');
-  if (colon != std::string_view::npos && endpoint.find(']', colon) == std::string_view::npos) {
-    p.port = endpoint.substr(colon);
-    endpoint = endpoint.substr(0, colon);
-  }
-  p.host = endpoint;
-  return p;
 }
 
 // A bucket name usable as a DNS label in a TLS wildcard certificate: no dots, lower case.
@@ -192,17 +143,10 @@ std::string_view ObjectOptions::get(std::string_view name) const {
   return {};
 }
 
-std::string content_md5(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_md5(), nullptr);
-  return base64(md.data(), len);
-}
-
 // ---- URLs -------------------------------------------------------------------------------------
 
 bool is_aws_s3_endpoint(std::string_view endpoint) {
-  std::string_view host = split_endpoint(endpoint).host;
+  std::string_view host = split_url(endpoint).host;
   bool aws = host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn");
   return aws && host.starts_with("s3");
 }
@@ -210,7 +154,7 @@ bool is_aws_s3_endpoint(std::string_view endpoint) {
 std::string s3_endpoint_for_region(std::string_view endpoint, std::string_view region) {
   if (endpoint.empty()) return default_endpoint(region);
   if (!is_aws_s3_endpoint(endpoint)) return std::string(endpoint);
-  UrlParts p = split_endpoint(endpoint);
+  const UrlParts p = split_url(endpoint);
   std::string_view host = p.host;
   std::vector<std::string_view> labels;
   for (size_t start = 0; start <= host.size();) {
@@ -223,11 +167,9 @@ std::string s3_endpoint_for_region(std::string_view endpoint, std::string_view r
   std::string first(labels.front());
   if (first.starts_with("s3-") && first != "s3-fips") first = "s3";
   bool dualstack = std::find(labels.begin(), labels.end(), "dualstack") != labels.end();
-  std::string out = std::string(p.scheme) + "://" + first + (dualstack ? ".dualstack." : ".") +
-                    std::string(region) + ".amazonaws.com";
-  if (region.starts_with("cn-")) out += ".cn";
-  out += std::string(p.port);
-  return out;
+  std::string regional = first + (dualstack ? ".dualstack." : ".") + std::string(region) + ".amazonaws.com";
+  if (region.starts_with("cn-")) regional += ".cn";
+  return origin_with_host(p, regional);
 }
 
 std::string s3_object_url(const ServiceConfig& config, std::string_view bucket, std::string_view key) {
@@ -240,9 +182,8 @@ std::string s3_object_url(const ServiceConfig& config, std::string_view bucket, 
     if (!key.empty()) url += "/" + encoded_key;
     return url;
   }
-  UrlParts p = split_endpoint(endpoint);
-  return std::string(p.scheme) + "://" + std::string(bucket) + "." + std::string(p.host) +
-         std::string(p.port) + "/" + encoded_key;
+  const UrlParts p = split_url(endpoint);
+  return origin_with_host(p, std::string(bucket) + "." + std::string(p.host)) + "/" + encoded_key;
 }
 
 // ---- BucketRegionCache ------------------------------------------------------------------------
@@ -411,7 +352,7 @@ Result<std::string> S3Client::put_object(std::string_view bucket, std::string_vi
   if (options.compute_content_md5 && options.get("Content-MD5").empty())
     r.headers.emplace_back("Content-MD5", content_md5(body));
   CallInfo info{.operation = "PutObject", .resource = object_resource(bucket, key)};
-  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(send(bucket, r, response_, info));
   return unquote(response_.header("etag"));
 }
 
@@ -422,7 +363,7 @@ Result<std::string> S3Client::create_multipart_upload(std::string_view bucket, s
             .query = {{"uploads", ""}},
             .headers = options_headers_without_md5(options)};
   CallInfo info{.operation = "CreateMultipartUpload", .resource = object_resource(bucket, key)};
-  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(send(bucket, r, response_, info));
   pugi::xml_document doc;
   std::string upload_id;
   if (parse_xml(doc, response_.body))
@@ -444,7 +385,7 @@ Result<std::string> S3Client::upload_part(std::string_view bucket, std::string_v
             .headers = per_request_headers(options),
             .body = body};
   r.headers.emplace_back("Content-MD5", md5.empty() ? content_md5(body) : std::string(md5));
-  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(send(bucket, r, response_, info));
   std::string etag = unquote(response_.header("etag"));
   if (etag.empty())
     return bad_answer(info.operation, info.resource, "no ETag for part " + std::to_string(part_number));
@@ -472,7 +413,7 @@ Result<std::string> S3Client::complete_multipart_upload(std::string_view bucket,
     if (!parse_xml(doc, resp.body) || !doc.child("Error")) return std::nullopt;
     return error_from_response(resp, CallInfo{.operation = operation, .resource = resource});
   };
-  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(send(bucket, r, response_, info));
   pugi::xml_document doc;
   std::string etag;
   if (parse_xml(doc, response_.body)) etag = doc.child("CompleteMultipartUploadResult").child_value("ETag");
@@ -523,7 +464,7 @@ Result<ListPage> S3Client::list_objects_page(std::string_view bucket, std::strin
   if (!prefix.empty()) r.query.emplace_back("prefix", std::string(prefix));
   if (!continuation_token.empty())
     r.query.emplace_back("continuation-token", std::string(continuation_token));
-  if (Status s = send(bucket, r, response_, info); !s.ok()) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(send(bucket, r, response_, info));
 
   pugi::xml_document doc;
   if (!parse_xml(doc, response_.body))
@@ -536,7 +477,8 @@ Result<ListPage> S3Client::list_objects_page(std::string_view bucket, std::strin
   for (pugi::xml_node c = result.child("Contents"); c; c = c.next_sibling("Contents")) {
     ObjectSummary o;
     std::string_view key = c.child_value("Key");
-    o.key = url_encoded ? url_decode(key) : std::string(key);
+    // encoding-type=url values are form-encoded ('+' for space).
+    o.key = url_encoded ? percent_decode(key, /*plus_is_space=*/true) : std::string(key);
     std::string_view size = c.child_value("Size");
     std::from_chars(size.data(), size.data() + size.size(), o.size);
     o.etag = unquote(c.child_value("ETag"));
@@ -552,14 +494,13 @@ Result<std::vector<ObjectSummary>> S3Client::list_objects(std::string_view bucke
   std::vector<ObjectSummary> all;
   std::string token;
   while (true) {
-    Result<ListPage> page = list_objects_page(bucket, prefix, token, max_keys_per_page);
-    if (!page.ok()) return std::move(page).error();
-    for (ObjectSummary& o : page->objects) all.push_back(std::move(o));
-    if (!page->truncated) return all;
-    if (page->next_continuation_token.empty() || page->next_continuation_token == token)
+    DDB2S3_ASSIGN_OR_RETURN(ListPage page, list_objects_page(bucket, prefix, token, max_keys_per_page));
+    for (ObjectSummary& o : page.objects) all.push_back(std::move(o));
+    if (!page.truncated) return all;
+    if (page.next_continuation_token.empty() || page.next_continuation_token == token)
       return bad_answer("ListObjectsV2", object_resource(bucket, prefix),
                         "a truncated page without a new continuation token");
-    token = std::move(page->next_continuation_token);
+    token = std::move(page.next_continuation_token);
   }
 }
 

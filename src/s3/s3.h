@@ -13,7 +13,8 @@
 
 #include "aws/client.h"
 #include "aws/http.h"
-#include "aws/result.h"
+#include "base/digest.h"
+#include "base/result.h"
 
 namespace ddb2s3 {
 
@@ -55,8 +56,8 @@ struct ObjectOptions {
 // the wrong type is a usage Error that lists the known names.
 Result<ObjectOptions> object_options_from_extra_args(std::string_view json);
 
-// Base64 of the MD5 of data: the Content-MD5 header's value.
-std::string content_md5(std::string_view data);
+// Base64 of the MD5 of data: the Content-MD5 header's value (base's md5_base64 under S3's name).
+inline std::string content_md5(std::string_view data) { return md5_base64(data); }
 
 // Where a bucket's requests go: virtual-hosted https://BUCKET.s3.REGION.amazonaws.com/KEY for AWS
 // endpoints; path style ENDPOINT/BUCKET/KEY for custom endpoints, buckets whose names are not DNS

@@ -1,10 +1,10 @@
 // boto3's upload ExtraArgs (the operator's extra_args) as S3 request headers.
-#include <openssl/evp.h>
 #include <simdjson.h>
 
 #include <array>
 #include <string>
 
+#include "base/encoding.h"
 #include "s3/s3.h"
 
 namespace ddb2s3 {
@@ -50,14 +50,6 @@ std::string known_names() {
   return out;
 }
 
-std::string base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 Error usage(std::string message) { return Error::usage("--s3-extra-args: " + std::move(message)); }
 
 Result<std::string> string_value(simdjson::dom::element value, std::string_view name) {
@@ -87,9 +79,8 @@ Result<ObjectOptions> object_options_from_extra_args(std::string_view json) {
       if (field.value.get_object().get(metadata) != simdjson::SUCCESS)
         return usage("Metadata must be an object of strings");
       for (simdjson::dom::key_value_pair m : metadata) {
-        Result<std::string> v = string_value(m.value, "Metadata." + std::string(m.key));
-        if (!v.ok()) return std::move(v).error();
-        options.metadata(std::string(m.key), std::move(*v));
+        DDB2S3_ASSIGN_OR_RETURN(std::string v, string_value(m.value, "Metadata." + std::string(m.key)));
+        options.metadata(std::string(m.key), std::move(v));
       }
       continue;
     }
@@ -102,10 +93,9 @@ Result<ObjectOptions> object_options_from_extra_args(std::string_view json) {
     }
     if (name == "SSECustomerKey") {
       // As botocore does: the raw key is sent in base64, with the base64 MD5 of the raw key.
-      Result<std::string> key = string_value(field.value, name);
-      if (!key.ok()) return std::move(key).error();
-      options.set("x-amz-server-side-encryption-customer-key-MD5", content_md5(*key));
-      options.set("x-amz-server-side-encryption-customer-key", base64(*key));
+      DDB2S3_ASSIGN_OR_RETURN(const std::string key, string_value(field.value, name));
+      options.set("x-amz-server-side-encryption-customer-key-MD5", content_md5(key));
+      options.set("x-amz-server-side-encryption-customer-key", base64_encode(key));
       has_customer_key = true;
       continue;
     }
@@ -117,10 +107,9 @@ Result<ObjectOptions> object_options_from_extra_args(std::string_view json) {
       if (a.name == name) arg = &a;
     if (arg == nullptr)
       return usage("unknown S3 upload argument '" + std::string(name) + "'; known: " + known_names());
-    Result<std::string> v = string_value(field.value, name);
-    if (!v.ok()) return std::move(v).error();
+    DDB2S3_ASSIGN_OR_RETURN(std::string v, string_value(field.value, name));
     if (has_customer_key && name == "SSECustomerKeyMD5") continue;  // computed from the key, as botocore does
-    options.set(std::string(arg->header), std::move(*v));
+    options.set(std::string(arg->header), std::move(v));
   }
   return options;
 }

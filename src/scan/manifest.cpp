@@ -3,67 +3,42 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <ctime>
 
-#include "dynamodb/dynamodb.h"
+#include "base/json_writer.h"
 
 namespace ddb2s3 {
 namespace {
 
-void field(std::string& out, std::string_view name, std::string_view value) {
-  append_json_string(out, name);
-  out += ':';
-  append_json_string(out, value);
-  out += ',';
-}
-void field(std::string& out, std::string_view name, uint64_t value) {
-  append_json_string(out, name);
-  out += ':';
-  out += std::to_string(value);
-  out += ',';
-}
-void field_or_null(std::string& out, std::string_view name, std::string_view value) {
-  if (!value.empty()) return field(out, name, value);
-  append_json_string(out, name);
-  out += ":null,";
-}
-void close_object(std::string& out) {
-  if (out.back() == ',') out.pop_back();
-  out += '}';
-}
-
 void append_file(std::string& out, const DataFile& f, bool with_extras) {
-  out += '{';
-  field(out, "itemCount", f.item_count);
-  field(out, "md5Checksum", f.md5_base64);
-  field(out, "etag", f.etag);
-  field(out, "dataFileS3Key", f.key);
+  JsonObjectWriter w(out);
+  w.number("itemCount", f.item_count);
+  w.string("md5Checksum", f.md5_base64);
+  w.string("etag", f.etag);
+  w.string("dataFileS3Key", f.key);
   if (with_extras) {
-    field(out, "size", f.size);
-    field(out, "segment", static_cast<uint64_t>(f.segment));
+    w.number("size", f.size);
+    w.number("segment", static_cast<uint64_t>(f.segment));
   }
-  close_object(out);
+  w.close();
 }
 
-void append_common(std::string& out, const RunRecord& run) {
-  field(out, "runId", run.run_id);
-  field(out, "table", run.table);
-  field(out, "tableArn", run.table_arn);
-  field(out, "startTime", run.start_time);
-  field(out, "endTime", run.end_time);
-  field(out, "s3Bucket", run.bucket);
-  field(out, "s3Prefix", run.prefix);
-  field_or_null(out, "s3SseAlgorithm", run.sse_algorithm);
-  field_or_null(out, "s3SseKmsKeyId", run.sse_kms_key_id);
-  field(out, "itemCount", run.item_count);
-  field(out, "scannedCount", run.scanned_count);
-  field(out, "outputFormat", output_format_name(run.format));
-  field(out, "compression", compression_name(run.compression));
-  field(out, "fileCount", run.files.size());
-  field(out, "totalSegments", static_cast<uint64_t>(run.total_segments));
-  out += "\"scan\":";
-  out += run.scan_json.empty() ? "{}" : run.scan_json;
-  out += ',';
+void append_common(JsonObjectWriter& w, const RunRecord& run) {
+  w.string("runId", run.run_id);
+  w.string("table", run.table);
+  w.string("tableArn", run.table_arn);
+  w.string("startTime", run.start_time);
+  w.string("endTime", run.end_time);
+  w.string("s3Bucket", run.bucket);
+  w.string("s3Prefix", run.prefix);
+  w.string_or_null("s3SseAlgorithm", run.sse_algorithm);
+  w.string_or_null("s3SseKmsKeyId", run.sse_kms_key_id);
+  w.number("itemCount", run.item_count);
+  w.number("scannedCount", run.scanned_count);
+  w.string("outputFormat", output_format_name(run.format));
+  w.string("compression", compression_name(run.compression));
+  w.number("fileCount", static_cast<uint64_t>(run.files.size()));
+  w.number("totalSegments", static_cast<uint64_t>(run.total_segments));
+  w.raw("scan", run.scan_json.empty() ? "{}" : run.scan_json);
 }
 
 std::string to_string(simdjson::ondemand::value v) {
@@ -102,29 +77,27 @@ std::string manifest_files_json(const std::vector<DataFile>& files) {
 }
 
 std::string manifest_summary_json(const RunRecord& run, std::string_view manifest_files_key) {
-  std::string out = "{";
-  field(out, "version", "2020-06-30");
-  append_common(out, run);
-  field(out, "manifestFilesS3Key", manifest_files_key);
-  field(out, "exportType", "SCAN");
-  field(out, "tool", "ddb2s3");
-  close_object(out);
+  std::string out;
+  JsonObjectWriter w(out);
+  w.string("version", "2020-06-30");
+  append_common(w, run);
+  w.string("manifestFilesS3Key", manifest_files_key);
+  w.string("exportType", "SCAN");
+  w.string("tool", "ddb2s3");
+  w.close();
   out += '\n';
   return out;
 }
 
 std::string segment_manifest_json(const RunRecord& run) {
-  std::string out = "{";
-  field(out, "version", "ddb2s3-segment-1");
-  field(out, "segment", static_cast<uint64_t>(run.segment));
-  append_common(out, run);
-  out += "\"files\":[";
-  for (const auto& f : run.files) {
-    append_file(out, f, true);
-    out += ',';
-  }
-  if (out.back() == ',') out.pop_back();
-  out += "]}\n";
+  std::string out;
+  JsonObjectWriter w(out);
+  w.string("version", "ddb2s3-segment-1");
+  w.number("segment", static_cast<uint64_t>(run.segment));
+  append_common(w, run);
+  w.array("files", run.files, [](std::string& o, const DataFile& f) { append_file(o, f, true); });
+  w.close();
+  out += '\n';
   return out;
 }
 
@@ -215,18 +188,6 @@ Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view
   if (run.total_segments < 1 || run.segment < 0 || run.segment >= run.total_segments)
     return bad("segment " + std::to_string(run.segment) + " is outside 0.." + std::to_string(run.total_segments - 1));
   return run;
-}
-
-std::string iso8601(std::chrono::system_clock::time_point t) {
-  using namespace std::chrono;
-  auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];  // room for any int year, so the output is never truncated
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buf;
 }
 
 }  // namespace ddb2s3

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "aws/result.h"
+#include "base/result.h"
 #include "scan/compress.h"
 #include "scan/scan.h"
 #include "scan/transcode.h"
@@ -46,8 +46,5 @@ std::string manifest_files_json(const std::vector<DataFile>& files);
 std::string manifest_summary_json(const RunRecord& run, std::string_view manifest_files_key);
 std::string segment_manifest_json(const RunRecord& run);
 Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view key);
-
-// ISO 8601 UTC with milliseconds, e.g. 2026-11-26T15:30:00.123Z.
-std::string iso8601(std::chrono::system_clock::time_point t);
 
 }  // namespace ddb2s3

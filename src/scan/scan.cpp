@@ -8,6 +8,8 @@
 #include <random>
 #include <thread>
 
+#include "base/json_writer.h"
+#include "base/time.h"
 #include "scan/bounded_queue.h"
 #include "scan/manifest.h"
 
@@ -79,9 +81,8 @@ class ObjectRoller {
   Status open() {
     key_ = ctx_.options.dest.key(ctx_.run_prefix + data_file_name(segment_, ctx_.options.total_segments,
                                                                   next_index_++, compressor_.compression()));
-    auto writer = ctx_.sink.open(key_);
-    if (!writer) return std::move(writer).error();
-    writer_ = std::move(*writer);
+    DDB2S3_ASSIGN_OR_RETURN(auto writer, ctx_.sink.open(key_));
+    writer_ = std::move(writer);
     compressor_.start_object();
     size_ = 0;
     items_ = 0;
@@ -263,7 +264,7 @@ Status validate(const ScanOptions& o) {
     return Error::usage("give Segment/TotalSegments as --segment/--total-segments, not in the Scan request");
   ScanRequest probe = o.request;
   probe.table_name = o.table;
-  if (auto body = build_scan_body(probe); !body) return std::move(body).error();
+  DDB2S3_RETURN_IF_ERROR(build_scan_body(probe));
   return {};
 }
 
@@ -298,25 +299,22 @@ Result<std::unique_ptr<Sink>> open_sink(const Destination& dest, const AwsOption
                                         int upload_threads, const Environment& env,
                                         const SessionOptions& session) {
   if (!dest.is_s3) return make_directory_sink(dest);
-  auto config = make_service_config("s3", aws, env, session);
-  if (!config) return std::move(config).error();
+  DDB2S3_ASSIGN_OR_RETURN(auto config, make_service_config("s3", aws, env, session));
   S3SinkOptions so;
   so.object_options = object_options;
   so.expected_bucket_owner = expected_owner;
   so.part_size = part_size;
   so.max_parts_in_flight = max_parts;
   so.upload_threads = upload_threads;
-  return make_s3_sink(*config, dest, so);
+  return make_s3_sink(config, dest, so);
 }
 
 Status write_run_manifests(Sink& sink, const Destination& dest, RunRecord& run, ScanSummary& summary) {
   std::string prefix = run.run_id + "/";
   std::string files_key = dest.key(prefix + std::string(kManifestFiles));
-  if (auto put = sink.put(files_key, manifest_files_json(run.files), "application/json"); !put)
-    return std::move(put).error();
+  DDB2S3_RETURN_IF_ERROR(sink.put(files_key, manifest_files_json(run.files), "application/json"));
   std::string summary_key = dest.key(prefix + std::string(kManifestSummary));
-  if (auto put = sink.put(summary_key, manifest_summary_json(run, files_key), "application/json"); !put)
-    return std::move(put).error();
+  DDB2S3_RETURN_IF_ERROR(sink.put(summary_key, manifest_summary_json(run, files_key), "application/json"));
   summary.summary_key = summary_key;
   return {};
 }
@@ -337,9 +335,8 @@ void fill_summary(ScanSummary& s, const RunRecord& run, const Destination& dest)
 
 Status refuse_finished_run(Sink& sink, const Destination& dest, const std::string& run_id) {
   std::string key = dest.key(run_id + "/" + std::string(kManifestSummary));
-  auto existing = sink.get(key);
-  if (!existing) return std::move(existing).error();
-  if (existing->has_value()) {
+  DDB2S3_ASSIGN_OR_RETURN(auto existing, sink.get(key));
+  if (existing.has_value()) {
     // Not a usage error: it is found by reading the destination, and exit 2 promises no AWS call was made.
     Error e = Error::make(ErrorKind::kClient, "RunAlreadyComplete",
                           "run '" + run_id + "' is already complete: " + sink.describe(key) + " exists");
@@ -353,31 +350,23 @@ Status refuse_finished_run(Sink& sink, const Destination& dest, const std::strin
 }  // namespace
 
 std::string make_run_id() {
-  auto now = Clock::now();
-  std::time_t t = Clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
   std::random_device rd;
-  std::string id = std::string(buf) + "-";
+  std::string id = format_iso8601_basic(std::chrono::floor<std::chrono::seconds>(Clock::now())) + "-";
   for (int i = 0; i < 6; ++i) id += kAlphabet[rd() % 36];
   return id;
 }
 
 Result<ScanSummary> run_scan(ScanOptions o) {
-  if (auto s = validate(o); !s) return std::move(s).error();
-  if (auto c = Compressor::make(o.compression, o.compression_level); !c) return std::move(c).error();
+  DDB2S3_RETURN_IF_ERROR(validate(o));
+  DDB2S3_RETURN_IF_ERROR(Compressor::make(o.compression, o.compression_level));
   if (o.run_id.empty()) o.run_id = make_run_id();
   const auto started = Clock::now();
 
-  auto source = make_service_config("dynamodb", o.source, o.env, o.session);
-  if (!source) return std::move(source).error();
+  DDB2S3_ASSIGN_OR_RETURN(auto source, make_service_config("dynamodb", o.source, o.env, o.session));
   // Up front, before any data moves: the table exists and may be read, the bucket may be written.
-  DynamoDbClient ddb(*source);
-  auto table = ddb.describe_table(o.table);
-  if (!table) return std::move(table).error();
+  DynamoDbClient ddb(source);
+  DDB2S3_ASSIGN_OR_RETURN(auto table, ddb.describe_table(o.table));
 
   std::vector<int> segments;
   if (o.segment) {
@@ -394,17 +383,16 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   // most) keep those buffers near 128 MiB in all (32 segments: 5 MiB parts, 160 MiB instead of 256).
   const uint64_t part_size =
       std::max<uint64_t>(5ull << 20, std::min<uint64_t>(o.part_size, (128ull << 20) / static_cast<uint64_t>(workers)));
-  auto sink = open_sink(o.dest, o.dest_aws, o.object_options, o.expected_bucket_owner, part_size, max_parts,
-                        upload_threads, o.env, o.session);
-  if (!sink) return std::move(sink).error();
-  if (auto s = (*sink)->check(); !s) return std::move(s).error();
-  if (auto s = refuse_finished_run(**sink, o.dest, o.run_id); !s) return std::move(s).error();
+  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_sink(o.dest, o.dest_aws, o.object_options, o.expected_bucket_owner,
+                                               part_size, max_parts, upload_threads, o.env, o.session));
+  DDB2S3_RETURN_IF_ERROR(sink->check());
+  DDB2S3_RETURN_IF_ERROR(refuse_finished_run(*sink, o.dest, o.run_id));
 
   if (o.progress != nullptr) {
     o.progress->segments_total = static_cast<int>(segments.size());
-    o.progress->table_item_count = table->item_count;
+    o.progress->table_item_count = table.item_count;
   }
-  RunContext ctx{o, *source, **sink, o.run_id + "/"};
+  RunContext ctx{o, source, *sink, o.run_id + "/"};
   {
     std::atomic<int> next{0};
     std::vector<std::thread> pool;
@@ -416,7 +404,7 @@ Result<ScanSummary> run_scan(ScanOptions o) {
 
   std::sort(ctx.results.begin(), ctx.results.end(),
             [](const SegmentResult& a, const SegmentResult& b) { return a.segment < b.segment; });
-  RunRecord run = base_record(o, o.run_id, table->table_arn);
+  RunRecord run = base_record(o, o.run_id, table.table_arn);
   ScanSummary summary;
   for (auto& r : ctx.results) {
     run.item_count += r.items;
@@ -425,18 +413,17 @@ Result<ScanSummary> run_scan(ScanOptions o) {
     summary.pages += r.pages;
     for (auto& f : r.files) run.files.push_back(std::move(f));
   }
-  run.start_time = iso8601(started);
-  run.end_time = iso8601(Clock::now());
+  run.start_time = format_iso8601(std::chrono::floor<std::chrono::milliseconds>(started));
+  run.end_time = format_iso8601(std::chrono::floor<std::chrono::milliseconds>(Clock::now()));
 
   if (o.segment) {
     run.segment = *o.segment;
     std::string key = o.dest.key(o.run_id + "/" + segment_manifest_name(*o.segment));
-    if (auto put = (*sink)->put(key, segment_manifest_json(run), "application/json"); !put)
-      return std::move(put).error();
+    DDB2S3_RETURN_IF_ERROR(sink->put(key, segment_manifest_json(run), "application/json"));
     summary.segment_manifest_key = key;
     summary.segment = o.segment;
-  } else if (auto s = write_run_manifests(**sink, o.dest, run, summary); !s) {
-    return std::move(s).error();
+  } else {
+    DDB2S3_RETURN_IF_ERROR(write_run_manifests(*sink, o.dest, run, summary));
   }
   fill_summary(summary, run, o.dest);
   summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -447,29 +434,25 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
   if (!valid_run_id(o.run_id))
     return Error::usage(
         "finalize needs the --run-id that the segments were run with (letters, digits, '-', '_', '.')");
-  auto sink = open_sink(o.dest, o.dest_aws, o.object_options, o.expected_bucket_owner, 8ull << 20, 2, 1,
-                        o.env, o.session);
-  if (!sink) return std::move(sink).error();
-  if (auto s = (*sink)->check(); !s) return std::move(s).error();
-  if (auto s = refuse_finished_run(**sink, o.dest, o.run_id); !s) return std::move(s).error();
+  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_sink(o.dest, o.dest_aws, o.object_options, o.expected_bucket_owner,
+                                               8ull << 20, 2, 1, o.env, o.session));
+  DDB2S3_RETURN_IF_ERROR(sink->check());
+  DDB2S3_RETURN_IF_ERROR(refuse_finished_run(*sink, o.dest, o.run_id));
 
   std::string seg_prefix = o.dest.key(o.run_id + "/segments/");
-  auto keys = (*sink)->list(seg_prefix);
-  if (!keys) return std::move(keys).error();
+  DDB2S3_ASSIGN_OR_RETURN(auto keys, sink->list(seg_prefix));
   std::vector<RunRecord> parts;
-  for (const auto& key : *keys) {
+  for (const auto& key : keys) {
     if (!key.ends_with(".json")) continue;
-    auto text = (*sink)->get(key);
-    if (!text) return std::move(text).error();
-    if (!text->has_value()) continue;
-    auto rec = parse_segment_manifest(**text, (*sink)->describe(key));
-    if (!rec) return std::move(rec).error();
-    parts.push_back(std::move(*rec));
+    DDB2S3_ASSIGN_OR_RETURN(auto text, sink->get(key));
+    if (!text.has_value()) continue;
+    DDB2S3_ASSIGN_OR_RETURN(auto rec, parse_segment_manifest(*text, sink->describe(key)));
+    parts.push_back(std::move(rec));
   }
   if (parts.empty()) {
     Error e =
         Error::make(ErrorKind::kClient, "NoSegments",
-                    "run '" + o.run_id + "' has no segment manifests under " + (*sink)->describe(seg_prefix));
+                    "run '" + o.run_id + "' has no segment manifests under " + sink->describe(seg_prefix));
     e.hint = "check DEST and --run-id: each `ddb2s3 scan --segment I --run-id " + o.run_id +
              "` writes segments/I.json when it finishes";
     return e;
@@ -516,55 +499,41 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
     run.files.insert(run.files.end(), p->files.begin(), p->files.end());
   }
   ScanSummary summary;
-  if (auto s = write_run_manifests(**sink, o.dest, run, summary); !s) return std::move(s).error();
+  DDB2S3_RETURN_IF_ERROR(write_run_manifests(*sink, o.dest, run, summary));
   fill_summary(summary, run, o.dest);
   return summary;
 }
 
 std::string ScanSummary::to_json() const {
-  std::string out = "{";
-  auto str = [&](std::string_view k, std::string_view v) {
-    append_json_string(out, k);
-    out += ':';
-    append_json_string(out, v);
-    out += ',';
-  };
-  auto num = [&](std::string_view k, auto v) {
-    append_json_string(out, k);
-    out += ':';
-    out += std::to_string(v);
-    out += ',';
-  };
-  str("runId", run_id);
-  str("table", table);
-  str("tableArn", table_arn);
-  str("destination", destination);
-  if (!summary_key.empty()) str("manifestSummaryKey", summary_key);
-  if (!segment_manifest_key.empty()) str("segmentManifestKey", segment_manifest_key);
-  str("startTime", start_time);
-  str("endTime", end_time);
-  num("seconds", seconds);
-  num("itemCount", item_count);
-  num("scannedCount", scanned_count);
-  num("scanBytes", scan_bytes);
-  num("storedBytes", stored_bytes);
-  num("pages", pages);
-  num("fileCount", files.size());
-  num("totalSegments", total_segments);
-  if (segment) num("segment", *segment);
-  out += "\"files\":[";
-  for (const auto& f : files) {
-    out += '{';
-    str("key", f.key);
-    num("itemCount", f.item_count);
-    num("size", f.size);
-    str("md5Checksum", f.md5_base64);
-    str("etag", f.etag);
-    out.pop_back();
-    out += "},";
-  }
-  if (out.back() == ',') out.pop_back();
-  out += "]}";
+  std::string out;
+  JsonObjectWriter w(out);
+  w.string("runId", run_id);
+  w.string("table", table);
+  w.string("tableArn", table_arn);
+  w.string("destination", destination);
+  w.string_if_set("manifestSummaryKey", summary_key);
+  w.string_if_set("segmentManifestKey", segment_manifest_key);
+  w.string("startTime", start_time);
+  w.string("endTime", end_time);
+  w.number("seconds", seconds);
+  w.number("itemCount", item_count);
+  w.number("scannedCount", scanned_count);
+  w.number("scanBytes", scan_bytes);
+  w.number("storedBytes", stored_bytes);
+  w.number("pages", pages);
+  w.number("fileCount", files.size());
+  w.number("totalSegments", total_segments);
+  if (segment) w.number("segment", *segment);
+  w.array("files", files, [](std::string& o, const DataFile& f) {
+    JsonObjectWriter file(o);
+    file.string("key", f.key);
+    file.number("itemCount", f.item_count);
+    file.number("size", f.size);
+    file.string("md5Checksum", f.md5_base64);
+    file.string("etag", f.etag);
+    file.close();
+  });
+  w.close();
   return out;
 }
 

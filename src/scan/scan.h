@@ -14,8 +14,8 @@
 
 #include "aws/config.h"
 #include "aws/environment.h"
-#include "aws/result.h"
 #include "aws/session.h"
+#include "base/result.h"
 #include "dynamodb/dynamodb.h"
 #include "s3/s3.h"
 #include "scan/compress.h"

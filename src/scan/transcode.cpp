@@ -10,6 +10,8 @@
 #include <cstring>
 #include <utility>
 
+#include "base/strings.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -331,13 +333,6 @@ inline size_t number_length(const char* in) {
   return e != nullptr && *e == '"' ? static_cast<size_t>(e - in) : 0;
 }
 
-constexpr bool is_json_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-
-std::string_view trim_right(std::string_view s) {
-  while (!s.empty() && is_json_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // Copies n bytes to the writer and tells whether any was a control character (a raw TAB/CR/LF
 // can only be whitespace between tokens in valid JSON). Needs kSlack bytes past both ends.
 bool copy_and_find_controls(const char* in, size_t n, Writer& w) {
@@ -561,7 +556,7 @@ bool PageTranscoder::Impl::dynamodb_json_item(od::value item, bool first, Writer
   DDB2S3_TRY(item.get_object().get(obj));
   std::string_view raw;
   DDB2S3_TRY(obj.raw_json().get(raw));
-  raw = trim_right(raw);
+  raw = trim_right(raw, is_json_space);
   w.ensure(kOpen.size() + raw.size() + 2 + kSlack);
   if (first) {  // judge the page's formatting once, on its first item
     probe.resize(std::max(probe.size(), raw.size() + kSlack));
@@ -765,7 +760,7 @@ bool PageTranscoder::Impl::last_evaluated_key(od::document& doc, od::value v, st
   if (!map(obj, w, 0)) return false;
   const char* stop = nullptr;  // the token after the key's closing brace
   DDB2S3_TRY(doc.current_location().get(stop));
-  const std::string_view raw = trim_right({start, static_cast<size_t>(stop - start)});
+  const std::string_view raw = trim_right({start, static_cast<size_t>(stop - start)}, is_json_space);
   dst.resize(raw.size() + kSlack);
   size_t len = 0;
   DDB2S3_TRY(simdjson::minify(raw.data(), raw.size(), dst.data(), len));
@@ -808,7 +803,7 @@ bool PageTranscoder::Impl::unused_value(od::value v, int depth) {
       return true;
     }
     case od::json_type::number: {  // checked in place; the parent's skip takes its one token
-      const std::string_view token = trim_right(v.raw_json_token());
+      const std::string_view token = trim_right(v.raw_json_token(), is_json_space);
       if (number_end(token.data()) != token.data() + token.size()) return fail("malformed number");
       return true;
     }

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "aws/result.h"
+#include "base/result.h"
 
 namespace ddb2s3 {
 

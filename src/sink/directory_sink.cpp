@@ -12,8 +12,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "aws/unique_fd.h"
-#include "scan/compress.h"
+#include "base/digest.h"
+#include "base/unique_fd.h"
 #include "sink/sink.h"
 
 namespace ddb2s3 {
@@ -93,20 +93,19 @@ class DirectorySink final : public Sink {
 
   Result<std::unique_ptr<ObjectWriter>> open(const std::string& key) override {
     std::string path = describe(key);
-    if (auto s = make_parent_dirs(path); !s) return std::move(s).error();
-    auto md5 = Md5::make();
-    if (!md5) return std::move(md5).error();
+    DDB2S3_RETURN_IF_ERROR(make_parent_dirs(path));
+    DDB2S3_ASSIGN_OR_RETURN(auto md5, Md5::make());
     std::string partial = path + ".partial";
     UniqueFd fd(::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (fd.get() < 0) return file_error("cannot create", partial, errno);
-    return std::unique_ptr<ObjectWriter>(std::make_unique<FileWriter>(key, path, std::move(fd), std::move(*md5)));
+    return std::unique_ptr<ObjectWriter>(
+        std::make_unique<FileWriter>(key, path, std::move(fd), std::move(md5)));
   }
 
   Result<StoredObject> put(const std::string& key, std::string_view bytes, std::string_view) override {
-    auto writer = open(key);
-    if (!writer) return std::move(writer).error();
-    if (auto s = (*writer)->write(bytes); !s) return std::move(s).error();
-    return (*writer)->finish();
+    DDB2S3_ASSIGN_OR_RETURN(auto writer, open(key));
+    DDB2S3_RETURN_IF_ERROR(writer->write(bytes));
+    return writer->finish();
   }
 
   Result<std::optional<std::string>> get(const std::string& key) override {

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "scan/compress.h"
+#include "base/digest.h"
 #include "sink/sink.h"
 
 namespace ddb2s3 {
@@ -313,7 +313,7 @@ class S3ObjectWriter final : public ObjectWriter {
   }
 
   Result<StoredObject> finish() override {
-    if (Status s = usable(); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(usable());
     const std::string& bucket = core_->dest.bucket;
     std::string etag;
     if (!upload_) {
@@ -323,8 +323,7 @@ class S3ObjectWriter final : public ObjectWriter {
       if (!put) return fail(std::move(put).error());
       etag = std::move(*put);
     } else {
-      if (!buffer_.empty())
-        if (Status s = send_part(); !s) return std::move(s).error();
+      if (!buffer_.empty()) DDB2S3_RETURN_IF_ERROR(send_part());
       if (Status s = core_->uploader.wait(upload_); !s) return fail(std::move(s).error());
       std::vector<CompletedPart> parts;
       parts.reserve(upload_->etags.size());
@@ -451,9 +450,9 @@ class S3Sink final : public Sink {
     if (!content_type.empty()) options.content_type(std::string(content_type));
     std::string md5 = content_md5(bytes);
     options.content_md5(md5);
-    auto etag = core_->clients.acquire()->put_object(core_->dest.bucket, key, bytes, options);
-    if (!etag) return std::move(etag).error();
-    return StoredObject{key, bytes.size(), std::move(md5), std::move(*etag)};
+    DDB2S3_ASSIGN_OR_RETURN(auto etag,
+                            core_->clients.acquire()->put_object(core_->dest.bucket, key, bytes, options));
+    return StoredObject{key, bytes.size(), std::move(md5), std::move(etag)};
   }
 
   Result<std::optional<std::string>> get(const std::string& key) override {
@@ -465,11 +464,10 @@ class S3Sink final : public Sink {
   }
 
   Result<std::vector<std::string>> list(const std::string& prefix) override {
-    auto objects = core_->clients.acquire()->list_objects(core_->dest.bucket, prefix);
-    if (!objects) return std::move(objects).error();
+    DDB2S3_ASSIGN_OR_RETURN(auto objects, core_->clients.acquire()->list_objects(core_->dest.bucket, prefix));
     std::vector<std::string> keys;
-    keys.reserve(objects->size());
-    for (auto& o : *objects) keys.push_back(std::move(o.key));
+    keys.reserve(objects.size());
+    for (auto& o : objects) keys.push_back(std::move(o.key));
     std::sort(keys.begin(), keys.end());
     return keys;
   }

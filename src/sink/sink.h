@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "aws/client.h"
-#include "aws/result.h"
+#include "base/result.h"
 #include "s3/s3.h"
 
 namespace ddb2s3 {

@@ -5,7 +5,7 @@
 #include <random>
 #include <string>
 
-#include "scan/compress.h"
+#include "base/digest.h"
 
 namespace ddb2s3 {
 namespace {

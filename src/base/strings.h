@@ -1,0 +1,35 @@
+// ASCII string helpers: trimming, case-insensitive comparison, lower-casing (never locale-dependent).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace ddb2s3 {
+
+// What std::isspace matches in the C locale: space, \t \n \v \f \r.
+constexpr bool is_ascii_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+// JSON's insignificant white space (RFC 8259): space, \t \n \r.
+constexpr bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// s without the trailing characters for which is_space holds. Inline, so that the predicate is too: the
+// scan transcoder trims every item with it.
+template <class IsSpace = bool (*)(char)>
+constexpr std::string_view trim_right(std::string_view s, IsSpace is_space = is_ascii_space) {
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+// s without the leading and trailing characters for which is_space holds.
+template <class IsSpace = bool (*)(char)>
+constexpr std::string_view trim(std::string_view s, IsSpace is_space = is_ascii_space) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  return trim_right(s, is_space);
+}
+
+// Equal when ASCII letters are compared without case.
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view s, std::string_view prefix);
+
+// ASCII letters lower-cased, every other byte as it is.
+std::string to_lower(std::string_view s);
+
+}  // namespace ddb2s3
