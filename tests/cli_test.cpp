@@ -233,6 +233,7 @@ TEST_F(CliTest, ThreeConcurrentSegmentProcessesThenFinalize) {
   Outcome rescan = ddb2s3(scan_args(table, dest, {"--run-id", run_id}));
   EXPECT_EQ(rescan.exit_code, 1) << rescan.err;
   EXPECT_TRUE(contains(rescan.err, "already complete")) << rescan.err;
+  EXPECT_TRUE(contains(rescan.err, "choose another --run-id")) << rescan.err;
 }
 
 TEST_F(CliTest, FinalizeNamesTheMissingSegmentOrTheEmptyRun) {
@@ -250,6 +251,9 @@ TEST_F(CliTest, FinalizeNamesTheMissingSegmentOrTheEmptyRun) {
   Outcome fin = ddb2s3(finalize_args(dest, "half"));
   EXPECT_EQ(fin.exit_code, 1);
   EXPECT_TRUE(contains(fin.err, "missing 1 of 3 segments: 2")) << fin.err;
+  // The library's hint, in flag words.
+  EXPECT_TRUE(contains(fin.err, "run those segments (--segment I, --total-segments 3, --run-id 'half')"))
+      << fin.err;
   EXPECT_EQ(fin.out, "");
   EXPECT_FALSE(summary_exists(dest, "half"));
 
@@ -257,6 +261,7 @@ TEST_F(CliTest, FinalizeNamesTheMissingSegmentOrTheEmptyRun) {
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_TRUE(contains(none.err, "'never-ran'")) << none.err;
   EXPECT_TRUE(contains(none.err, "s3://" + bucket + "/p/never-ran/segments/")) << none.err;
+  EXPECT_TRUE(contains(none.err, "check the destination and --run-id")) << none.err;
 }
 
 TEST_F(CliTest, ScanFlagsAndScanKwargs) {
@@ -506,6 +511,33 @@ TEST_F(CliTest, MalformedJsonArgumentsAreUsageErrorsSayingWhere) {
     EXPECT_EQ(r.exit_code, 2) << r.err;
     for (const auto& part : c.says) EXPECT_TRUE(contains(r.err, part)) << r.err;
     EXPECT_FALSE(contains(r.err, "extra_args")) << r.err;
+  }
+}
+
+TEST_F(CliTest, LibraryErrorsNameTheFlags) {
+  // The library names options by their ScanOptions members (scan_test); the binary says its flags.
+  const std::vector<UsageCase> cases = {
+      {{"--segment", "1", "--total-segments", "3"}, {"--segment needs --run-id"}},
+      {{"--segment", "3", "--total-segments", "3", "--run-id", "r1"},
+       {"--segment must be from 0 to --total-segments - 1 (2), not 3"}},
+      {{"--compression-level", "9"},
+       {"--compression-level 9 is out of range for gzip", "ISA-L gzip levels are 0 to 3"}},
+      {{"--compression", "zstd", "--compression-level", "0"},
+       {"--compression-level 0 is out of range for zstd"}},
+      {{"--compression", "none", "--compression-level", "1"},
+       {"--compression-level does not apply to --compression none"}},
+      {{"--run-id", "a/b"}, {"--run-id 'a/b' may only hold letters"}},
+      {{"--run-id", "segment/run_id"}, {"--run-id 'segment/run_id' may only hold"}},  // the value as given
+      {{"--scan-kwargs", R"({"Segment":1})", "--total-segments", "3"}, {"--segment needs --run-id"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args.front() + " " + c.args[1]);
+    Outcome r = ddb2s3(closed_scan(c.args));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    for (const auto& part : c.says) EXPECT_TRUE(contains(r.err, part)) << r.err;
+    for (const char* library_name :
+         {"total_segments", "compression_level", "run_id '", "run_id:", "file_size"})
+      EXPECT_FALSE(contains(r.err, library_name)) << r.err;
   }
 }
 
