@@ -233,6 +233,7 @@ TEST_F(CliTest, ThreeConcurrentSegmentProcessesThenFinalize) {
   Outcome rescan = ddb2s3(scan_args(table, dest, {"--run-id", run_id}));
   EXPECT_EQ(rescan.exit_code, 1) << rescan.err;
   EXPECT_TRUE(contains(rescan.err, "already complete")) << rescan.err;
+  EXPECT_TRUE(contains(rescan.err, "choose another --run-id")) << rescan.err;
 }
 
 TEST_F(CliTest, FinalizeNamesTheMissingSegmentOrTheEmptyRun) {
@@ -250,6 +251,9 @@ TEST_F(CliTest, FinalizeNamesTheMissingSegmentOrTheEmptyRun) {
   Outcome fin = ddb2s3(finalize_args(dest, "half"));
   EXPECT_EQ(fin.exit_code, 1);
   EXPECT_TRUE(contains(fin.err, "missing 1 of 3 segments: 2")) << fin.err;
+  // The library's hint, in flag words.
+  EXPECT_TRUE(contains(fin.err, "run those segments (--segment I, --total-segments 3, --run-id 'half')"))
+      << fin.err;
   EXPECT_EQ(fin.out, "");
   EXPECT_FALSE(summary_exists(dest, "half"));
 
@@ -257,6 +261,7 @@ TEST_F(CliTest, FinalizeNamesTheMissingSegmentOrTheEmptyRun) {
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_TRUE(contains(none.err, "'never-ran'")) << none.err;
   EXPECT_TRUE(contains(none.err, "s3://" + bucket + "/p/never-ran/segments/")) << none.err;
+  EXPECT_TRUE(contains(none.err, "check the destination and --run-id")) << none.err;
 }
 
 TEST_F(CliTest, ScanFlagsAndScanKwargs) {
@@ -412,6 +417,128 @@ TEST_F(CliTest, BadOptionValuesExitTwoWithoutCallingAws) {
   Outcome fin = ddb2s3({"finalize", "s3://some-bucket/p", "--dest-endpoint-url", closed});
   EXPECT_EQ(fin.exit_code, 2) << fin.err;
   EXPECT_TRUE(contains(fin.err, "--run-id")) << fin.err;
+}
+
+// A scan command against endpoints where nothing listens: exit 2 shows that no call was tried.
+std::vector<std::string> closed_scan(const std::vector<std::string>& extra) {
+  const std::string closed = "http://127.0.0.1:" + std::to_string(closed_port());
+  std::vector<std::string> args = {
+      "scan", "t", "s3://some-bucket/p", "--source-endpoint-url", closed, "--dest-endpoint-url", closed};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+struct UsageCase {
+  std::vector<std::string> args;
+  std::vector<std::string> says;  // parts of the message
+};
+
+TEST_F(CliTest, OutOfRangeIntegersAreUsageErrorsNamingTheFlagOrField) {
+  const std::vector<UsageCase> cases = {
+      {{"--total-segments", "4294967297"},
+       {"--total-segments must be an integer from 1 to 1000000, not '4294967297'"}},
+      {{"--total-segments", "0"}, {"--total-segments must be an integer from 1 to 1000000, not '0'"}},
+      {{"--total-segments", "1000001"}, {"--total-segments must be an integer from 1 to 1000000"}},
+      {{"--segment", "-1", "--total-segments", "3", "--run-id", "r"},
+       {"--segment must be an integer from 0 to 999999"}},
+      {{"--segment", "4294967296", "--total-segments", "3", "--run-id", "r"},
+       {"--segment must be an integer"}},
+      {{"--page-size", "0"}, {"--page-size must be an integer from 1 to 2147483647, not '0'"}},
+      {{"--page-size", "2147483648"}, {"--page-size must be an integer from 1 to 2147483647"}},
+      {{"--parallelism", "0"}, {"--parallelism must be an integer from 1 to 1000000"}},
+      {{"--parallelism", "4294967297"}, {"--parallelism must be an integer from 1 to 1000000"}},
+      {{"--compression-level", "4294967297"}, {"--compression-level must be an integer from 0 to 19"}},
+      {{"--compression-level", "x"}, {"--compression-level must be an integer from 0 to 19, not 'x'"}},
+      // Ran as 1 segment before: narrowed to int without a check.
+      {{"--scan-kwargs", R"({"TotalSegments":4294967297})"},
+       {"--scan-kwargs: TotalSegments must be an integer from 1 to 1000000, not '4294967297'"}},
+      {{"--scan-kwargs", R"({"Segment":-1,"TotalSegments":2})"},
+       {"--scan-kwargs: Segment must be an integer"}},
+      {{"--scan-kwargs", R"({"Segment":2,"TotalSegments":2})"},
+       {"--scan-kwargs: Segment must be from 0 to TotalSegments - 1 (1), not 2"}},
+      {{"--scan-kwargs", R"({"Limit":4294967297})"},
+       {"--scan-kwargs: Limit must be an integer from 1 to 2147483647"}},
+      {{"--scan-kwargs", R"({"Limit":0})"}, {"--scan-kwargs: Limit must be an integer from 1 to 2147483647"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args.front() + " " + c.args[1]);
+    Outcome r = ddb2s3(closed_scan(c.args));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    for (const auto& part : c.says) EXPECT_TRUE(contains(r.err, part)) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+TEST_F(CliTest, MalformedJsonArgumentsAreUsageErrorsSayingWhere) {
+  const std::vector<UsageCase> cases = {
+      // Aborted with an uncaught simdjson_error (SIGABRT, exit 134).
+      {{"--values", R"({":x": nan})"},
+       {"--values is not valid JSON: 'nan' is not a JSON value", "at byte 8"}},
+      {{"--values", R"({":x": nul})"}, {"--values is not valid JSON: 'nul' is not a JSON value"}},
+      // Copied as raw tokens into the request.
+      {{"--values", R"({":x": 1x})"}, {"--values is not valid JSON: '1x' is not a JSON number", "at byte 8"}},
+      {{"--values", R"({":x": 01})"}, {"'01' is not a JSON number"}},
+      {{"--values", R"({":x": -})"}, {"'-' is not a JSON number"}},
+      {{"--values", R"({":x": 1.})"}, {"'1.' is not a JSON number"}},
+      {{"--values", R"({":x": .5})"}, {"'.5' is not a JSON number"}},
+      {{"--values", "{\":x\": 1\\}"}, {"is not a JSON number"}},
+      {{"--values", "{\":x\": 1\x01}"}, {"is not a JSON number"}},
+      // Trailing text was accepted.
+      {{"--values", R"({":a":5} xyz)"},
+       {"--values is not valid JSON: unexpected text after the JSON value at byte 10"}},
+      {{"--scan-kwargs", R"({"Limit":5} xyz)"}, {"--scan-kwargs is not valid JSON: unexpected text"}},
+      {{"--names", R"({"#s":"status"} xyz)"}, {"--names is not valid JSON: unexpected text"}},
+      // Said only "must be a JSON object".
+      {{"--scan-kwargs", R"({"Limit": 5,)"},
+       {"--scan-kwargs is not valid JSON: expected a member name in double quotes at byte 13 (the text ends "
+        "after "
+        "'{\"Limit\": 5,')"}},
+      // Passed through unchecked.
+      {{"--names", R"({"#s": 5})"}, {"--names: '#s' must be a string (an attribute name), not the number 5"}},
+      {{"--names", R"(["status"])"}, {"--names must be a JSON object of strings"}},
+      {{"--scan-kwargs", R"({"ExpressionAttributeNames":{"#s":null}})"},
+       {"--scan-kwargs: ExpressionAttributeNames: '#s' must be a string"}},
+      // The library reads these; the CLI names its flag.
+      {{"--s3-extra-args", R"({"ACL": })"}, {"--s3-extra-args is not valid JSON: ", "at byte 9"}},
+      {{"--s3-extra-args", R"({"StorageClass": 1})"},
+       {"--s3-extra-args: StorageClass must be a string, not the number 1"}},
+      {{"--s3-extra-args", R"({"ACL": "private"} x)"},
+       {"--s3-extra-args is not valid JSON: unexpected text"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args.front() + " " + c.args[1]);
+    Outcome r = ddb2s3(closed_scan(c.args));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    for (const auto& part : c.says) EXPECT_TRUE(contains(r.err, part)) << r.err;
+    EXPECT_FALSE(contains(r.err, "extra_args")) << r.err;
+  }
+}
+
+TEST_F(CliTest, LibraryErrorsNameTheFlags) {
+  // The library names options by their ScanOptions members (scan_test); the binary says its flags.
+  const std::vector<UsageCase> cases = {
+      {{"--segment", "1", "--total-segments", "3"}, {"--segment needs --run-id"}},
+      {{"--segment", "3", "--total-segments", "3", "--run-id", "r1"},
+       {"--segment must be from 0 to --total-segments - 1 (2), not 3"}},
+      {{"--compression-level", "9"},
+       {"--compression-level 9 is out of range for gzip", "ISA-L gzip levels are 0 to 3"}},
+      {{"--compression", "zstd", "--compression-level", "0"},
+       {"--compression-level 0 is out of range for zstd"}},
+      {{"--compression", "none", "--compression-level", "1"},
+       {"--compression-level does not apply to --compression none"}},
+      {{"--run-id", "a/b"}, {"--run-id 'a/b' may only hold letters"}},
+      {{"--run-id", "segment/run_id"}, {"--run-id 'segment/run_id' may only hold"}},  // the value as given
+      {{"--scan-kwargs", R"({"Segment":1})", "--total-segments", "3"}, {"--segment needs --run-id"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args.front() + " " + c.args[1]);
+    Outcome r = ddb2s3(closed_scan(c.args));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    for (const auto& part : c.says) EXPECT_TRUE(contains(r.err, part)) << r.err;
+    for (const char* library_name :
+         {"total_segments", "compression_level", "run_id '", "run_id:", "file_size"})
+      EXPECT_FALSE(contains(r.err, library_name)) << r.err;
+  }
 }
 
 TEST_F(CliTest, FailuresExitOneWithTheServersMessage) {

@@ -247,7 +247,7 @@ TEST(ConfigEndpoint, MissingRegionIsUsageErrorWithHint) {
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.error().kind, ErrorKind::kUsage);
   EXPECT_NE(e.error().hint.find("AWS_REGION"), std::string::npos);
-  EXPECT_NE(e.error().hint.find("--source-region"), std::string::npos);
+  EXPECT_NE(e.error().hint.find("set the region"), std::string::npos) << e.error().hint;
 }
 
 TEST(ConfigEndpoint, BadCustomUrlIsUsageError) {

@@ -140,7 +140,10 @@ TEST(BuildScanBody, RejectsBadInputAsUsageErrors) {
   EXPECT_NE(usage_error(r).find("Segment must be in"), std::string::npos);
   r = {};
   r.limit = 0;
-  EXPECT_NE(usage_error(r).find("Limit must be at least 1"), std::string::npos);
+  EXPECT_NE(usage_error(r).find("Limit must be from 1 to 2147483647, not 0"), std::string::npos);
+  r = {};
+  r.limit = 4294967297;  // DynamoDB's Limit is an Integer (32 bits)
+  EXPECT_NE(usage_error(r).find("Limit must be from 1 to 2147483647, not 4294967297"), std::string::npos);
   r = {};
   r.filter_expression = "a = \xff";
   EXPECT_NE(usage_error(r).find("FilterExpression is not valid UTF-8"), std::string::npos);
@@ -475,7 +478,7 @@ TEST(Dynalite, MissingTableNamesTheTableAndWhereItLooked) {
   EXPECT_FALSE(page.error().retryable());
   const std::string text = page.error().to_string();
   EXPECT_NE(text.find("Scan on table '" + missing + "'"), std::string::npos) << text;
-  EXPECT_NE(text.find("check the table name and --source-region (looked in us-east-1 at " +
+  EXPECT_NE(text.find("check the table name and the region of the table's side (looked in us-east-1 at " +
                       local_servers().dynamodb + ")"),
             std::string::npos)
       << text;

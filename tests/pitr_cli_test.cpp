@@ -244,6 +244,7 @@ TEST_F(PitrCliTest, RepeatedCommandWithTheSameClientTokenReattaches) {
   auto other = run({"export", "orders", "s3://exports-bucket/elsewhere", "--client-token", "dag-run-7"});
   EXPECT_EQ(other.exit_code, 1);
   EXPECT_NE(other.err.find("IdempotentParameterMismatchException"), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find("use another --client-token"), std::string::npos) << other.err;
   EXPECT_EQ(server_.exports_created(), 1);
 }
 
@@ -273,8 +274,102 @@ TEST_F(PitrCliTest, BadTimesAreUsageErrorsBeforeAnyCall) {
   server_.add_table("recent", true, now - 3600, now - 300);
   auto o = run({"export", "recent", "s3://exports-bucket", "--export-time", iso(now - 7200)});
   EXPECT_EQ(o.exit_code, 1);
-  EXPECT_NE(o.err.find("outside the table's point-in-time recovery window"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("--export-time " + iso(now - 7200) +
+                       " is outside the table's point-in-time recovery window"),
+            std::string::npos)
+      << o.err;
+  auto inc = run({"export", "recent", "s3://exports-bucket", "--incremental", "--from", iso(now - 7200),
+                  "--to", iso(now - 3600)});
+  EXPECT_EQ(inc.exit_code, 1);
+  EXPECT_NE(inc.err.find("--from " + iso(now - 7200) + " is outside"), std::string::npos) << inc.err;
   EXPECT_EQ(requests_of("ExportTableToPointInTime"), 0);
+}
+
+struct UsageCase {
+  std::vector<std::string> args;  // after `export orders s3://exports-bucket`, or a whole command
+  std::vector<std::string> says;  // parts of the message
+};
+
+TEST_F(PitrCliTest, OutOfRangeNumbersAndMalformedKwargsAreUsageErrorsNamingTheFlag) {
+  const std::vector<UsageCase> cases = {
+      {{"--max-attempts", "0"}, {"--max-attempts must be an integer from 1 to 2147483647, not '0'"}},
+      {{"--max-attempts", "4294967297"}, {"--max-attempts must be an integer from 1 to 2147483647"}},
+      {{"--max-attempts", "2.5"}, {"--max-attempts must be an integer"}},
+      {{"--check-interval", "-1"},
+       {"--check-interval must be a number of seconds from 0 to 86400, not '-1'"}},
+      {{"--check-interval", "86401"}, {"--check-interval must be a number of seconds from 0 to 86400"}},
+      {{"--check-interval", "nan"}, {"--check-interval must be a number of seconds"}},
+      {{"--check-interval", "1e999"}, {"--check-interval must be a number of seconds"}},
+      {{"--export-time", "99999999999999"}, {"--export-time must be from 1970 to 9999"}},
+      {{"--export-kwargs", R"({"ExportTime": 99999999999999})"},
+       {"--export-kwargs: ExportTime must be from 1970 to 9999"}},
+      {{"--export-kwargs", R"({"ExportTime": 1e999})"}, {"--export-kwargs: ExportTime is out of range"}},
+      {{"--export-kwargs", R"({"IncrementalExportSpecification": {"ExportFromTime": -1}})"},
+       {"--export-kwargs: ExportFromTime must be from 1970 to 9999"}},
+      {{"--export-kwargs", R"({"ExportFormat": "ION",)"},
+       {"--export-kwargs is not valid JSON: expected a member name in double quotes at byte 24"}},
+      {{"--export-kwargs", R"({"ExportTime": nan})"},
+       {"--export-kwargs is not valid JSON: 'nan' is not a JSON value"}},
+      {{"--export-kwargs", R"({"ExportFormat": "ION"} x)"},
+       {"--export-kwargs is not valid JSON: unexpected text"}},
+      {{"--export-kwargs", R"({"ExportFormat": "CSV"})"},
+       {"--export-kwargs: ExportFormat must be DYNAMODB_JSON or ION"}},
+      {{"--export-kwargs", R"({"S3Prefix": "x"})"},
+       {"S3Prefix is given twice: as s3://BUCKET/PREFIX and in --export-kwargs"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args[0] + " " + c.args[1]);
+    std::vector<std::string> args = {"export", "orders", "s3://exports-bucket"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto o = run(args);
+    EXPECT_EQ(o.exit_code, 2) << o.err;
+    for (const auto& part : c.says) EXPECT_NE(o.err.find(part), std::string::npos) << o.err;
+  }
+  for (const char* bad : {"0", "-3", "99999999999"}) {
+    auto o = run(
+        {"export-status", ExportServer::table_arn("orders") + "/export/x", "--wait", "--max-attempts", bad});
+    EXPECT_EQ(o.exit_code, 2) << o.err;
+    EXPECT_NE(o.err.find("--max-attempts must be an integer from 1"), std::string::npos) << o.err;
+  }
+  EXPECT_TRUE(server_.requests().empty());
+}
+
+TEST_F(PitrCliTest, LibraryErrorsNameTheFlags) {
+  // pitr names options by their ExportOptions members (pitr_test); the binary says its flags.
+  const double now = std::floor(wall_now());
+  const std::vector<UsageCase> cases = {
+      {{"--from", iso(now - 7200), "--to", iso(now - 3600)},
+       {"--from, --to and --view are for incremental exports: use --incremental"}},
+      {{"--incremental", "--from", iso(now - 7200)}, {"an incremental export needs --from and --to"}},
+      {{"--incremental", "--from", iso(now - 7200), "--to", iso(now - 3600), "--export-time",
+        iso(now - 7200)},
+       {"an incremental export takes --from and --to, not --export-time"}},
+      {{"--incremental", "--from", iso(now - 3600), "--to", iso(now - 3000)},
+       {"at least 15 minutes (--from " + iso(now - 3600) + " to --to " + iso(now - 3000) + " is shorter)"}},
+      {{"--incremental", "--from", iso(now - 3600), "--to", iso(now - 7200)},
+       {"--from (", ") must be before --to ("}},
+      {{"--incremental", "--from", iso(now - 3600), "--to", iso(now + 3600)},
+       {"--to " + iso(now + 3600) + " is in"}},
+      {{"--export-time", iso(now + 3600)}, {"--export-time " + iso(now + 3600) + " is in the future"}},
+      {{"--sse", "AES256", "--sse-kms-key-id", "k"}, {"--sse-kms-key-id needs --sse KMS"}},
+      {{"--export-format", "ION", "--export-kwargs", R"({"ExportFormat": "ION"})"},
+       {"ExportFormat is given twice: as --export-format and in --export-kwargs; keep one"}},
+      {{"--incremental", "--from", iso(now - 7200), "--export-kwargs",
+        R"({"IncrementalExportSpecification": {"ExportFromTime": 1}})"},
+       {"ExportFromTime is given twice: as --from and in --export-kwargs"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args[0] + " " + c.args[1]);
+    std::vector<std::string> args = {"export", "orders", "s3://exports-bucket"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto o = run(args);
+    EXPECT_EQ(o.exit_code, 2) << o.err;
+    for (const auto& part : c.says) EXPECT_NE(o.err.find(part), std::string::npos) << o.err;
+    for (const char* library_name :
+         {"export_", "s3_sse", "in kwargs", "max_attempts", "check_interval_seconds"})
+      EXPECT_EQ(o.err.find(library_name), std::string::npos) << o.err;
+  }
+  EXPECT_TRUE(server_.requests().empty());
 }
 
 TEST_F(PitrCliTest, ThrottlingWhilePollingIsRetried) {

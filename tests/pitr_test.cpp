@@ -230,7 +230,11 @@ TEST_F(PitrTest, ExportKwargsAsTheOperatorPassesThem) {
   auto e = apply_export_kwargs(R"({"ExportFormat":"DYNAMODB_JSON"})", twice);
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().kind, ErrorKind::kUsage);
-  EXPECT_NE(e.error().message.find("--export-format"), std::string::npos) << e.error().message;
+  // In the library's words: the option by its ExportOptions name, the JSON as kwargs (the CLI says flags).
+  EXPECT_NE(e.error().message.find("ExportFormat is given twice: as export_format and in kwargs"),
+            std::string::npos)
+      << e.error().message;
+  EXPECT_EQ(e.error().field, "kwargs");
   ExportOptions arn = options();
   EXPECT_FALSE(apply_export_kwargs(R"({"TableArn":"arn:aws:dynamodb:us-east-1:1:table/x"})", arn));
   EXPECT_FALSE(apply_export_kwargs(R"({"ExportTime":"yesterday"})", arn));
@@ -244,6 +248,56 @@ TEST_F(PitrTest, ExportKwargsAsTheOperatorPassesThem) {
   ASSERT_FALSE(rejected);
   EXPECT_EQ(rejected.error().code, "ValidationException");
   EXPECT_NE(rejected.error().message.find("S3Region"), std::string::npos);
+}
+
+TEST_F(PitrTest, ExportKwargsAreReadWholeStrictlyAndRangeChecked) {
+  struct Case {
+    const char* kwargs;
+    const char* message;  // a part of the message
+  };
+  const std::vector<Case> cases = {
+      {R"({"ExportFormat": "ION",)",
+       "kwargs is not valid JSON: expected a member name in double quotes at byte 24"},
+      {R"({"ExportFormat": "ION"} xyz)", "unexpected text after the JSON value at byte 25 (at 'xyz')"},
+      {R"({"ExportTime": nan})", "'nan' is not a JSON value"},
+      {R"({"ExportTime": 1714564800x})", "is not a JSON number"},
+      {R"({"ExportTime": 01714564800})", "is not a JSON number"},
+      {R"({"ExportFormat": "ION", "ExportFormat": "ION"})", "\"ExportFormat\" is given twice"},
+      {R"({"ExportTime": 1e400})", "kwargs: ExportTime is out of range"},
+      {R"({"ExportTime": 99999999999999999999})", "kwargs: ExportTime must be from 1970 to 9999"},
+      {R"({"ExportTime": -5})", "kwargs: ExportTime must be from 1970 to 9999"},
+      {R"({"ExportTime": "99999999999999"})", "kwargs: ExportTime must be from 1970 to 9999"},
+      {R"({"IncrementalExportSpecification": {"ExportToTime": 1e300}})", "kwargs: ExportToTime must be from"},
+      {R"({"ExportTime": true})", "kwargs: ExportTime must be epoch seconds or an ISO 8601 string, not true"},
+      {R"({"ExportFormat": "CSV"})", "kwargs: ExportFormat must be DYNAMODB_JSON or ION, not 'CSV'"},
+      {R"({"ExportType": "PARTIAL"})", "kwargs: ExportType must be FULL_EXPORT or INCREMENTAL_EXPORT"},
+      {R"({"S3SseAlgorithm": "aws:kms"})", "kwargs: S3SseAlgorithm must be AES256 or KMS"},
+      {R"({"IncrementalExportSpecification": {"ExportViewType": "OLD_IMAGE"}})",
+       "kwargs: ExportViewType must be NEW_IMAGE or NEW_AND_OLD_IMAGES"},
+      {R"({"ExportFormat": 5})", "kwargs: ExportFormat must be a string, not the number 5"},
+      {"[1]", "kwargs must be a JSON object of ExportTableToPointInTime fields, not an array"},
+      {R"({"TableArn": "x"})", "TableArn is given twice: as the table and in kwargs"},
+      {R"({"S3Prefix": "x"})", "S3Prefix is given twice: as s3_prefix and in kwargs"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.kwargs);
+    ExportOptions o = options();
+    Status s = apply_export_kwargs(c.kwargs, o);
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().kind, ErrorKind::kUsage);
+    EXPECT_EQ(s.error().field, "kwargs");
+    EXPECT_NE(s.error().message.find(c.message), std::string::npos) << s.error().message;
+    EXPECT_EQ(s.error().message.find("--"), std::string::npos) << s.error().message;
+  }
+  // Unknown fields keep their text as written: every digit, the spelling of each number.
+  ExportOptions o = options();
+  ASSERT_TRUE(
+      apply_export_kwargs(R"({"Future": {"N": 12345678901234567890123456789012345678, "F": 1.50}})", o));
+  EXPECT_EQ(o.extra_json, R"({"Future":{"N": 12345678901234567890123456789012345678, "F": 1.50}})");
+  // Fractional epoch seconds and ISO strings both still work.
+  ExportOptions t = options();
+  ASSERT_TRUE(apply_export_kwargs(R"({"ExportTime": 1714564800.5})", t));
+  EXPECT_DOUBLE_EQ(*t.export_time, 1714564800.5);
 }
 
 TEST_F(PitrTest, PointInTimeRecoveryDisabledGivesTheCommandToEnableIt) {
@@ -335,7 +389,8 @@ TEST_F(PitrTest, SameClientTokenReattachesToTheSameExport) {
   auto mismatch = run_export(o);
   ASSERT_FALSE(mismatch);
   EXPECT_EQ(mismatch.error().code, "IdempotentParameterMismatchException");
-  EXPECT_NE(mismatch.error().hint.find("another --client-token"), std::string::npos);
+  EXPECT_NE(mismatch.error().hint.find("another client_token"), std::string::npos) << mismatch.error().hint;
+  EXPECT_EQ(mismatch.error().field, "client_token");
   EXPECT_EQ(server_.exports_created(), 1);
 
   o.client_token.clear();  // without a token every run starts a new export
@@ -350,45 +405,47 @@ TEST_F(PitrTest, BadTimesAreRefusedBeforeAnyCall) {
     const char* what;
     std::function<void(ExportOptions&)> set;
     const char* message;
+    const char* field = "";  // the option at fault, as its ExportOptions member
   };
   const std::vector<Case> cases = {
-      {"future export time", [&](ExportOptions& o) { o.export_time = now + 60; }, "in the future"},
+      {"future export time", [&](ExportOptions& o) { o.export_time = now + 60; }, "in the future",
+       "export_time"},
       {"from after to",
        [&](ExportOptions& o) {
          o.export_type = "INCREMENTAL_EXPORT";
          o.export_from_time = now - 3600;
          o.export_to_time = now - 7200;
        },
-       "must be before"},
+       "export_from_time (", "export_from_time"},
       {"window under 15 minutes",
        [&](ExportOptions& o) {
          o.export_type = "INCREMENTAL_EXPORT";
          o.export_from_time = now - 3600;
          o.export_to_time = now - 3600 + 14 * 60;
        },
-       "at least 15 minutes"},
+       "at least 15 minutes", "export_to_time"},
       {"window over 24 hours",
        [&](ExportOptions& o) {
          o.export_type = "INCREMENTAL_EXPORT";
          o.export_from_time = now - 2 * 86400;
          o.export_to_time = now - 86400 + 1;
        },
-       "at most 24 hours"},
+       "at most 24 hours", "export_from_time"},
       {"to in the future",
        [&](ExportOptions& o) {
          o.export_type = "INCREMENTAL_EXPORT";
          o.export_from_time = now - 3600;
          o.export_to_time = now + 3600;
        },
-       "in the future"},
+       "in the future", "export_to_time"},
       {"incremental without to",
        [&](ExportOptions& o) {
          o.export_type = "INCREMENTAL_EXPORT";
          o.export_from_time = now - 3600;
        },
-       "needs --from and --to"},
+       "needs export_from_time and export_to_time", "export_to_time"},
       {"from without incremental", [&](ExportOptions& o) { o.export_from_time = now - 3600; },
-       "add --incremental"},
+       "use export_type INCREMENTAL_EXPORT", "export_type"},
       {"export time with incremental",
        [&](ExportOptions& o) {
          o.export_type = "INCREMENTAL_EXPORT";
@@ -396,7 +453,25 @@ TEST_F(PitrTest, BadTimesAreRefusedBeforeAnyCall) {
          o.export_to_time = now - 3600;
          o.export_time = now - 3600;
        },
-       "not --export-time"},
+       "not export_time", "export_time"},
+      {"time past 9999", [&](ExportOptions& o) { o.export_time = 1e20; }, "from 1970 to 9999", "export_time"},
+      {"negative from",
+       [&](ExportOptions& o) {
+         o.export_type = "INCREMENTAL_EXPORT";
+         o.export_from_time = -1;
+         o.export_to_time = now - 3600;
+       },
+       "export_from_time must be from 1970 to 9999", "export_from_time"},
+      {"no attempts", [&](ExportOptions& o) { o.wait_options.max_attempts = 0; },
+       "max_attempts must be at least 1", "max_attempts"},
+      {"check interval over a day", [&](ExportOptions& o) { o.wait_options.check_interval_seconds = 86401; },
+       "check_interval_seconds must be from 0 to 86400", "check_interval_seconds"},
+      {"kms key without kms",
+       [&](ExportOptions& o) {
+         o.s3_sse_algorithm = "AES256";
+         o.s3_sse_kms_key_id = "k";
+       },
+       "s3_sse_kms_key_id needs s3_sse_algorithm KMS", "s3_sse_kms_key_id"},
   };
   for (const Case& c : cases) {
     ExportOptions o = options();
@@ -405,6 +480,11 @@ TEST_F(PitrTest, BadTimesAreRefusedBeforeAnyCall) {
     ASSERT_FALSE(r) << c.what;
     EXPECT_EQ(r.error().kind, ErrorKind::kUsage) << c.what;
     EXPECT_NE(r.error().message.find(c.message), std::string::npos) << c.what << ": " << r.error().message;
+    if (*c.field != '\0') {
+      EXPECT_EQ(r.error().field, c.field) << c.what;
+    }
+    EXPECT_EQ(r.error().to_string().find("--"), std::string::npos)
+        << c.what << ": no CLI flag in a library error";
   }
   EXPECT_TRUE(server_.requests().empty());
 
@@ -441,7 +521,8 @@ TEST_F(PitrTest, TimesOutsideThePointInTimeRecoveryWindowAreRefusedBeforeExporti
   inc.export_to_time = now - 2 * 3600;
   auto ri = run_export(inc);
   ASSERT_FALSE(ri);
-  EXPECT_NE(ri.error().message.find("--from"), std::string::npos) << ri.error().message;
+  EXPECT_NE(ri.error().message.find("export_from_time"), std::string::npos) << ri.error().message;
+  EXPECT_EQ(ri.error().field, "export_from_time");
   EXPECT_EQ(requests_of("ExportTableToPointInTime"), 0);
   EXPECT_EQ(requests_of("DescribeContinuousBackups"), 3);
 }

@@ -164,6 +164,24 @@ TEST(ExtraArgs, WrongTypesAndBadJsonAreUsageErrors) {
   EXPECT_TRUE(object_options_from_extra_args("{}").ok());
 }
 
+TEST(ExtraArgs, ErrorsNameExtraArgsAndSayWhere) {
+  // The library's name for the JSON, as the field at fault (the CLI puts its flag instead).
+  Result<ObjectOptions> o = object_options_from_extra_args(R"({"ACL": })");
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error().field, "extra_args");
+  EXPECT_EQ(o.error().message.rfind("extra_args is not valid JSON: ", 0), 0u) << o.error().message;
+  EXPECT_NE(o.error().message.find("at byte 9"), std::string::npos) << o.error().message;
+  EXPECT_EQ(o.error().message.find("--"), std::string::npos) << "no CLI flag in a library error";
+  Result<ObjectOptions> type = object_options_from_extra_args(R"({"StorageClass": 1})");
+  ASSERT_FALSE(type.ok());
+  EXPECT_EQ(type.error().field, "extra_args");
+  EXPECT_EQ(type.error().message, "extra_args: StorageClass must be a string, not the number 1");
+  // Read to the end, each name once.
+  EXPECT_FALSE(object_options_from_extra_args(R"({"ACL": "private"} x)").ok());
+  EXPECT_FALSE(object_options_from_extra_args(R"({"ACL": "private", "ACL": "public-read"})").ok());
+  EXPECT_FALSE(object_options_from_extra_args(R"({"Metadata": {"a": "1", "a": "2"}})").ok());
+}
+
 TEST(ContentMd5, IsBase64OfTheDigest) {
   EXPECT_EQ(content_md5(""), "1B2M2Y8AsgTpgAmY7PhCfg==");
   EXPECT_EQ(content_md5("hello"), "XUFAKrxLKna5cZ2REBfFkg==");

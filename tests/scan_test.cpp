@@ -636,26 +636,46 @@ TEST_F(ScanTest, BadOptionsAreUsageErrorsBeforeAnyAwsCall) {
     o.dest_aws.endpoint_url = "http://127.0.0.1:9";
     return o;
   };
+  // The option at fault is named as its ScanOptions member (a library user has no flags), in the message
+  // and as the Error's field.
   struct Case {
-    std::string what, expected;
+    std::string what, expected, field;
     std::function<void(ScanOptions&)> change;
   };
   const std::vector<Case> cases = {
-      {"file size 0", "--file-size", [](ScanOptions& o) { o.file_size = 0; }},
-      {"segment without run id", "--run-id",
+      {"file size 0", "file_size must be at least 1 byte", "file_size",
+       [](ScanOptions& o) { o.file_size = 0; }},
+      {"segment without run id", "segment needs run_id", "run_id",
        [](ScanOptions& o) {
          o.total_segments = 3;
          o.segment = 1;
        }},
-      {"segment out of range", "--segment",
+      {"segment out of range", "segment must be from 0 to total_segments - 1 (2), not 3", "segment",
        [](ScanOptions& o) {
          o.total_segments = 3;
          o.segment = 3;
          o.run_id.assign(3, 'r');  // (assign: GCC 12 warns falsely on a short literal here)
        }},
-      {"gzip level 9", "9", [](ScanOptions& o) { o.compression_level = 9; }},
-      {"bad run id", "--run-id", [](ScanOptions& o) { o.run_id = "a/b"; }},
-      {"zero segments", "--total-segments", [](ScanOptions& o) { o.total_segments = 0; }},
+      {"gzip level 9", "compression_level 9 is out of range for gzip", "compression_level",
+       [](ScanOptions& o) { o.compression_level = 9; }},
+      {"zstd level 20", "compression_level 20 is out of range for zstd", "compression_level",
+       [](ScanOptions& o) {
+         o.compression = Compression::kZstd;
+         o.compression_level = 20;
+       }},
+      {"level without compression", "compression_level does not apply to compression none",
+       "compression_level",
+       [](ScanOptions& o) {
+         o.compression = Compression::kNone;
+         o.compression_level = 1;
+       }},
+      {"bad run id", "run_id 'a/b' may only hold", "run_id", [](ScanOptions& o) { o.run_id = "a/b"; }},
+      {"zero segments", "total_segments must be from 1 to 1000000", "total_segments",
+       [](ScanOptions& o) { o.total_segments = 0; }},
+      {"negative parallelism", "parallelism must be 0 (the default) or more", "parallelism",
+       [](ScanOptions& o) { o.parallelism = -1; }},
+      {"limit past 32 bits", "Limit must be from 1 to 2147483647", "Limit",
+       [](ScanOptions& o) { o.request.limit = int64_t{1} << 31; }},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
@@ -665,6 +685,8 @@ TEST_F(ScanTest, BadOptionsAreUsageErrorsBeforeAnyAwsCall) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().kind, ErrorKind::kUsage) << r.error().to_string();
     EXPECT_NE(r.error().to_string().find(c.expected), std::string::npos) << r.error().to_string();
+    EXPECT_EQ(r.error().field, c.field);
+    EXPECT_EQ(r.error().to_string().find("--"), std::string::npos) << "no CLI flag in a library error";
   }
   // The same options against a closed port are a connection failure, not a usage error.
   ScanOptions o = closed();

@@ -177,9 +177,9 @@ double clock_uniform01(const RetryClock& clock) {
 }
 
 constexpr const char* kCredentialsHint =
-    "credentials are looked for in --profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the profile's keys, "
-    "role, SSO or credential_process in ~/.aws/credentials and ~/.aws/config (AWS_PROFILE), web identity, "
-    "container credentials and EC2 instance metadata";
+    "credentials are looked for in the profile given, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the "
+    "profile's keys, role, SSO or credential_process in ~/.aws/credentials and ~/.aws/config (AWS_PROFILE), "
+    "web identity, container credentials and EC2 instance metadata";
 
 }  // namespace
 
@@ -314,7 +314,7 @@ Status AwsClient::send(HttpRequest& request, HttpResponse& response, const CallI
     std::string n = std::to_string(attempt);
     if (last.kind == ErrorKind::kThrottling) {
       last.hint = "still throttled after " + n +
-                  " attempts; lower --total-segments/--parallelism or raise the table's capacity";
+                  " attempts; scan fewer segments at once or raise the table's capacity";
     } else {
       last.hint = "gave up after " + n + " attempts" + (last.hint.empty() ? "" : "; " + last.hint);
     }

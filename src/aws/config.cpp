@@ -247,7 +247,7 @@ Status check_profile_exists(const AwsOptions& options, const Environment& env, c
       ErrorKind::kUsage, "ProfileNotFound",
       "the profile '" + name + "' is in neither " + config.config_path + " nor " + config.credentials_path);
   e.resource = "profile " + name;
-  e.hint = options.profile.empty() ? "check AWS_PROFILE" : "check --source-profile/--dest-profile";
+  e.hint = options.profile.empty() ? "check AWS_PROFILE" : "check the profile's name";
   return e;
 }
 
@@ -318,7 +318,7 @@ Result<Endpoint> resolve_endpoint(std::string_view service, std::string_view reg
   if (region.empty()) {
     Error e = Error::usage("no region for " + std::string(service) + " (profile '" + profile + "')");
     e.code = "NoRegion";
-    e.hint = "set --source-region/--dest-region, AWS_REGION or region in ~/.aws/config";
+    e.hint = "set the region, AWS_REGION or region in ~/.aws/config";
     return e;
   }
   if (!valid_region(region)) return Error::usage("invalid region '" + std::string(region) + "'");

@@ -219,8 +219,8 @@ class ChainBuilder {
     Error e = Error::make(ErrorKind::kClient, "NoCredentials", std::move(message));
     e.resource = "profile " + profile;
     e.hint =
-        "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run `aws configure`, or choose a profile with "
-        "--source-profile/--dest-profile or AWS_PROFILE";
+        "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run `aws configure`, or set the profile or "
+        "AWS_PROFILE";
     return e;
   }
 

@@ -30,8 +30,8 @@ Result<std::shared_ptr<ServiceConfig>> make_service_config(std::string_view serv
     if (!probe || !probe->custom) {
       Error e =
           Error::usage("no AWS region is set for " + std::string(service) + " (profile '" + profile + "')");
-      e.hint = service == "s3" ? "set --dest-region, AWS_REGION, or region in ~/.aws/config"
-                               : "set --source-region, AWS_REGION, or region in ~/.aws/config";
+      e.hint = service == "s3" ? "set the region of the S3 side, AWS_REGION, or region in ~/.aws/config"
+                               : "set the region of the table's side, AWS_REGION, or region in ~/.aws/config";
       return e;
     }
     signing_region = "us-east-1";

@@ -27,6 +27,11 @@ struct Error {
   std::string operation;   // Scan, PutObject, AssumeRole...
   std::string resource;    // table name, s3://bucket/key, profile...
   std::string hint;        // what the user can do
+  // The option or request field at fault, in the library's words, e.g. total_segments, file_size, Limit,
+  // kwargs; empty when no option is at fault (an AWS refusal, a network failure). Such an error's message
+  // and hint name options by these names only, as whole words, and quote user text in '...', so that a
+  // caller can put its own names for them (the CLI puts its flags).
+  std::string field;
 
   // One line for humans: "Scan on table 'x' failed: ResourceNotFoundException: ... (HTTP 400, request id
   // ...). Hint"
@@ -46,6 +51,11 @@ struct Error {
     e.code = std::move(code);
     e.message = std::move(message);
     return e;
+  }
+  // Names the option at fault (see field).
+  Error&& with_field(std::string name) && {
+    field = std::move(name);
+    return std::move(*this);
   }
   // Adds context when the error crosses a layer that knows more (operation, resource).
   Error&& with_context(std::string op, std::string res) && {

@@ -1,16 +1,17 @@
 #include "cli/args.h"
 
-#include <simdjson.h>
-
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
+#include "base/json_args.h"
 #include "base/json_writer.h"
 #include "base/strings.h"
 
 namespace ddb2s3::cli {
-namespace od = simdjson::ondemand;
 
 Result<uint64_t> parse_size(std::string_view text) {
   auto bad = [&] {
@@ -41,45 +42,33 @@ Result<uint64_t> parse_size(std::string_view text) {
 
 namespace {
 
-Status marshal_value(od::value v, std::string& out, int depth) {
+using Kind = JsonValue::Kind;
+
+constexpr int kMaxTotalSegments = 1000000;  // DynamoDB's limit
+
+Status marshal_value(const JsonValue& v, std::string& out, int depth) {
   if (depth > 32) return Error::usage("--values nests deeper than DynamoDB's 32 levels");
-  od::json_type type;
-  if (v.type().get(type)) return Error::usage("--values is not valid JSON");
-  switch (type) {
-    case od::json_type::number: {
-      std::string_view raw = v.raw_json_token();
-      raw = trim_right(raw, is_json_space);
+  switch (v.kind) {
+    case Kind::kNumber:  // the digits as written: JSON's grammar is checked, DynamoDB judges the value
       out += "{\"N\":\"";
-      out += raw;
+      out += v.text;
       out += "\"}";
       return {};
-    }
-    case od::json_type::string: {
-      std::string_view s;
-      if (v.get_string().get(s)) return Error::usage("--values holds an invalid string");
+    case Kind::kString:
       out += "{\"S\":";
-      append_json_string(out, s);
+      append_json_string(out, v.string);
       out += '}';
       return {};
-    }
-    case od::json_type::boolean: {
-      bool b = false;
-      if (v.get_bool().get(b)) return Error::usage("--values holds an invalid boolean");
-      out += b ? "{\"BOOL\":true}" : "{\"BOOL\":false}";
+    case Kind::kBool:
+      out += v.boolean ? "{\"BOOL\":true}" : "{\"BOOL\":false}";
       return {};
-    }
-    case od::json_type::null:
-      if (!v.is_null()) return Error::usage("--values holds an invalid null");
+    case Kind::kNull:
       out += "{\"NULL\":true}";
       return {};
-    case od::json_type::array: {
-      od::array a;
-      if (v.get_array().get(a)) return Error::usage("--values holds an invalid array");
+    case Kind::kArray: {
       out += "{\"L\":[";
       bool first = true;
-      for (auto element : a) {
-        od::value e;
-        if (element.get(e)) return Error::usage("--values holds an invalid array");
+      for (const JsonValue& e : v.elements) {
         if (!first) out += ',';
         first = false;
         if (auto s = marshal_value(e, out, depth + 1); !s) return s;
@@ -87,15 +76,10 @@ Status marshal_value(od::value v, std::string& out, int depth) {
       out += "]}";
       return {};
     }
-    case od::json_type::object: {
-      od::object o;
-      if (v.get_object().get(o)) return Error::usage("--values holds an invalid object");
+    case Kind::kObject: {
       out += "{\"M\":{";
       bool first = true;
-      for (auto field : o) {
-        std::string_view key;
-        od::value e;
-        if (field.unescaped_key().get(key) || field.value().get(e)) return Error::usage("--values holds an invalid object");
+      for (const auto& [key, e] : v.members) {
         if (!first) out += ',';
         first = false;
         append_json_string(out, key);
@@ -106,42 +90,22 @@ Status marshal_value(od::value v, std::string& out, int depth) {
       return {};
     }
   }
-  return Error::usage("--values holds a value of an unknown type");
+  return Error::internal("--values holds a value of an unknown kind");
 }
 
-// The raw text of any value (object, array or scalar), for passing fields through verbatim.
-Result<std::string_view> raw_value(od::value v) {
-  od::json_type type;
-  if (v.type().get(type)) return Error::usage("--scan-kwargs is not valid JSON");
-  std::string_view raw;
-  if (type == od::json_type::object) {
-    od::object o;
-    if (v.get_object().get(o) || o.raw_json().get(raw)) return Error::usage("--scan-kwargs holds an invalid object");
-  } else if (type == od::json_type::array) {
-    od::array a;
-    if (v.get_array().get(a) || a.raw_json().get(raw)) return Error::usage("--scan-kwargs holds an invalid array");
-  } else {
-    raw = v.raw_json_token();
-    raw = trim_right(raw);
-  }
-  return raw;
-}
+bool is_word(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
 }  // namespace
 
 Result<std::string> marshal_plain_values(std::string_view json) {
-  od::parser parser;
-  simdjson::padded_string padded(json);
-  od::document doc;
-  od::object root;
-  if (parser.iterate(padded).get(doc) || doc.get_object().get(root))
-    return Error::usage("--values must be a JSON object such as '{\":min\": 5, \":name\": \"x\"}'");
+  auto root = parse_json_arg(json, "--values");
+  if (!root) return std::move(root).error();
+  if (!root->is(Kind::kObject))
+    return Error::usage("--values must be a JSON object such as '{\":min\": 5, \":name\": \"x\"}', not " +
+                        root->describe());
   std::string out = "{";
   bool first = true;
-  for (auto field : root) {
-    std::string_view key;
-    od::value v;
-    if (field.unescaped_key().get(key) || field.value().get(v)) return Error::usage("--values is not valid JSON");
+  for (const auto& [key, v] : root->members) {
     if (!first) out += ',';
     first = false;
     append_json_string(out, key);
@@ -152,54 +116,40 @@ Result<std::string> marshal_plain_values(std::string_view json) {
   return out;
 }
 
-std::string flag_for_field(std::string_view field) {
-  static const std::map<std::string_view, std::string_view> kFlags = {
-      {"FilterExpression", "--filter"},
-      {"ProjectionExpression", "--projection"},
-      {"ExpressionAttributeNames", "--names"},
-      {"ExpressionAttributeValues", "--values"},
-      {"IndexName", "--index"},
-      {"ConsistentRead", "--consistent-read"},
-      {"Limit", "--page-size"},
-      {"Segment", "--segment"},
-      {"TotalSegments", "--total-segments"},
-  };
-  auto it = kFlags.find(field);
-  return it == kFlags.end() ? std::string(field) : std::string(it->second);
+Result<std::string> attribute_names(std::string_view json, std::string_view flag) {
+  const std::string name(flag);
+  auto root = parse_json_arg(json, name);
+  if (!root) return std::move(root).error();
+  if (!root->is(Kind::kObject))
+    return Error::usage(name + " must be a JSON object of strings such as '{\"#s\": \"status\"}', not " +
+                        root->describe());
+  for (const auto& [key, v] : root->members) {
+    if (!v.is(Kind::kString))
+      return Error::usage(name + ": '" + key + "' must be a string (an attribute name), not " + v.describe());
+  }
+  return std::string(root->text);
 }
 
 Status apply_scan_kwargs(std::string_view json, const GivenFlags& flags, ScanOptions& o) {
-  od::parser parser;
-  simdjson::padded_string padded(json);
-  od::document doc;
-  od::object root;
-  if (parser.iterate(padded).get(doc) || doc.get_object().get(root))
-    return Error::usage("--scan-kwargs must be a JSON object of Scan fields, e.g. '{\"FilterExpression\": \"#s = :v\"}'");
+  auto root = parse_json_arg(json, "--scan-kwargs");
+  if (!root) return std::move(root).error();
+  if (!root->is(Kind::kObject))
+    return Error::usage("--scan-kwargs must be a JSON object of Scan fields, not " + root->describe() +
+                        " (e.g. '{\"FilterExpression\": \"#s = :v\"}')");
   std::string extra = "{";
-  for (auto field : root) {
-    std::string_view name_view;
-    od::value v;
-    if (field.unescaped_key().get(name_view) || field.value().get(v))
-      return Error::usage("--scan-kwargs is not valid JSON");
-    std::string name(name_view);
-    if (flags.fields.count(name))
-      return Error::usage(name + " is given twice: by " + flag_for_field(name) + " and in --scan-kwargs; keep one");
+  bool gave_segment = false, gave_total = false;
+  for (const auto& [name, v] : root->members) {
+    if (auto it = flags.fields.find(name); it != flags.fields.end())
+      return Error::usage(name + " is given twice: by " + it->second + " and in --scan-kwargs; keep one");
+    const std::string what = "--scan-kwargs: " + name;
     auto string_field = [&](std::string& target) -> Status {
-      std::string_view s;
-      if (v.get_string().get(s)) return Error::usage("--scan-kwargs: " + name + " must be a string");
-      target = std::string(s);
+      if (!v.is(Kind::kString)) return Error::usage(what + " must be a string, not " + v.describe());
+      target = v.string;
       return {};
     };
     auto object_field = [&](std::string& target) -> Status {
-      od::object obj;
-      std::string_view raw;
-      if (v.get_object().get(obj) || obj.raw_json().get(raw))
-        return Error::usage("--scan-kwargs: " + name + " must be a JSON object");
-      target = std::string(raw);
-      return {};
-    };
-    auto int_field = [&](int64_t& target) -> Status {
-      if (v.get_int64().get(target)) return Error::usage("--scan-kwargs: " + name + " must be an integer");
+      if (!v.is(Kind::kObject)) return Error::usage(what + " must be a JSON object, not " + v.describe());
+      target = std::string(v.text);
       return {};
     };
     Status s;
@@ -220,39 +170,102 @@ Status apply_scan_kwargs(std::string_view json, const GivenFlags& flags, ScanOpt
     } else if (name == "ReturnConsumedCapacity") {
       s = string_field(r.return_consumed_capacity);
     } else if (name == "ExpressionAttributeNames") {
-      s = object_field(r.expression_attribute_names_json);
+      auto names = attribute_names(v.text, what);
+      if (!names) return std::move(names).error();
+      r.expression_attribute_names_json = std::move(*names);
     } else if (name == "ExpressionAttributeValues") {
       s = object_field(r.expression_attribute_values_json);
     } else if (name == "ExclusiveStartKey") {
       s = object_field(r.exclusive_start_key_json);
     } else if (name == "ConsistentRead") {
-      bool b = false;
-      if (v.get_bool().get(b)) return Error::usage("--scan-kwargs: ConsistentRead must be true or false");
-      r.consistent_read = b;
+      if (!v.is(Kind::kBool)) return Error::usage(what + " must be true or false, not " + v.describe());
+      r.consistent_read = v.boolean;
     } else if (name == "Limit") {
-      int64_t n = 0;
-      s = int_field(n);
-      if (s) r.limit = n;
+      auto n = json_integer(v, 1, INT32_MAX, what);  // DynamoDB's Limit is an Integer
+      if (!n) return std::move(n).error();
+      r.limit = *n;
     } else if (name == "Segment") {
-      int64_t n = 0;
-      s = int_field(n);
-      if (s) o.segment = static_cast<int>(n);
+      auto n = json_integer(v, 0, kMaxTotalSegments - 1, what);
+      if (!n) return std::move(n).error();
+      o.segment = static_cast<int>(*n);
+      gave_segment = true;
     } else if (name == "TotalSegments") {
-      int64_t n = 0;
-      s = int_field(n);
-      if (s) o.total_segments = static_cast<int>(n);
+      auto n = json_integer(v, 1, kMaxTotalSegments, what);
+      if (!n) return std::move(n).error();
+      o.total_segments = static_cast<int>(*n);
+      gave_total = true;
     } else {
-      DDB2S3_ASSIGN_OR_RETURN(auto raw, raw_value(v));
       if (extra.size() > 1) extra += ',';
       append_json_string(extra, name);
       extra += ':';
-      extra += raw;
+      extra += v.text;  // verbatim: DynamoDB judges the fields we do not know
     }
     if (!s) return s;
+  }
+  if ((gave_segment || gave_total) && o.segment && *o.segment >= o.total_segments) {
+    // One of the two may come from a flag: name each where it was given.
+    const std::string segment = gave_segment ? "--scan-kwargs: Segment" : "--segment";
+    const std::string total = gave_total ? "TotalSegments" : "--total-segments";
+    return Error::usage(segment + " must be from 0 to " + total + " - 1 (" +
+                        std::to_string(o.total_segments - 1) + "), not " + std::to_string(*o.segment));
   }
   extra += '}';
   if (extra.size() > 2) o.request.extra_json = std::move(extra);
   return {};
+}
+
+Error in_flag_words(Error e, const std::vector<FlagName>& names) {
+  if (e.field.empty()) return e;
+  const bool known = std::any_of(names.begin(), names.end(), [&](const FlagName& n) {
+    return n.option == e.field || n.aws_field == e.field;
+  });
+  if (!known) return e;
+  std::vector<const FlagName*> by_length;  // longest first, so that a phrase wins over its first word
+  for (const FlagName& n : names)
+    if (!n.option.empty()) by_length.push_back(&n);
+  std::stable_sort(by_length.begin(), by_length.end(),
+                   [](const FlagName* a, const FlagName* b) { return a->option.size() > b->option.size(); });
+  auto rewrite = [&](const std::string& text) {
+    std::string out;
+    size_t i = 0;
+    while (i < text.size()) {
+      const bool word_start = i == 0 || !is_word(text[i - 1]);
+      if (text[i] == '\'' && word_start) {  // a quote (not an apostrophe): what the user gave, kept as is
+        const size_t end = text.find('\'', i + 1);
+        const size_t stop = end == std::string::npos ? text.size() : end + 1;
+        out.append(text, i, stop - i);
+        i = stop;
+        continue;
+      }
+      const FlagName* hit = nullptr;
+      if (word_start && is_word(text[i])) {
+        for (const FlagName* n : by_length) {
+          const size_t len = n->option.size();
+          if (std::string_view(text).substr(i, len) == n->option &&
+              (i + len == text.size() || !is_word(text[i + len]))) {
+            hit = n;
+            break;
+          }
+        }
+      }
+      if (hit != nullptr) {
+        out += hit->flag;
+        i += hit->option.size();
+      } else {
+        out += text[i++];
+      }
+    }
+    return out;
+  };
+  e.message = rewrite(e.message);
+  e.hint = rewrite(e.hint);
+  return e;
+}
+
+int fail(const Error& e, const std::vector<FlagName>& names) {
+  const std::string text = in_flag_words(e, names).to_string();
+  std::fprintf(stderr, "ddb2s3: %s\n", text.c_str());
+  return e.kind == ErrorKind::kUsage ? 2 : 1;
 }
 
 }  // namespace ddb2s3::cli

@@ -4,11 +4,15 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cinttypes>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
+#include "base/json_args.h"
 #include "base/json_writer.h"
+#include "cli/args.h"
 #include "dynamodb/dynamodb.h"
 #include "pitr/pitr.h"
 #include "report/progress.h"
@@ -21,8 +25,8 @@ struct SourceArgs {
 };
 
 struct WaitArgs {
-  double check_interval = 30;
-  int max_attempts = 60;
+  std::string check_interval = "30", max_attempts = "60";  // as given; parse_wait() fills `parsed`
+  WaitOptions parsed;
 };
 
 struct OutputArgs {
@@ -58,6 +62,30 @@ class ExportCommands {
 
 namespace {
 
+// The export commands' flags as the library names them (ExportOptions' members, the JSON kwargs), so that
+// pitr's errors say flags.
+const std::vector<FlagName>& flag_names() {
+  static const std::vector<FlagName> names = {
+      {"--export-time", "export_time", "ExportTime"},
+      {"--export-format", "export_format", "ExportFormat"},
+      {"--incremental", "export_type INCREMENTAL_EXPORT", ""},
+      {"--incremental", "export_type", "ExportType"},
+      {"--from", "export_from_time", "ExportFromTime"},
+      {"--to", "export_to_time", "ExportToTime"},
+      {"--view", "export_view_type", "ExportViewType"},
+      {"--export-kwargs", "kwargs", ""},
+      {"--client-token", "client_token", "ClientToken"},
+      {"--sse", "s3_sse_algorithm", "S3SseAlgorithm"},
+      {"--sse-kms-key-id", "s3_sse_kms_key_id", "S3SseKmsKeyId"},
+      {"--expected-bucket-owner", "s3_bucket_owner", "S3BucketOwner"},
+      {"s3://BUCKET/PREFIX", "s3_bucket", "S3Bucket"},
+      {"s3://BUCKET/PREFIX", "s3_prefix", "S3Prefix"},
+      {"--check-interval", "check_interval_seconds", ""},
+      {"--max-attempts", "max_attempts", ""},
+  };
+  return names;
+}
+
 void add_source(CLI::App* cmd, SourceArgs& s) {
   const char* group = "AWS (DynamoDB side)";
   cmd->add_option("--profile,--source-profile", s.profile, "AWS profile")->group(group);
@@ -69,10 +97,26 @@ void add_source(CLI::App* cmd, SourceArgs& s) {
 void add_wait(CLI::App* cmd, WaitArgs& w) {
   const char* group = "Waiting";
   cmd->add_option("--check-interval", w.check_interval,
-                  "seconds between DescribeExport polls (default 30; 0 and fractions allowed)")
+                  "seconds between DescribeExport polls (default 30; 0 to 86400, fractions allowed)")
+      ->type_name("SECONDS")
       ->group(group);
   cmd->add_option("--max-attempts", w.max_attempts, "polls before giving up waiting (default 60)")
+      ->type_name("INT")
       ->group(group);
+}
+
+// --check-interval and --max-attempts, range-checked.
+Status parse_wait(WaitArgs& w) {
+  const std::string& text = w.check_interval;
+  double seconds = -1;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !(seconds >= 0) ||
+      seconds > kMaxCheckIntervalSeconds)
+    return Error::usage("--check-interval must be a number of seconds from 0 to 86400, not '" + text + "'");
+  auto attempts = parse_integer(w.max_attempts, 1, INT32_MAX, "--max-attempts");
+  if (!attempts) return std::move(attempts).error();
+  w.parsed = {seconds, static_cast<int>(*attempts)};
+  return {};
 }
 
 void add_output(CLI::App* cmd, OutputArgs& o) {
@@ -80,14 +124,14 @@ void add_output(CLI::App* cmd, OutputArgs& o) {
   cmd->add_flag("--quiet,-q", o.quiet, "print nothing but errors (and --json)");
 }
 
-int fail(const Error& e) {
-  std::fprintf(stderr, "ddb2s3: %s\n", e.to_string().c_str());
-  return e.kind == ErrorKind::kUsage ? 2 : 1;
-}
+int fail(const Error& e) { return cli::fail(e, flag_names()); }
 
 Result<double> time_flag(const std::string& flag, const std::string& text) {
   auto t = parse_time(text);
   if (!t) return Error::usage(flag + ": " + t.error().message);
+  if (*t < 0 || *t > kLatestTime)
+    return Error::usage(flag + " must be from 1970 to 9999 (epoch seconds 0 to 253402300799), not '" + text +
+                        "'");
   return t;
 }
 
@@ -174,8 +218,8 @@ int report(const ExportOutcome& o, const OutputArgs& out, const SourceArgs& sour
           stderr,
           "ddb2s3: export %s is still %s after %d polls %g s apart (--max-attempts %d); it goes on in AWS. "
           "Resume watching with: %s\n",
-          d.export_arn.c_str(), d.export_status.c_str(), o.polls, wait.check_interval, wait.max_attempts,
-          status_command(d.export_arn, source).c_str());
+          d.export_arn.c_str(), d.export_status.c_str(), o.polls, wait.parsed.check_interval_seconds,
+          wait.parsed.max_attempts, status_command(d.export_arn, source).c_str());
       return 1;
     case ExportState::kCancelled:
       std::fprintf(stderr, "ddb2s3: interrupted: export %s goes on in AWS. Resume watching with: %s\n",
@@ -219,11 +263,12 @@ Result<ExportOptions> export_options(const ExportCommands& c) {
   }
   o.source = c.source.options();
   o.wait = !c.no_wait;
-  o.wait_options = {c.wait.check_interval, c.wait.max_attempts};
+  o.wait_options = c.wait.parsed;
   return o;
 }
 
 int run_export_command(ExportCommands& c, std::atomic<bool>* cancel) {
+  if (Status s = parse_wait(c.wait); !s) return fail(s.error());
   auto parsed = export_options(c);
   if (!parsed) return fail(parsed.error());
   ExportOptions o = std::move(*parsed);
@@ -266,11 +311,12 @@ int run_export_command(ExportCommands& c, std::atomic<bool>* cancel) {
 }
 
 int run_status_command(ExportCommands& c, std::atomic<bool>* cancel) {
+  if (Status w = parse_wait(c.status_wait_args); !w) return fail(w.error());
   ExportStatusOptions s;
   s.export_arn = c.status_arn;
   s.source = c.status_source.options();
   s.wait = c.status_wait;
-  s.wait_options = {c.status_wait_args.check_interval, c.status_wait_args.max_attempts};
+  s.wait_options = c.status_wait_args.parsed;
   const bool progress = c.status_wait && !c.status_out.quiet && isatty(2);
   s.on_poll = progress_line(progress);
   s.cancel = cancel;

@@ -131,8 +131,8 @@ Error DynamoDbClient::describe_error(Error error, std::string_view operation,
                                      const std::string& table) const {
   Error e = std::move(error).with_context(std::string(operation), table_resource(table));
   if (e.code == "ResourceNotFoundException" && e.hint.empty()) {
-    e.hint = "check the table name and --source-region (looked in " + config().region + " at " +
-             config().endpoint + ")";
+    e.hint = "check the table name and the region of the table's side (looked in " + config().region +
+             " at " + config().endpoint + ")";
   }
   return e;
 }

@@ -63,8 +63,9 @@ Result<std::string> build_scan_body(const ScanRequest& request) {
                         std::to_string(*request.segment) + " of " + std::to_string(*request.total_segments) +
                         ")");
   }
-  if (request.limit && *request.limit < 1) {
-    return Error::usage("Limit must be at least 1 (got " + std::to_string(*request.limit) + ")");
+  if (request.limit && (*request.limit < 1 || *request.limit > INT32_MAX)) {  // an Integer in DynamoDB's API
+    return Error::usage("Limit must be from 1 to 2147483647, not " + std::to_string(*request.limit))
+        .with_field("Limit");
   }
   for (auto [field, value] : {std::pair<std::string_view, std::string_view>{"TableName", request.table_name},
                               {"IndexName", request.index_name},

@@ -1,14 +1,13 @@
 // Point-in-time export: checks before any call, the PITR checks, start, wait and list.
 #include "pitr/pitr.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <cmath>
 #include <random>
 #include <thread>
 
 #include "base/encoding.h"
+#include "base/json_args.h"
 #include "base/json_writer.h"
 #include "base/time.h"
 
@@ -115,6 +114,14 @@ std::string or_default(const std::string& value, const char* fallback) {
 
 }  // namespace
 
+Status check_wait_options(const WaitOptions& w) {
+  if (!(w.check_interval_seconds >= 0 && w.check_interval_seconds <= kMaxCheckIntervalSeconds))
+    return Error::usage("check_interval_seconds must be from 0 to 86400 seconds")
+        .with_field("check_interval_seconds");
+  if (w.max_attempts < 1) return Error::usage("max_attempts must be at least 1").with_field("max_attempts");
+  return {};
+}
+
 ExportClock ExportClock::system() {
   ExportClock c;
   c.now = [] {
@@ -158,144 +165,179 @@ std::string arn_region(std::string_view arn) {
   return std::string(arn.substr(pos, end - pos));
 }
 
-Status apply_export_kwargs(std::string_view json, ExportOptions& o) {
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::dom::element doc;
-  if (auto e = parser.parse(padded).get(doc))
-    return Error::usage(std::string("--export-kwargs is not valid JSON: ") + simdjson::error_message(e));
-  simdjson::dom::object fields;
-  if (doc.get_object().get(fields)) return Error::usage("--export-kwargs must be a JSON object");
+Status apply_export_kwargs(std::string_view kwargs, ExportOptions& o) {
+  auto usage = [](std::string message) { return Error::usage(std::move(message)).with_field("kwargs"); };
+  auto root = parse_json_arg(kwargs, "kwargs");
+  if (!root) return std::move(root).error();
+  if (!root->is(JsonValue::Kind::kObject))
+    return usage("kwargs must be a JSON object of ExportTableToPointInTime fields, not " + root->describe());
 
-  auto twice = [](std::string_view field, std::string_view flag) {
-    return Error::usage("ExportTableToPointInTime field " + std::string(field) + " is given twice: as " +
-                        std::string(flag) + " and in --export-kwargs; keep one");
+  auto twice = [&](std::string_view field, std::string_view option) {
+    return usage("ExportTableToPointInTime field " + std::string(field) + " is given twice: as " +
+                 std::string(option) + " and in kwargs; keep one");
   };
-  auto read_string = [](std::string_view field, simdjson::dom::element v) -> Result<std::string> {
-    std::string_view s;
-    if (v.get_string().get(s))
-      return Error::usage("--export-kwargs: " + std::string(field) + " must be a string");
-    return std::string(s);
+  // A string, one of `allowed` when it is not empty.
+  auto read_string = [&](std::string_view field, const JsonValue& v,
+                         std::initializer_list<std::string_view> allowed = {}) -> Result<std::string> {
+    if (!v.is(JsonValue::Kind::kString))
+      return usage("kwargs: " + std::string(field) + " must be a string, not " + v.describe());
+    if (allowed.size() == 0 || std::find(allowed.begin(), allowed.end(), v.string) != allowed.end())
+      return v.string;
+    std::string names;
+    for (std::string_view a : allowed) names += (names.empty() ? "" : " or ") + std::string(a);
+    return usage("kwargs: " + std::string(field) + " must be " + names + ", not '" + v.string + "'");
   };
-  auto read_time = [](std::string_view field, simdjson::dom::element v) -> Result<double> {
-    double d = 0;
-    if (!v.get_double().get(d)) return d;
-    std::string_view s;
-    if (!v.get_string().get(s)) {
-      auto t = parse_time(s);
-      if (!t) return Error::usage("--export-kwargs: " + std::string(field) + ": " + t.error().message);
-      return *t;
+  auto read_time = [&](std::string_view field, const JsonValue& v) -> Result<double> {
+    const std::string what = "kwargs: " + std::string(field);
+    double t = 0;
+    if (v.is(JsonValue::Kind::kNumber)) {
+      auto n = json_number(v, what);
+      if (!n) return std::move(n).error().with_field("kwargs");
+      t = *n;
+    } else if (v.is(JsonValue::Kind::kString)) {
+      auto parsed = parse_time(v.string);
+      if (!parsed) return usage(what + ": " + parsed.error().message);
+      t = *parsed;
+    } else {
+      return usage(what + " must be epoch seconds or an ISO 8601 string, not " + v.describe());
     }
-    return Error::usage("--export-kwargs: " + std::string(field) +
-                        " must be epoch seconds or an ISO 8601 string");
+    if (t < 0 || t > kLatestTime)
+      return usage(what + " must be from 1970 to 9999 (epoch seconds 0 to 253402300799), not " +
+                   (v.is(JsonValue::Kind::kString) ? "'" + v.string + "'" : std::string(v.text)));
+    return t;
   };
   struct StringField {
     const char* name;
     std::string* target;
-    const char* flag;
+    const char* option;
+    std::initializer_list<std::string_view> allowed;
   };
   const StringField strings[] = {
-      {"ExportFormat", &o.export_format, "--export-format"},
-      {"ExportType", &o.export_type, "--incremental"},
-      {"S3SseAlgorithm", &o.s3_sse_algorithm, "--sse"},
-      {"S3SseKmsKeyId", &o.s3_sse_kms_key_id, "--sse-kms-key-id"},
-      {"S3BucketOwner", &o.s3_bucket_owner, "--expected-bucket-owner"},
-      {"ClientToken", &o.client_token, "--client-token"},
+      {"ExportFormat", &o.export_format, "export_format", {"DYNAMODB_JSON", "ION"}},
+      {"ExportType", &o.export_type, "export_type", {"FULL_EXPORT", "INCREMENTAL_EXPORT"}},
+      {"S3SseAlgorithm", &o.s3_sse_algorithm, "s3_sse_algorithm", {"AES256", "KMS"}},
+      {"S3SseKmsKeyId", &o.s3_sse_kms_key_id, "s3_sse_kms_key_id", {}},
+      {"S3BucketOwner", &o.s3_bucket_owner, "s3_bucket_owner", {}},
+      {"ClientToken", &o.client_token, "client_token", {}},
   };
   std::string extra;
-  for (auto field : fields) {
-    const std::string_view key = field.key;
-    if (key == "TableArn") return twice(key, "TABLE");
-    if (key == "S3Bucket" || key == "S3Prefix") return twice(key, "s3://BUCKET/PREFIX");
+  for (const auto& [key, value] : root->members) {
+    if (key == "TableArn") return twice(key, "the table");
+    if (key == "S3Bucket") return twice(key, "s3_bucket");
+    if (key == "S3Prefix") return twice(key, "s3_prefix");
     bool known = false;
     for (const StringField& f : strings) {
       if (key != f.name) continue;
       known = true;
-      if (!f.target->empty()) return twice(key, f.flag);
-      DDB2S3_ASSIGN_OR_RETURN(auto s, read_string(key, field.value));
-      *f.target = std::move(s);
+      if (!f.target->empty()) return twice(key, f.option);
+      auto s = read_string(key, value, f.allowed);
+      if (!s) return std::move(s).error();
+      *f.target = std::move(*s);
     }
     if (known) continue;
     if (key == "ExportTime") {
-      if (o.export_time) return twice(key, "--export-time");
-      DDB2S3_ASSIGN_OR_RETURN(auto t, read_time(key, field.value));
-      o.export_time = t;
+      if (o.export_time) return twice(key, "export_time");
+      auto t = read_time(key, value);
+      if (!t) return std::move(t).error();
+      o.export_time = *t;
     } else if (key == "IncrementalExportSpecification") {
-      simdjson::dom::object spec;
-      if (field.value.get_object().get(spec))
-        return Error::usage("--export-kwargs: IncrementalExportSpecification must be an object");
-      for (auto member : spec) {
-        const std::string_view name = member.key;
+      if (!value.is(JsonValue::Kind::kObject))
+        return usage("kwargs: IncrementalExportSpecification must be an object, not " + value.describe());
+      for (const auto& [name, member] : value.members) {
         if (name == "ExportFromTime" || name == "ExportToTime") {
           auto& target = name == "ExportFromTime" ? o.export_from_time : o.export_to_time;
-          if (target) return twice(name, name == "ExportFromTime" ? "--from" : "--to");
-          DDB2S3_ASSIGN_OR_RETURN(auto t, read_time(name, member.value));
-          target = t;
+          if (target) return twice(name, name == "ExportFromTime" ? "export_from_time" : "export_to_time");
+          auto t = read_time(name, member);
+          if (!t) return std::move(t).error();
+          target = *t;
         } else if (name == "ExportViewType") {
-          if (!o.export_view_type.empty()) return twice(name, "--view");
-          DDB2S3_ASSIGN_OR_RETURN(auto s, read_string(name, member.value));
-          o.export_view_type = std::move(s);
+          if (!o.export_view_type.empty()) return twice(name, "export_view_type");
+          auto s = read_string(name, member, {"NEW_IMAGE", "NEW_AND_OLD_IMAGES"});
+          if (!s) return std::move(s).error();
+          o.export_view_type = std::move(*s);
         } else {
-          return Error::usage("--export-kwargs: unknown IncrementalExportSpecification field " +
-                              std::string(name) + " (ExportFromTime, ExportToTime, ExportViewType)");
+          return usage("kwargs: unknown IncrementalExportSpecification field '" + name +
+                       "' (ExportFromTime, ExportToTime, ExportViewType)");
         }
       }
     } else {
       extra += extra.empty() ? "{" : ",";
       append_json_string(extra, key);
       extra += ':';
-      extra += simdjson::minify(field.value);
+      extra += value.text;  // verbatim, as the user wrote it
     }
   }
   if (!extra.empty()) {
-    if (!o.extra_json.empty()) return Error::usage("--export-kwargs given twice");
+    if (!o.extra_json.empty()) return usage("kwargs gives further fields, but extra_json is set already");
     o.extra_json = extra + "}";
   }
   return {};
 }
 
 Status check_export_options(const ExportOptions& o) {
-  if (o.table.empty()) return Error::usage("the export needs a table");
-  if (o.s3_bucket.empty()) return Error::usage("the export needs an S3 bucket: s3://BUCKET/PREFIX");
+  // Options are named as the members of ExportOptions (field), so that a caller can say them its way.
+  auto usage = [](std::string message, const char* field) {
+    return Error::usage(std::move(message)).with_field(field);
+  };
+  if (o.table.empty()) return usage("the export needs a table", "table");
+  if (o.s3_bucket.empty()) return usage("the export needs an S3 bucket (s3_bucket)", "s3_bucket");
   const std::string format = or_default(o.export_format, "DYNAMODB_JSON");
   if (format != "DYNAMODB_JSON" && format != "ION")
-    return Error::usage("export format must be DYNAMODB_JSON or ION (got " + format + ")");
+    return usage("export_format must be DYNAMODB_JSON or ION, not '" + format + "'", "export_format");
   const std::string type = or_default(o.export_type, "FULL_EXPORT");
   if (type != "FULL_EXPORT" && type != "INCREMENTAL_EXPORT")
-    return Error::usage("ExportType must be FULL_EXPORT or INCREMENTAL_EXPORT (got " + type + ")");
+    return usage("export_type must be FULL_EXPORT or INCREMENTAL_EXPORT, not '" + type + "'", "export_type");
   if (!o.s3_sse_algorithm.empty() && o.s3_sse_algorithm != "AES256" && o.s3_sse_algorithm != "KMS")
-    return Error::usage("--sse must be AES256 or KMS (got " + o.s3_sse_algorithm + ")");
+    return usage("s3_sse_algorithm must be AES256 or KMS, not '" + o.s3_sse_algorithm + "'",
+                 "s3_sse_algorithm");
   if (!o.s3_sse_kms_key_id.empty() && o.s3_sse_algorithm != "KMS")
-    return Error::usage("--sse-kms-key-id needs --sse KMS");
-  if (o.wait_options.check_interval_seconds < 0 || !std::isfinite(o.wait_options.check_interval_seconds))
-    return Error::usage("--check-interval must be 0 or more seconds");
-  if (o.wait_options.max_attempts < 1) return Error::usage("--max-attempts must be at least 1");
+    return usage("s3_sse_kms_key_id needs s3_sse_algorithm KMS", "s3_sse_kms_key_id");
+  if (Status s = check_wait_options(o.wait_options); !s) return s;
+  for (const auto& [time, name] : {std::pair{o.export_time, "export_time"},
+                                   {o.export_from_time, "export_from_time"},
+                                   {o.export_to_time, "export_to_time"}}) {
+    if (time && !(*time >= 0 && *time <= kLatestTime))
+      return usage(std::string(name) + " must be from 1970 to 9999 (epoch seconds 0 to 253402300799)", name);
+  }
   const double now = o.clock.now();
   if (type == "FULL_EXPORT") {
     if (o.export_from_time || o.export_to_time || !o.export_view_type.empty())
-      return Error::usage("--from, --to and --view are for incremental exports: add --incremental");
+      return usage(
+          "export_from_time, export_to_time and export_view_type are for incremental exports: "
+          "use export_type INCREMENTAL_EXPORT",
+          "export_type");
     if (o.export_time && *o.export_time > now)
-      return Error::usage("export time " + format_time(*o.export_time) + " is in the future (now " +
-                          format_time(now) + ")");
+      return usage(
+          "export_time " + format_time(*o.export_time) + " is in the future (now " + format_time(now) + ")",
+          "export_time");
     return {};
   }
-  if (o.export_time) return Error::usage("an incremental export takes --from and --to, not --export-time");
+  if (o.export_time)
+    return usage("an incremental export takes export_from_time and export_to_time, not export_time",
+                 "export_time");
   if (!o.export_from_time || !o.export_to_time)
-    return Error::usage("an incremental export needs --from and --to");
+    return usage("an incremental export needs export_from_time and export_to_time",
+                 o.export_from_time ? "export_to_time" : "export_from_time");
   const std::string view = or_default(o.export_view_type, "NEW_AND_OLD_IMAGES");
   if (view != "NEW_IMAGE" && view != "NEW_AND_OLD_IMAGES")
-    return Error::usage("--view must be NEW_IMAGE or NEW_AND_OLD_IMAGES (got " + view + ")");
+    return usage("export_view_type must be NEW_IMAGE or NEW_AND_OLD_IMAGES, not '" + view + "'",
+                 "export_view_type");
   const double from = *o.export_from_time, to = *o.export_to_time;
   if (from >= to)
-    return Error::usage("--from (" + format_time(from) + ") must be before --to (" + format_time(to) + ")");
+    return usage("export_from_time (" + format_time(from) + ") must be before export_to_time (" +
+                     format_time(to) + ")",
+                 "export_from_time");
   if (to - from < kMinIncrementalSeconds)
-    return Error::usage("an incremental export covers at least 15 minutes (--from " + format_time(from) +
-                        " to --to " + format_time(to) + " is shorter)");
+    return usage("an incremental export covers at least 15 minutes (export_from_time " + format_time(from) +
+                     " to export_to_time " + format_time(to) + " is shorter)",
+                 "export_to_time");
   if (to - from > kMaxIncrementalSeconds)
-    return Error::usage("an incremental export covers at most 24 hours (--from " + format_time(from) +
-                        " to --to " + format_time(to) + " is longer)");
+    return usage("an incremental export covers at most 24 hours (export_from_time " + format_time(from) +
+                     " to export_to_time " + format_time(to) + " is longer)",
+                 "export_from_time");
   if (to > now)
-    return Error::usage("--to " + format_time(to) + " is in the future (now " + format_time(now) + ")");
+    return usage("export_to_time " + format_time(to) + " is in the future (now " + format_time(now) + ")",
+                 "export_to_time");
   return {};
 }
 
@@ -338,19 +380,20 @@ Status check_point_in_time_recovery(const ExportOptions& o, const ContinuousBack
     return std::move(e).with_context("DescribeContinuousBackups", "table '" + o.table + "'");
   }
   const std::optional<double> earliest = b.earliest_restorable_time, latest = b.latest_restorable_time;
-  auto outside = [&](const char* what, double t) -> Status {
+  auto outside = [&](const char* option, double t) -> Status {
     if ((!earliest || t >= *earliest) && (!latest || t <= *latest)) return {};
     Error e = Error::make(ErrorKind::kClient, "InvalidExportTime",
-                          std::string(what) + " " + format_time(t) +
+                          std::string(option) + " " + format_time(t) +
                               " is outside the table's point-in-time recovery window " +
                               (earliest ? format_time(*earliest) : std::string("?")) + " .. " +
                               (latest ? format_time(*latest) : std::string("?")));
+    e.field = option;
     return std::move(e).with_context("DescribeContinuousBackups", "table '" + o.table + "'");
   };
   if (o.export_type == "INCREMENTAL_EXPORT") {
-    if (o.export_from_time) return outside("--from", *o.export_from_time);
+    if (o.export_from_time) return outside("export_from_time", *o.export_from_time);
   } else if (o.export_time) {
-    return outside("export time", *o.export_time);
+    return outside("export_time", *o.export_time);
   }
   return {};
 }
@@ -369,10 +412,12 @@ Result<ExportOutcome> run_export(const ExportOptions& options) {
   auto started = client.export_table_to_point_in_time(request);
   if (!started) {
     Error e = std::move(started).error();
-    if (e.code == "IdempotentParameterMismatchException" || e.code == "ImportConflictException")
+    if (e.code == "IdempotentParameterMismatchException" || e.code == "ImportConflictException") {
       e.hint =
-          "client token " + request.client_token +
-          " was used within the last 8 hours for an export with other parameters; use another --client-token";
+          "client token '" + request.client_token +
+          "' was used within the last 8 hours for an export with other parameters; use another client_token";
+      e.field = "client_token";
+    }
     return e;
   }
   ExportOutcome outcome;
@@ -389,10 +434,9 @@ Result<ExportOutcome> export_status(const ExportStatusOptions& options) {
   if (options.export_arn.rfind("arn:", 0) != 0 || options.export_arn.find("/export/") == std::string::npos)
     return Error::usage("'" + options.export_arn +
                         "' is not an export ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/T/export/ID)");
-  if (options.wait && options.wait_options.max_attempts < 1)
-    return Error::usage("--max-attempts must be at least 1");
-  if (options.wait_options.check_interval_seconds < 0)
-    return Error::usage("--check-interval must be 0 or more seconds");
+  if (options.wait) {
+    if (Status s = check_wait_options(options.wait_options); !s) return std::move(s).error();
+  }
   AwsOptions source = options.source;
   if (source.region.empty()) source.region = arn_region(options.export_arn);  // the export lives there
   DDB2S3_ASSIGN_OR_RETURN(auto config, dynamodb_config(source, options.env, options.session, options.clock));

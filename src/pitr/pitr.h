@@ -21,6 +21,10 @@ namespace ddb2s3 {
 // Incremental exports cover at least 15 minutes and at most 24 hours (DynamoDB's limits).
 inline constexpr double kMinIncrementalSeconds = 15 * 60;
 inline constexpr double kMaxIncrementalSeconds = 24 * 60 * 60;
+// The latest time accepted anywhere (9999-12-31T23:59:59Z); the earliest is the epoch.
+inline constexpr double kLatestTime = 253402300799;
+// The longest wait between two polls.
+inline constexpr double kMaxCheckIntervalSeconds = 24 * 60 * 60;
 
 // "2024-05-01T12:00:00Z", "2024-05-01T14:00:00.250+02:00" (ISO 8601 with a zone; ' ' for 'T' is accepted)
 // or epoch seconds ("1714564800", "1714564800.5"). A time without a zone is a usage error.
@@ -37,9 +41,12 @@ struct ExportClock {
 
 // How to wait for an export: the operator's check_interval and max_attempts (a DescribeExport each).
 struct WaitOptions {
-  double check_interval_seconds = 30;  // 0 or fractions allowed
-  int max_attempts = 60;
+  double check_interval_seconds = 30;  // 0 (or fractions) to kMaxCheckIntervalSeconds
+  int max_attempts = 60;               // at least 1
 };
+
+// A usage Error naming check_interval_seconds or max_attempts (its field) when one is out of range.
+Status check_wait_options(const WaitOptions& options);
 
 // One DescribeExport while waiting, for a progress display.
 struct ExportPoll {
@@ -86,13 +93,16 @@ struct ExportOptions {
 };
 
 // Applies the operator's export_table_to_point_in_time_kwargs (a JSON object of ExportTableToPointInTime
-// fields) to options: known fields go to their places (timestamps as epoch numbers or ISO 8601 strings),
-// unknown ones to extra_json. A field that options already has (from a flag) is a usage error naming it;
-// so are TableArn, S3Bucket and S3Prefix (they come from TABLE and s3://BUCKET/PREFIX).
-Status apply_export_kwargs(std::string_view json, ExportOptions& options);
+// fields) to options: known fields go to their places (timestamps as epoch numbers or ISO 8601 strings,
+// names such as ExportFormat checked against DynamoDB's values), unknown ones to extra_json as written.
+// Usage errors (field "kwargs") call the JSON kwargs and the options by their member names: a field that
+// options already has ("ExportFormat is given twice: as export_format and in kwargs"), TableArn, S3Bucket
+// and S3Prefix (they come from table, s3_bucket and s3_prefix), bad JSON (with the byte where it goes wrong).
+Status apply_export_kwargs(std::string_view kwargs, ExportOptions& options);
 
 // The checks made before any AWS call: formats, the order of the times, the incremental window (15 min to
-// 24 h), nothing in the future (now from options.clock), flags that need others. A usage Error.
+// 24 h), nothing in the future (now from options.clock), options that need others. A usage Error whose
+// field (and message) names the option at fault as its ExportOptions member: export_from_time, max_attempts.
 Status check_export_options(const ExportOptions& options);
 
 // The request ExportTableToPointInTime gets for these options (defaults filled in, token made if empty).

@@ -53,7 +53,7 @@ struct ObjectOptions {
 
 // Maps boto3's upload ExtraArgs (a JSON object, e.g. {"ServerSideEncryption":"aws:kms",
 // "Metadata":{"a":"b"}}) to headers, as boto3's S3Transfer sends them. An unknown name or a value of
-// the wrong type is a usage Error that lists the known names.
+// the wrong type is a usage Error that lists the known names. Errors name the JSON extra_args (their field).
 Result<ObjectOptions> object_options_from_extra_args(std::string_view json);
 
 // Base64 of the MD5 of data: the Content-MD5 header's value (base's md5_base64 under S3's name).

@@ -1,10 +1,10 @@
 // boto3's upload ExtraArgs (the operator's extra_args) as S3 request headers.
-#include <simdjson.h>
 
 #include <array>
 #include <string>
 
 #include "base/encoding.h"
+#include "base/json_args.h"
 #include "s3/s3.h"
 
 namespace ddb2s3 {
@@ -50,64 +50,60 @@ std::string known_names() {
   return out;
 }
 
-Error usage(std::string message) { return Error::usage("--s3-extra-args: " + std::move(message)); }
+// The library's name for the JSON (boto3's and the operator's): a caller may call it otherwise.
+constexpr std::string_view kArgument = "extra_args";
 
-Result<std::string> string_value(simdjson::dom::element value, std::string_view name) {
-  std::string_view s;
-  if (value.get_string().get(s) != simdjson::SUCCESS) return usage(std::string(name) + " must be a string");
-  return std::string(s);
+Error usage(std::string message) {
+  return Error::usage(std::string(kArgument) + ": " + std::move(message)).with_field(std::string(kArgument));
+}
+
+Result<std::string> string_value(const JsonValue& value, std::string_view name) {
+  if (!value.is(JsonValue::Kind::kString))
+    return usage(std::string(name) + " must be a string, not " + value.describe());
+  return value.string;
 }
 
 }  // namespace
 
 Result<ObjectOptions> object_options_from_extra_args(std::string_view json) {
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::dom::element root;
-  if (auto err = parser.parse(padded).get(root); err != simdjson::SUCCESS)
-    return usage(std::string("not valid JSON: ") + simdjson::error_message(err));
-  simdjson::dom::object object;
-  if (root.get_object().get(object) != simdjson::SUCCESS)
-    return usage("expected a JSON object such as {\"ServerSideEncryption\": \"aws:kms\"}");
+  auto root = parse_json_arg(json, kArgument);
+  if (!root) return std::move(root).error();
+  if (!root->is(JsonValue::Kind::kObject))
+    return usage("expected a JSON object such as {\"ServerSideEncryption\": \"aws:kms\"}, not " +
+                 root->describe());
 
   ObjectOptions options;
   bool has_customer_key = false;
-  for (simdjson::dom::key_value_pair field : object) {
-    const std::string_view name = field.key;
+  for (const auto& [name, value] : root->members) {
     if (name == "Metadata") {
-      simdjson::dom::object metadata;
-      if (field.value.get_object().get(metadata) != simdjson::SUCCESS)
-        return usage("Metadata must be an object of strings");
-      for (simdjson::dom::key_value_pair m : metadata) {
-        DDB2S3_ASSIGN_OR_RETURN(std::string v, string_value(m.value, "Metadata." + std::string(m.key)));
-        options.metadata(std::string(m.key), std::move(v));
+      if (!value.is(JsonValue::Kind::kObject)) return usage("Metadata must be an object of strings");
+      for (const auto& [key, text] : value.members) {
+        DDB2S3_ASSIGN_OR_RETURN(std::string v, string_value(text, "Metadata '" + key + "'"));
+        options.metadata(key, std::move(v));
       }
       continue;
     }
     if (name == "BucketKeyEnabled") {
-      bool enabled = false;
-      if (field.value.get_bool().get(enabled) != simdjson::SUCCESS)
-        return usage("BucketKeyEnabled must be true or false");
-      options.set("x-amz-server-side-encryption-bucket-key-enabled", enabled ? "true" : "false");
+      if (!value.is(JsonValue::Kind::kBool)) return usage("BucketKeyEnabled must be true or false");
+      options.set("x-amz-server-side-encryption-bucket-key-enabled", value.boolean ? "true" : "false");
       continue;
     }
     if (name == "SSECustomerKey") {
       // As botocore does: the raw key is sent in base64, with the base64 MD5 of the raw key.
-      DDB2S3_ASSIGN_OR_RETURN(const std::string key, string_value(field.value, name));
+      DDB2S3_ASSIGN_OR_RETURN(const std::string key, string_value(value, name));
       options.set("x-amz-server-side-encryption-customer-key-MD5", content_md5(key));
       options.set("x-amz-server-side-encryption-customer-key", base64_encode(key));
       has_customer_key = true;
       continue;
     }
     if (name.starts_with("Checksum") || name == "MpuObjectSize") {
-      return usage(std::string(name) + " is not supported: ddb2s3 protects every upload with Content-MD5");
+      return usage(name + " is not supported: ddb2s3 protects every upload with Content-MD5");
     }
     const ExtraArg* arg = nullptr;
     for (const ExtraArg& a : kStringArgs)
       if (a.name == name) arg = &a;
-    if (arg == nullptr)
-      return usage("unknown S3 upload argument '" + std::string(name) + "'; known: " + known_names());
-    DDB2S3_ASSIGN_OR_RETURN(std::string v, string_value(field.value, name));
+    if (arg == nullptr) return usage("unknown S3 upload argument '" + name + "'; known: " + known_names());
+    DDB2S3_ASSIGN_OR_RETURN(std::string v, string_value(value, name));
     if (has_customer_key && name == "SSECustomerKeyMD5") continue;  // computed from the key, as botocore does
     options.set(std::string(arg->header), std::move(v));
   }

@@ -15,9 +15,8 @@ Result<Compression> parse_compression(std::string_view name) {
   if (name == "gzip") return Compression::kGzip;
   if (name == "zstd") return Compression::kZstd;
   if (name == "none") return Compression::kNone;
-  Error e = Error::usage("unknown compression '" + std::string(name) + "'");
-  e.hint = "use --compression gzip, zstd or none";
-  return e;
+  return Error::usage("compression must be gzip, zstd or none, not '" + std::string(name) + "'")
+      .with_field("compression");
 }
 
 std::string_view compression_name(Compression compression) {
@@ -258,12 +257,14 @@ Result<std::unique_ptr<Compressor>> Compressor::make(Compression compression, in
   switch (compression) {
     case Compression::kNone:
       if (level != kDefaultCompressionLevel)
-        return Error::usage("--compression-level does not apply to --compression none");
+        return Error::usage("compression_level does not apply to compression none")
+            .with_field("compression_level");
       return std::unique_ptr<Compressor>(std::make_unique<NoneCompressor>());
     case Compression::kGzip:
       if (level == kDefaultCompressionLevel) level = 1;  // ISA-L 1: zlib 1's ratio at ~4x its speed
       if (level < ISAL_DEF_MIN_LEVEL || level > ISAL_DEF_MAX_LEVEL) {
-        Error e = Error::usage("gzip compression level " + std::to_string(level) + " is out of range");
+        Error e = Error::usage("compression_level " + std::to_string(level) + " is out of range for gzip")
+                      .with_field("compression_level");
         e.hint =
             "ISA-L gzip levels are 0 to 3 (1 is the default; 3 compresses ~3% smaller at ~60% of the speed)";
         return e;
@@ -272,7 +273,8 @@ Result<std::unique_ptr<Compressor>> Compressor::make(Compression compression, in
     case Compression::kZstd:
       if (level == kDefaultCompressionLevel) level = 1;  // 3 is ~1.6% smaller for ~1.8x the CPU
       if (level < 1 || level > 19) {
-        Error e = Error::usage("zstd compression level " + std::to_string(level) + " is out of range");
+        Error e = Error::usage("compression_level " + std::to_string(level) + " is out of range for zstd")
+                      .with_field("compression_level");
         e.hint = "zstd levels are 1 to 19 (1 is the default)";
         return e;
       }

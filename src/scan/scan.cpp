@@ -238,30 +238,38 @@ bool valid_run_id(std::string_view id) {
   });
 }
 
+// Options are named as the members of ScanOptions (field), so that a caller can say them its way.
 Status validate(const ScanOptions& o) {
-  if (o.table.empty()) return Error::usage("no table given");
+  auto usage = [](std::string message, const char* field) {
+    return Error::usage(std::move(message)).with_field(field);
+  };
+  if (o.table.empty()) return usage("no table given", "table");
   if (o.total_segments < 1 || o.total_segments > 1000000)
-    return Error::usage("--total-segments must be from 1 to 1000000 (DynamoDB's limit), not " +
-                        std::to_string(o.total_segments));
+    return usage("total_segments must be from 1 to 1000000 (DynamoDB's limit), not " +
+                     std::to_string(o.total_segments),
+                 "total_segments");
   if (o.segment) {
     if (*o.segment < 0 || *o.segment >= o.total_segments)
-      return Error::usage("--segment must be from 0 to --total-segments - 1 (" +
-                          std::to_string(o.total_segments - 1) + "), not " + std::to_string(*o.segment));
+      return usage("segment must be from 0 to total_segments - 1 (" + std::to_string(o.total_segments - 1) +
+                       "), not " + std::to_string(*o.segment),
+                   "segment");
     if (o.run_id.empty())
-      return Error::usage(
-          "--segment needs --run-id: every process of one shared scan must use the same run id, "
-          "so that `ddb2s3 finalize` finds all segments");
+      return usage(
+          "segment needs run_id: every process of one shared scan must use the same run id, "
+          "so that finalizing the run finds all segments",
+          "run_id");
   }
   if (!o.run_id.empty() && !valid_run_id(o.run_id))
-    return Error::usage("--run-id '" + o.run_id +
-                        "' may only hold letters, digits, '-', '_' and '.' (at most 128)");
-  if (o.file_size == 0) return Error::usage("--file-size must be at least 1 byte");
-  if (o.parallelism < 0) return Error::usage("--parallelism must be positive");
-  if (o.part_size < (5ull << 20)) return Error::usage("the S3 part size must be at least 5 MiB");
+    return usage("run_id '" + o.run_id + "' may only hold letters, digits, '-', '_' and '.' (at most 128)",
+                 "run_id");
+  if (o.file_size == 0) return usage("file_size must be at least 1 byte", "file_size");
+  if (o.parallelism < 0) return usage("parallelism must be 0 (the default) or more", "parallelism");
+  if (o.part_size < (5ull << 20))
+    return usage("part_size (of S3 uploads) must be at least 5 MiB", "part_size");
   if (!o.request.exclusive_start_key_json.empty() && o.total_segments > 1)
-    return Error::usage("ExclusiveStartKey can only be given for a scan of one segment");
+    return usage("ExclusiveStartKey can only be given for a scan of one segment", "ExclusiveStartKey");
   if (o.request.segment || o.request.total_segments)
-    return Error::usage("give Segment/TotalSegments as --segment/--total-segments, not in the Scan request");
+    return usage("give Segment/TotalSegments as segment/total_segments, not in the Scan request", "Segment");
   ScanRequest probe = o.request;
   probe.table_name = o.table;
   DDB2S3_RETURN_IF_ERROR(build_scan_body(probe));
@@ -339,8 +347,9 @@ Status refuse_finished_run(Sink& sink, const Destination& dest, const std::strin
   if (existing.has_value()) {
     // Not a usage error: it is found by reading the destination, and exit 2 promises no AWS call was made.
     Error e = Error::make(ErrorKind::kClient, "RunAlreadyComplete",
-                          "run '" + run_id + "' is already complete: " + sink.describe(key) + " exists");
-    e.hint = "choose another --run-id (or none, for a fresh one)";
+                          "run '" + run_id + "' is already complete: '" + sink.describe(key) + "' exists");
+    e.hint = "choose another run_id (or none, for a fresh one)";
+    e.field = "run_id";
     return e;
   }
   return {};
@@ -433,7 +442,8 @@ Result<ScanSummary> run_scan(ScanOptions o) {
 Result<ScanSummary> finalize_run(FinalizeOptions o) {
   if (!valid_run_id(o.run_id))
     return Error::usage(
-        "finalize needs the --run-id that the segments were run with (letters, digits, '-', '_', '.')");
+               "finalizing needs the run_id that the segments were run with (letters, digits, '-', '_', '.')")
+        .with_field("run_id");
   DDB2S3_ASSIGN_OR_RETURN(auto sink, open_sink(o.dest, o.dest_aws, o.object_options, o.expected_bucket_owner,
                                                8ull << 20, 2, 1, o.env, o.session));
   DDB2S3_RETURN_IF_ERROR(sink->check());
@@ -450,11 +460,12 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
     parts.push_back(std::move(rec));
   }
   if (parts.empty()) {
-    Error e =
-        Error::make(ErrorKind::kClient, "NoSegments",
-                    "run '" + o.run_id + "' has no segment manifests under " + sink->describe(seg_prefix));
-    e.hint = "check DEST and --run-id: each `ddb2s3 scan --segment I --run-id " + o.run_id +
-             "` writes segments/I.json when it finishes";
+    Error e = Error::make(ErrorKind::kClient, "NoSegments",
+                          "run '" + o.run_id + "' has no manifests of its segments under '" +
+                              sink->describe(seg_prefix) + "'");
+    e.hint = "check the destination and run_id: the process that scans segment I with run_id '" + o.run_id +
+             "' writes segments/I.json when it finishes";
+    e.field = "run_id";
     return e;
   }
   const int total = parts.front().total_segments;
@@ -463,12 +474,11 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
     if (p.total_segments != total || p.run_id != o.run_id || p.table != parts.front().table ||
         p.format != parts.front().format || p.compression != parts.front().compression) {
       Error e = Error::make(ErrorKind::kClient, "InconsistentSegments",
-                            "the segment manifests of run '" + o.run_id +
-                                "' disagree (total segments, table, format or compression): segment " +
-                                std::to_string(p.segment) + " differs from segment " +
-                                std::to_string(parts.front().segment));
-      e.hint =
-          "every process of one run must use the same table, --total-segments, --format and --compression";
+                            "segments/" + std::to_string(p.segment) + ".json and segments/" +
+                                std::to_string(parts.front().segment) + ".json of run '" + o.run_id +
+                                "' disagree on the table, total_segments, format or compression");
+      e.hint = "every process of one run must use the same table, total_segments, format and compression";
+      e.field = "total_segments";
       return e;
     }
     by_segment[p.segment] = &p;
@@ -483,8 +493,9 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
     Error e = Error::make(ErrorKind::kClient, "MissingSegments",
                           "run '" + o.run_id + "' is missing " + std::to_string(missing.size()) + " of " +
                               std::to_string(total) + " segments: " + list);
-    e.hint = "run those segments (`ddb2s3 scan ... --segment I --total-segments " + std::to_string(total) +
-             " --run-id " + o.run_id + "`), then finalize again";
+    e.hint = "run those segments (segment I, total_segments " + std::to_string(total) + ", run_id '" +
+             o.run_id + "'), then finalize again";
+    e.field = "segment";
     return e;
   }
   RunRecord run = *by_segment[0];

@@ -116,7 +116,8 @@ struct ScanSummary {
 // mallopt(M_MMAP_THRESHOLD, 128 KiB) and mallopt(M_ARENA_MAX, 4) (src/cli/main.cpp), which a program
 // embedding the library may want too (it is process-wide, so the library does not do it).
 //
-// Validates options (usage errors before any AWS call), checks the table (DescribeTable) and the
+// Validates options (usage errors before any AWS call, naming the option at fault as its ScanOptions member,
+// e.g. total_segments, in the message and in Error::field), checks the table (DescribeTable) and the
 // destination (HeadBucket / directory), scans, writes data files and manifests. On any failure or
 // cancellation: in-flight uploads are aborted and no manifest-summary.json is written.
 Result<ScanSummary> run_scan(ScanOptions options);

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "aws/environment.h"
-#include "aws/result.h"
+#include "base/result.h"
 #include "scan/compress.h"
 #include "scan/scan.h"
 #include "sink/sink.h"

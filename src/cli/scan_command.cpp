@@ -1,0 +1,458 @@
+// `ddb2s3 scan` and `finalize`: parse into scan's options, run, report, exit code.
+#include "cli/scan_command.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "base/json_args.h"
+#include "cli/args.h"
+#include "report/progress.h"
+#include "scan/scan.h"
+
+namespace ddb2s3::cli {
+namespace {
+
+// How a flag's text becomes part of ScanOptions.
+using Setter = Status (*)(const std::string& text, ScanOptions& o);
+
+Status set_integer(const std::string& text, std::string_view flag, int64_t min, int64_t max, int& target) {
+  auto n = parse_integer(text, min, max, flag);
+  if (!n) return std::move(n).error();
+  target = static_cast<int>(*n);
+  return {};
+}
+
+// A flag of `scan` that sets ScanOptions: one row serves its definition, the "given twice" check against
+// --scan-kwargs (by its Scan field) and the library's errors in flag words (by its option name).
+struct ScanFlag {
+  FlagName name;
+  const char* group;
+  const char* help;
+  const char* type;                       // shown in --help
+  std::vector<std::string> choices = {};  // when not empty: the only values (checked by CLI11)
+  bool is_switch = false;                 // a flag without a value
+  Setter set = nullptr;                   // null for --scan-kwargs: applied last, over the others
+};
+
+constexpr const char* kRequest = "Scan request";
+constexpr const char* kOutput = "Output";
+constexpr const char* kParallel = "Parallel scan";
+
+// In this order: set one after the other (--compression before --compression-level), shown in --help.
+const std::vector<ScanFlag>& scan_flags() {
+  static const std::vector<ScanFlag> flags = {
+      {{"--scan-kwargs", "", ""},
+       kRequest,
+       "any Scan fields as typed JSON (the operator's dynamodb_scan_kwargs)",
+       "JSON"},
+      {{"--filter", "", "FilterExpression"},
+       kRequest,
+       "FilterExpression",
+       "TEXT",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) -> Status {
+         o.request.filter_expression = t;
+         return {};
+       }},
+      {{"--projection", "", "ProjectionExpression"},
+       kRequest,
+       "ProjectionExpression",
+       "TEXT",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) -> Status {
+         o.request.projection_expression = t;
+         return {};
+       }},
+      {{"--names", "", "ExpressionAttributeNames"},
+       kRequest,
+       "ExpressionAttributeNames as JSON, e.g. '{\"#s\":\"status\"}'",
+       "JSON",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) -> Status {
+         if (t.empty()) return {};
+         auto names = attribute_names(t);
+         if (!names) return std::move(names).error();
+         o.request.expression_attribute_names_json = std::move(*names);
+         return {};
+       }},
+      {{"--values", "", "ExpressionAttributeValues"},
+       kRequest,
+       "ExpressionAttributeValues as plain JSON, e.g. '{\":v\":5}'",
+       "JSON",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) -> Status {
+         if (t.empty()) return {};
+         auto typed = marshal_plain_values(t);
+         if (!typed) return std::move(typed).error();
+         o.request.expression_attribute_values_json = std::move(*typed);
+         return {};
+       }},
+      {{"--index", "", "IndexName"},
+       kRequest,
+       "IndexName: scan a secondary index",
+       "TEXT",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) -> Status {
+         o.request.index_name = t;
+         return {};
+       }},
+      {{"--consistent-read", "", "ConsistentRead"},
+       kRequest,
+       "ConsistentRead",
+       "",
+       {},
+       true,
+       [](const std::string&, ScanOptions& o) -> Status {
+         o.request.consistent_read = true;
+         return {};
+       }},
+      {{"--page-size", "", "Limit"},
+       kRequest,
+       "Limit: items per Scan page (1 to 2147483647)",
+       "INT",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) -> Status {
+         auto n = parse_integer(t, 1, INT32_MAX, "--page-size");  // DynamoDB's Limit is an Integer
+         if (!n) return std::move(n).error();
+         o.request.limit = *n;
+         return {};
+       }},
+      {{"--format", "format", ""},
+       kOutput,
+       "jsonl (default) or dynamodb-json",
+       "TEXT",
+       {"jsonl", "dynamodb-json"},
+       false,
+       [](const std::string& t, ScanOptions& o) -> Status {
+         o.format = t == "dynamodb-json" ? OutputFormat::kDynamoDbJson : OutputFormat::kJsonl;
+         return {};
+       }},
+      {{"--compression", "compression", ""},
+       kOutput,
+       "gzip (default), zstd or none",
+       "TEXT",
+       {"gzip", "zstd", "none"},
+       false,
+       [](const std::string& t, ScanOptions& o) -> Status {
+         auto c = parse_compression(t);
+         if (!c) return std::move(c).error();
+         o.compression = *c;
+         return {};
+       }},
+      {{"--compression-level", "compression_level", ""},
+       kOutput,
+       "gzip 0-3 (default 1), zstd 1-19 (default 1)",
+       "INT",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) {
+         // Any level of any compression here; the compression's own range is the library's check.
+         return set_integer(t, "--compression-level", 0, 19, o.compression_level);
+       }},
+      {{"--file-size", "file_size", ""},
+       kOutput,
+       "roll data files at this size: 1000, 64MiB, 1GB (default 128MiB)",
+       "SIZE",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) -> Status {
+         auto size = parse_size(t);
+         if (!size) {
+           Error e = std::move(size).error();
+           e.message = "--file-size: " + e.message;
+           return e;
+         }
+         o.file_size = *size;
+         return {};
+       }},
+      {{"--total-segments", "total_segments", "TotalSegments"},
+       kParallel,
+       "segments of the parallel scan (default 1; at most 1000000)",
+       "INT",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) {
+         return set_integer(t, "--total-segments", 1, 1000000, o.total_segments);
+       }},
+      {{"--segment", "segment", "Segment"},
+       kParallel,
+       "run only this segment (0-based); needs --run-id",
+       "INT",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) -> Status {
+         int segment = 0;
+         if (Status s = set_integer(t, "--segment", 0, 999999, segment); !s) return s;
+         o.segment = segment;
+         return {};
+       }},
+      {{"--parallelism", "parallelism", ""},
+       kParallel,
+       "segments scanned at once (default: min(segments, 4 x cores, 64))",
+       "INT",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) {
+         return set_integer(t, "--parallelism", 1, 1000000, o.parallelism);
+       }},
+      {{"--run-id", "run_id", ""},
+       kParallel,
+       "the run's folder under PREFIX (default: UTC time + random)",
+       "TEXT",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) -> Status {
+         o.run_id = t;
+         return {};
+       }},
+  };
+  return flags;
+}
+
+// The names of scan's and finalize's settings, for the library's errors (finalize's refer to the scan's).
+const std::vector<FlagName>& flag_names() {
+  static const std::vector<FlagName> names = [] {
+    std::vector<FlagName> n;
+    for (const ScanFlag& f : scan_flags()) n.push_back(f.name);
+    n.push_back({"--s3-extra-args", "extra_args", ""});
+    return n;
+  }();
+  return names;
+}
+
+struct SideArgs {
+  std::string profile, region, endpoint_url;
+  AwsOptions options() const { return AwsOptions{profile, region, endpoint_url}; }
+};
+
+void add_side(CLI::App* cmd, SideArgs& side, const std::string& name, const std::string& what) {
+  cmd->add_option("--" + name + "-profile", side.profile, "AWS profile for " + what)->group("AWS");
+  cmd->add_option("--" + name + "-region", side.region, "AWS region for " + what)->group("AWS");
+  cmd->add_option("--" + name + "-endpoint-url", side.endpoint_url,
+                  "endpoint URL for " + what + " (e.g. a local server)")
+      ->group("AWS");
+}
+
+struct S3Args {
+  std::string sse, kms_key, storage_class, acl, expected_owner, extra_args;
+};
+
+void add_s3(CLI::App* cmd, S3Args& s3) {
+  const char* group = "S3 upload";
+  cmd->add_option("--sse", s3.sse, "server-side encryption: AES256, aws:kms or aws:kms:dsse")
+      ->check(CLI::IsMember({"AES256", "aws:kms", "aws:kms:dsse"}))
+      ->group(group);
+  cmd->add_option("--sse-kms-key-id", s3.kms_key, "KMS key for aws:kms encryption")->group(group);
+  cmd->add_option("--storage-class", s3.storage_class, "e.g. STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR")
+      ->group(group);
+  cmd->add_option("--acl", s3.acl, "canned ACL, e.g. bucket-owner-full-control")->group(group);
+  cmd->add_option("--expected-bucket-owner", s3.expected_owner, "account id the bucket must belong to")
+      ->group(group);
+  cmd->add_option("--s3-extra-args", s3.extra_args,
+                  "boto3 ExtraArgs as JSON, e.g. '{\"Metadata\":{\"team\":\"data\"},\"Tagging\":\"k=v\"}'")
+      ->group(group);
+}
+
+// --s3-extra-args first, then the flags; a header set both ways is a usage error.
+Result<ObjectOptions> object_options(const S3Args& a) {
+  ObjectOptions o;
+  if (!a.extra_args.empty()) {
+    auto parsed = object_options_from_extra_args(a.extra_args);
+    if (!parsed) return std::move(parsed).error();
+    o = std::move(*parsed);
+  }
+  struct Flag {
+    const std::string& value;
+    const char* header;
+    const char* flag;
+  };
+  for (const Flag& f :
+       {Flag{a.sse, "x-amz-server-side-encryption", "--sse"},
+        Flag{a.kms_key, "x-amz-server-side-encryption-aws-kms-key-id", "--sse-kms-key-id"},
+        Flag{a.storage_class, "x-amz-storage-class", "--storage-class"}, Flag{a.acl, "x-amz-acl", "--acl"}}) {
+    if (f.value.empty()) continue;
+    if (!o.get(f.header).empty())
+      return Error::usage(std::string(f.flag) +
+                          " is given twice: as a flag and in --s3-extra-args; keep one");
+    o.set(f.header, f.value);
+  }
+  if (!a.kms_key.empty() && o.get("x-amz-server-side-encryption").rfind("aws:kms", 0) != 0)
+    return Error::usage("--sse-kms-key-id needs --sse aws:kms (or aws:kms:dsse)");
+  return o;
+}
+
+int fail(const Error& e) { return cli::fail(e, flag_names()); }
+
+void print_summary(const ScanSummary& s, bool json, bool quiet) {
+  if (json) {
+    std::printf("%s\n", s.to_json().c_str());
+    return;
+  }
+  if (quiet) return;
+  std::string where = !s.summary_key.empty() ? s.summary_key : s.segment_manifest_key;
+  std::fprintf(stderr, "ddb2s3: %s items from table '%s' in %zu files (%s) to %s in %.1f s\n",
+               format_count(s.item_count).c_str(), s.table.c_str(), s.files.size(),
+               format_bytes(s.stored_bytes).c_str(), s.destination.c_str(), s.seconds);
+  if (!s.summary_key.empty())
+    std::fprintf(stderr, "ddb2s3: run %s complete: %s\n", s.run_id.c_str(), where.c_str());
+  if (!s.segment_manifest_key.empty())
+    std::fprintf(stderr, "ddb2s3: segment %d of run %s done: %s (run `ddb2s3 finalize` when all are)\n",
+                 s.segment.value_or(0), s.run_id.c_str(), where.c_str());
+}
+
+}  // namespace
+
+class ScanCommands {
+ public:
+  CLI::App* scan_cmd = nullptr;
+  CLI::App* finalize_cmd = nullptr;
+
+  // scan: TABLE and DEST, then one text per row of scan_flags() (in its order)
+  std::string table, dest;
+  std::vector<std::string> values = std::vector<std::string>(scan_flags().size());
+  SideArgs source, dest_side;
+  S3Args s3;
+  bool quiet = false, json = false;
+
+  // finalize
+  std::string fin_dest, fin_run_id;
+  SideArgs fin_side;
+  S3Args fin_s3;
+  bool fin_json = false, fin_quiet = false;
+};
+
+namespace {
+
+// The flags in scan's options, row by row, then --scan-kwargs over them.
+Result<ScanOptions> scan_options(const ScanCommands& c) {
+  ScanOptions o;
+  o.table = c.table;
+  auto d = Destination::parse(c.dest);
+  if (!d) return std::move(d).error();
+  o.dest = *d;
+  GivenFlags given;
+  const std::string* kwargs = nullptr;
+  const std::vector<ScanFlag>& flags = scan_flags();
+  for (size_t i = 0; i < flags.size(); ++i) {
+    const ScanFlag& f = flags[i];
+    const std::string& text = c.values[i];
+    if (c.scan_cmd->count(std::string(f.name.flag)) == 0) continue;
+    if (f.set == nullptr) {
+      if (!text.empty()) kwargs = &text;
+      continue;
+    }
+    if (Status s = f.set(text, o); !s) return std::move(s).error();
+    // An empty text is as if not given (e.g. --filter ''), as the flag leaves its field unset.
+    if (!f.name.aws_field.empty() && (f.is_switch || !text.empty()))
+      given.add(std::string(f.name.aws_field), std::string(f.name.flag));
+  }
+  if (kwargs != nullptr) {
+    if (Status s = apply_scan_kwargs(*kwargs, given, o); !s) return std::move(s).error();
+  }
+  o.source = c.source.options();
+  o.dest_aws = c.dest_side.options();
+  auto oo = object_options(c.s3);
+  if (!oo) return std::move(oo).error();
+  o.object_options = std::move(*oo);
+  o.expected_bucket_owner = c.s3.expected_owner;
+  return o;
+}
+
+int run_scan_command(ScanCommands& c, std::atomic<bool>* cancel) {
+  auto parsed = scan_options(c);
+  if (!parsed) return fail(parsed.error());
+  ScanOptions o = std::move(*parsed);
+  o.cancel = cancel;
+  ScanProgress progress;
+  o.progress = &progress;
+  Result<ScanSummary> result = Error::internal("not run");
+  {
+    ProgressPrinter printer(progress, stderr, !c.quiet && isatty(2));
+    result = run_scan(std::move(o));
+  }
+  if (!result) {
+    if (result.error().kind == ErrorKind::kCancelled) {
+      std::fprintf(stderr, "ddb2s3: interrupted: uploads aborted, no manifest-summary.json written\n");
+      return 1;
+    }
+    return fail(result.error());
+  }
+  print_summary(*result, c.json, c.quiet);
+  return 0;
+}
+
+int run_finalize_command(ScanCommands& c) {
+  FinalizeOptions o;
+  auto d = Destination::parse(c.fin_dest);
+  if (!d) return fail(d.error());
+  o.dest = *d;
+  o.run_id = c.fin_run_id;
+  o.dest_aws = c.fin_side.options();
+  auto oo = object_options(c.fin_s3);
+  if (!oo) return fail(oo.error());
+  o.object_options = *oo;
+  o.expected_bucket_owner = c.fin_s3.expected_owner;
+  auto result = finalize_run(std::move(o));
+  if (!result) return fail(result.error());
+  print_summary(*result, c.fin_json, c.fin_quiet);
+  return 0;
+}
+
+}  // namespace
+
+std::shared_ptr<ScanCommands> add_scan_commands(CLI::App& app) {
+  auto c = std::make_shared<ScanCommands>();
+  CLI::App* scan =
+      app.add_subcommand("scan", "Scan a table and write every item to S3 (or a local directory)");
+  c->scan_cmd = scan;
+  scan->add_option("TABLE", c->table, "DynamoDB table name")->required();
+  scan->add_option("DEST", c->dest, "s3://BUCKET/PREFIX or a local directory")->required();
+  const std::vector<ScanFlag>& flags = scan_flags();
+  for (size_t i = 0; i < flags.size(); ++i) {
+    const ScanFlag& f = flags[i];
+    const std::string name(f.name.flag);
+    if (f.is_switch) {
+      scan->add_flag(name)->description(f.help)->group(f.group);
+      continue;
+    }
+    CLI::Option* option = scan->add_option(name, c->values[i], f.help)->type_name(f.type)->group(f.group);
+    if (!f.choices.empty()) option->check(CLI::IsMember(f.choices));
+  }
+  add_side(scan, c->source, "source", "the DynamoDB table");
+  add_side(scan, c->dest_side, "dest", "the S3 bucket");
+  add_s3(scan, c->s3);
+  scan->add_flag("--quiet,-q", c->quiet, "print nothing but errors");
+  scan->add_flag("--json", c->json, "print the run's summary as JSON on stdout");
+
+  CLI::App* finalize = app.add_subcommand(
+      "finalize",
+      "Write the manifests of a scan that many processes shared (--segment), once all segments are done");
+  c->finalize_cmd = finalize;
+  finalize->add_option("DEST", c->fin_dest, "s3://BUCKET/PREFIX or a local directory, as given to scan")
+      ->required();
+  finalize->add_option("--run-id", c->fin_run_id, "the run id all segments used")->required();
+  add_side(finalize, c->fin_side, "dest", "the S3 bucket");
+  add_s3(finalize, c->fin_s3);
+  finalize->add_flag("--quiet,-q", c->fin_quiet, "print nothing but errors");
+  finalize->add_flag("--json", c->fin_json, "print the run's summary as JSON on stdout");
+  return c;
+}
+
+std::optional<int> run_scan_commands(ScanCommands& c, std::atomic<bool>* cancel) {
+  if (c.scan_cmd->parsed()) return run_scan_command(c, cancel);
+  if (c.finalize_cmd->parsed()) return run_finalize_command(c);
+  return std::nullopt;
+}
+
+}  // namespace ddb2s3::cli
