@@ -6,21 +6,26 @@
 
 namespace ddb2s3 {
 
-// What std::isspace matches in the C locale: space, \t \n \v \f \r.
-constexpr bool is_ascii_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
-// JSON's insignificant white space (RFC 8259): space, \t \n \r.
-constexpr bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+// Character classes, as function objects so that trim and trim_right inline them (the scan transcoder trims
+// every item).
+struct AsciiSpace {  // what std::isspace matches in the C locale: space, \t \n \v \f \r
+  constexpr bool operator()(char c) const { return c == ' ' || (c >= '\t' && c <= '\r'); }
+};
+struct JsonSpace {  // JSON's insignificant white space (RFC 8259): space, \n \r \t
+  constexpr bool operator()(char c) const { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+};
+inline constexpr AsciiSpace is_ascii_space{};
+inline constexpr JsonSpace is_json_space{};
 
-// s without the trailing characters for which is_space holds. Inline, so that the predicate is too: the
-// scan transcoder trims every item with it.
-template <class IsSpace = bool (*)(char)>
-constexpr std::string_view trim_right(std::string_view s, IsSpace is_space = is_ascii_space) {
+// s without the trailing characters for which is_space holds.
+template <class IsSpace = AsciiSpace>
+constexpr std::string_view trim_right(std::string_view s, IsSpace is_space = {}) {
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
 }
 // s without the leading and trailing characters for which is_space holds.
-template <class IsSpace = bool (*)(char)>
-constexpr std::string_view trim(std::string_view s, IsSpace is_space = is_ascii_space) {
+template <class IsSpace = AsciiSpace>
+constexpr std::string_view trim(std::string_view s, IsSpace is_space = {}) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   return trim_right(s, is_space);
 }
