@@ -239,19 +239,17 @@ Result<ExportOptions> export_options(const ExportCommands& c) {
   o.s3_bucket = rest.substr(0, slash);
   if (slash != std::string::npos) o.s3_prefix = rest.substr(slash + 1);
   if (o.s3_bucket.empty()) return Error::usage("destination s3://BUCKET[/PREFIX] has no bucket");
+  // Braces: the macro is several statements.
   if (!c.export_time.empty()) {
-    DDB2S3_ASSIGN_OR_RETURN(auto t, time_flag("--export-time", c.export_time));
-    o.export_time = t;
+    DDB2S3_ASSIGN_OR_RETURN(o.export_time, time_flag("--export-time", c.export_time));
   }
   o.export_format = c.export_format;
   if (c.incremental) o.export_type = "INCREMENTAL_EXPORT";
   if (!c.from.empty()) {
-    DDB2S3_ASSIGN_OR_RETURN(auto t, time_flag("--from", c.from));
-    o.export_from_time = t;
+    DDB2S3_ASSIGN_OR_RETURN(o.export_from_time, time_flag("--from", c.from));
   }
   if (!c.to.empty()) {
-    DDB2S3_ASSIGN_OR_RETURN(auto t, time_flag("--to", c.to));
-    o.export_to_time = t;
+    DDB2S3_ASSIGN_OR_RETURN(o.export_to_time, time_flag("--to", c.to));
   }
   o.export_view_type = c.view;
   o.s3_sse_algorithm = c.sse;

@@ -78,9 +78,7 @@ const std::vector<ScanFlag>& scan_flags() {
        false,
        [](const std::string& t, ScanOptions& o) -> Status {
          if (t.empty()) return {};
-         auto names = attribute_names(t);
-         if (!names) return std::move(names).error();
-         o.request.expression_attribute_names_json = std::move(*names);
+         DDB2S3_ASSIGN_OR_RETURN(o.request.expression_attribute_names_json, attribute_names(t));
          return {};
        }},
       {{"--values", "", "ExpressionAttributeValues"},
@@ -91,9 +89,7 @@ const std::vector<ScanFlag>& scan_flags() {
        false,
        [](const std::string& t, ScanOptions& o) -> Status {
          if (t.empty()) return {};
-         auto typed = marshal_plain_values(t);
-         if (!typed) return std::move(typed).error();
-         o.request.expression_attribute_values_json = std::move(*typed);
+         DDB2S3_ASSIGN_OR_RETURN(o.request.expression_attribute_values_json, marshal_plain_values(t));
          return {};
        }},
       {{"--index", "", "IndexName"},
@@ -145,9 +141,7 @@ const std::vector<ScanFlag>& scan_flags() {
        {"gzip", "zstd", "none"},
        false,
        [](const std::string& t, ScanOptions& o) -> Status {
-         auto c = parse_compression(t);
-         if (!c) return std::move(c).error();
-         o.compression = *c;
+         DDB2S3_ASSIGN_OR_RETURN(o.compression, parse_compression(t));
          return {};
        }},
       {{"--compression-level", "compression_level", ""},
@@ -168,13 +162,8 @@ const std::vector<ScanFlag>& scan_flags() {
        false,
        [](const std::string& t, ScanOptions& o) -> Status {
          auto size = parse_size(t);
-         if (!size) {
-           Error e = std::move(size).error();
-           e.message = "--file-size: " + e.message;
-           return e;
-         }
-         o.file_size = *size;
-         return {};
+         if (size) o.file_size = *size;
+         return size ? Status{} : Error::usage("--file-size: " + size.error().message);
        }},
       {{"--total-segments", "total_segments", "TotalSegments"},
        kParallel,
@@ -268,9 +257,7 @@ void add_s3(CLI::App* cmd, S3Args& s3) {
 Result<ObjectOptions> object_options(const S3Args& a) {
   ObjectOptions o;
   if (!a.extra_args.empty()) {
-    auto parsed = object_options_from_extra_args(a.extra_args);
-    if (!parsed) return std::move(parsed).error();
-    o = std::move(*parsed);
+    DDB2S3_ASSIGN_OR_RETURN(o, object_options_from_extra_args(a.extra_args));
   }
   struct Flag {
     const std::string& value;
@@ -362,9 +349,7 @@ Result<ScanOptions> scan_options(const ScanCommands& c) {
   }
   o.source = c.source.options();
   o.dest_aws = c.dest_side.options();
-  auto oo = object_options(c.s3);
-  if (!oo) return std::move(oo).error();
-  o.object_options = std::move(*oo);
+  DDB2S3_ASSIGN_OR_RETURN(o.object_options, object_options(c.s3));
   o.expected_bucket_owner = c.s3.expected_owner;
   return o;
 }
