@@ -16,7 +16,8 @@ namespace ddb2s3::cli {
 Result<uint64_t> parse_size(std::string_view text) {
   auto bad = [&] {
     std::string message(1, '\'');  // built by appends: GCC 12 warns falsely (-Wrestrict) on "'" + string
-    message.append(text).append("' is not a size: give bytes (1000) or a number with a unit (64MiB, 1GB, 512KiB)");
+    message.append(text).append(
+        "' is not a size: give bytes (1000) or a number with a unit (64MiB, 1GB, 512KiB)");
     return Error::usage(std::move(message));
   };
   size_t i = 0;
@@ -27,11 +28,24 @@ Result<uint64_t> parse_size(std::string_view text) {
   if (ec != std::errc() || ptr != text.data() + i) return bad();
   std::string unit = to_lower(text.substr(i));
   std::erase(unit, ' ');
-  static const std::map<std::string, double> kUnits = {
-      {"", 1},          {"b", 1},         {"k", 1e3},       {"kb", 1e3},        {"m", 1e6},
-      {"mb", 1e6},      {"g", 1e9},       {"gb", 1e9},      {"t", 1e12},        {"tb", 1e12},
-      {"ki", 1024.0},   {"kib", 1024.0},  {"mi", 1048576.0}, {"mib", 1048576.0}, {"gi", 1073741824.0},
-      {"gib", 1073741824.0}, {"ti", 1099511627776.0}, {"tib", 1099511627776.0}};
+  static const std::map<std::string, double> kUnits = {{"", 1},
+                                                       {"b", 1},
+                                                       {"k", 1e3},
+                                                       {"kb", 1e3},
+                                                       {"m", 1e6},
+                                                       {"mb", 1e6},
+                                                       {"g", 1e9},
+                                                       {"gb", 1e9},
+                                                       {"t", 1e12},
+                                                       {"tb", 1e12},
+                                                       {"ki", 1024.0},
+                                                       {"kib", 1024.0},
+                                                       {"mi", 1048576.0},
+                                                       {"mib", 1048576.0},
+                                                       {"gi", 1073741824.0},
+                                                       {"gib", 1073741824.0},
+                                                       {"ti", 1099511627776.0},
+                                                       {"tib", 1099511627776.0}};
   auto it = kUnits.find(unit);
   if (it == kUnits.end()) return bad();
   double bytes = std::floor(number * it->second);

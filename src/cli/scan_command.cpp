@@ -1,6 +1,4 @@
 // `ddb2s3 scan` and `finalize`: parse into scan's options, run, report, exit code.
-#include "cli/scan_command.h"
-
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +9,7 @@
 
 #include "base/json_args.h"
 #include "cli/args.h"
+#include "cli/commands.h"
 #include "report/progress.h"
 #include "scan/scan.h"
 
@@ -300,8 +299,9 @@ void print_summary(const ScanSummary& s, bool json, bool quiet) {
 
 }  // namespace
 
-class ScanCommands {
+class ScanCommands final : public Commands {
  public:
+  std::optional<int> run(std::atomic<bool>* cancel) override;
   CLI::App* scan_cmd = nullptr;
   CLI::App* finalize_cmd = nullptr;
 
@@ -396,8 +396,8 @@ int run_finalize_command(ScanCommands& c) {
 
 }  // namespace
 
-std::shared_ptr<ScanCommands> add_scan_commands(CLI::App& app) {
-  auto c = std::make_shared<ScanCommands>();
+std::unique_ptr<Commands> add_scan_commands(CLI::App& app) {
+  auto c = std::make_unique<ScanCommands>();
   CLI::App* scan =
       app.add_subcommand("scan", "Scan a table and write every item to S3 (or a local directory)");
   c->scan_cmd = scan;
@@ -434,7 +434,8 @@ std::shared_ptr<ScanCommands> add_scan_commands(CLI::App& app) {
   return c;
 }
 
-std::optional<int> run_scan_commands(ScanCommands& c, std::atomic<bool>* cancel) {
+std::optional<int> ScanCommands::run(std::atomic<bool>* cancel) {
+  ScanCommands& c = *this;
   if (c.scan_cmd->parsed()) return run_scan_command(c, cancel);
   if (c.finalize_cmd->parsed()) return run_finalize_command(c);
   return std::nullopt;
