@@ -112,14 +112,13 @@ bool is_word(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c =
 }  // namespace
 
 Result<std::string> marshal_plain_values(std::string_view json) {
-  auto root = parse_json_arg(json, "--values");
-  if (!root) return std::move(root).error();
-  if (!root->is(Kind::kObject))
+  DDB2S3_ASSIGN_OR_RETURN(const JsonValue root, parse_json_arg(json, "--values"));
+  if (!root.is(Kind::kObject))
     return Error::usage("--values must be a JSON object such as '{\":min\": 5, \":name\": \"x\"}', not " +
-                        root->describe());
+                        root.describe());
   std::string out = "{";
   bool first = true;
-  for (const auto& [key, v] : root->members) {
+  for (const auto& [key, v] : root.members) {
     if (!first) out += ',';
     first = false;
     append_json_string(out, key);
@@ -132,27 +131,25 @@ Result<std::string> marshal_plain_values(std::string_view json) {
 
 Result<std::string> attribute_names(std::string_view json, std::string_view flag) {
   const std::string name(flag);
-  auto root = parse_json_arg(json, name);
-  if (!root) return std::move(root).error();
-  if (!root->is(Kind::kObject))
+  DDB2S3_ASSIGN_OR_RETURN(const JsonValue root, parse_json_arg(json, name));
+  if (!root.is(Kind::kObject))
     return Error::usage(name + " must be a JSON object of strings such as '{\"#s\": \"status\"}', not " +
-                        root->describe());
-  for (const auto& [key, v] : root->members) {
+                        root.describe());
+  for (const auto& [key, v] : root.members) {
     if (!v.is(Kind::kString))
       return Error::usage(name + ": '" + key + "' must be a string (an attribute name), not " + v.describe());
   }
-  return std::string(root->text);
+  return std::string(root.text);
 }
 
 Status apply_scan_kwargs(std::string_view json, const GivenFlags& flags, ScanOptions& o) {
-  auto root = parse_json_arg(json, "--scan-kwargs");
-  if (!root) return std::move(root).error();
-  if (!root->is(Kind::kObject))
-    return Error::usage("--scan-kwargs must be a JSON object of Scan fields, not " + root->describe() +
+  DDB2S3_ASSIGN_OR_RETURN(const JsonValue root, parse_json_arg(json, "--scan-kwargs"));
+  if (!root.is(Kind::kObject))
+    return Error::usage("--scan-kwargs must be a JSON object of Scan fields, not " + root.describe() +
                         " (e.g. '{\"FilterExpression\": \"#s = :v\"}')");
   std::string extra = "{";
   bool gave_segment = false, gave_total = false;
-  for (const auto& [name, v] : root->members) {
+  for (const auto& [name, v] : root.members) {
     if (auto it = flags.fields.find(name); it != flags.fields.end())
       return Error::usage(name + " is given twice: by " + it->second + " and in --scan-kwargs; keep one");
     const std::string what = "--scan-kwargs: " + name;
@@ -184,9 +181,7 @@ Status apply_scan_kwargs(std::string_view json, const GivenFlags& flags, ScanOpt
     } else if (name == "ReturnConsumedCapacity") {
       s = string_field(r.return_consumed_capacity);
     } else if (name == "ExpressionAttributeNames") {
-      auto names = attribute_names(v.text, what);
-      if (!names) return std::move(names).error();
-      r.expression_attribute_names_json = std::move(*names);
+      DDB2S3_ASSIGN_OR_RETURN(r.expression_attribute_names_json, attribute_names(v.text, what));
     } else if (name == "ExpressionAttributeValues") {
       s = object_field(r.expression_attribute_values_json);
     } else if (name == "ExclusiveStartKey") {

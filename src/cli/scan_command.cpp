@@ -325,9 +325,7 @@ namespace {
 Result<ScanOptions> scan_options(const ScanCommands& c) {
   ScanOptions o;
   o.table = c.table;
-  auto d = Destination::parse(c.dest);
-  if (!d) return std::move(d).error();
-  o.dest = *d;
+  DDB2S3_ASSIGN_OR_RETURN(o.dest, Destination::parse(c.dest));
   GivenFlags given;
   const std::string* kwargs = nullptr;
   const std::vector<ScanFlag>& flags = scan_flags();
@@ -339,13 +337,13 @@ Result<ScanOptions> scan_options(const ScanCommands& c) {
       if (!text.empty()) kwargs = &text;
       continue;
     }
-    if (Status s = f.set(text, o); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(f.set(text, o));
     // An empty text is as if not given (e.g. --filter ''), as the flag leaves its field unset.
     if (!f.name.aws_field.empty() && (f.is_switch || !text.empty()))
       given.add(std::string(f.name.aws_field), std::string(f.name.flag));
   }
   if (kwargs != nullptr) {
-    if (Status s = apply_scan_kwargs(*kwargs, given, o); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(apply_scan_kwargs(*kwargs, given, o));
   }
   o.source = c.source.options();
   o.dest_aws = c.dest_side.options();
