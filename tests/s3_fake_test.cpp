@@ -7,6 +7,7 @@
 #include <mutex>
 #include <pugixml.hpp>
 
+#include "aws/config.h"
 #include "s3/s3.h"
 #include "support/aws_fixtures.h"
 #include "support/http_server.h"
@@ -508,6 +509,56 @@ TEST(S3Redirect, A301WithoutARegionIsAnErrorWithAHint) {
   EXPECT_EQ(r.error().http_status, 301);
   EXPECT_FALSE(r.error().hint.empty());
   EXPECT_EQ(calls.load(), 2);  // the PUT, then a HEAD of the bucket asking for its region; no loop
+}
+
+// A region from a server goes into the host name and the Authorization header: one that is not a region
+// name (a CR/LF, decoded from an XML entity; a '/' or '.' that would move the request to another host)
+// is an error naming the bucket, neither followed nor remembered.
+TEST(S3Redirect, ARegionThatIsNotARegionNameIsNeitherFollowedNorRemembered) {
+  for (const bool in_body : {true, false}) {
+    TestHttpServer server;
+    std::atomic<int> calls{0};
+    std::atomic<bool> injected{false};
+    server.serve_all([&](const httplib::Request& req, httplib::Response& res) {
+      ++calls;
+      if (req.has_header("X-Injected")) injected = true;
+      if (in_body) {
+        res.status = 400;
+        res.set_content(
+            "<Error><Code>AuthorizationHeaderMalformed</Code><Message>wrong region</Message>"
+            "<Region>eu-west-1&#13;&#10;X-Injected: 1</Region></Error>",
+            "application/xml");
+      } else {
+        res.status = 301;
+        res.set_header("x-amz-bucket-region", "ev.il/");
+      }
+    });
+    server.start();
+    auto cache = std::make_shared<BucketRegionCache>();
+    S3Client client(config_for(server), S3ClientOptions{.region_cache = cache});
+    Result<std::string> r = client.put_object("victim-bucket", "k", "v");
+    ASSERT_FALSE(r.ok()) << (in_body ? "body" : "header");
+    EXPECT_EQ(r.error().kind, ErrorKind::kInternal);
+    EXPECT_EQ(r.error().code, "InvalidRedirectRegion");
+    EXPECT_NE(r.error().message.find("victim-bucket"), std::string::npos) << r.error().message;
+    EXPECT_EQ(r.error().to_string().find('\n'), std::string::npos);
+    EXPECT_EQ(r.error().operation, "PutObject");
+    EXPECT_FALSE(cache->get("victim-bucket").has_value());
+    EXPECT_EQ(client.bucket_region("victim-bucket"), "us-east-1");
+    EXPECT_EQ(calls.load(), 1);  // not followed
+    EXPECT_FALSE(injected.load());
+  }
+}
+
+TEST(S3Url, AwsEndpointsNeverTakeARegionThatIsNotARegionName) {
+  EXPECT_TRUE(is_region_name("us-east-1"));
+  EXPECT_TRUE(is_region_name("us-gov-west-1"));
+  EXPECT_FALSE(is_region_name("ev.il/"));
+  EXPECT_FALSE(is_region_name("eu-west-1\r\nX: 1"));
+  EXPECT_FALSE(is_region_name("EU-WEST-1"));
+  EXPECT_FALSE(is_region_name(""));
+  EXPECT_FALSE(is_region_name("-eu"));
+  EXPECT_FALSE(is_region_name(std::string(64, 'a')));
 }
 
 }  // namespace

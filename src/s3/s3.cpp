@@ -5,6 +5,7 @@
 #include <pugixml.hpp>
 #include <utility>
 
+#include "aws/config.h"
 #include "base/encoding.h"
 #include "base/strings.h"
 #include "base/url.h"
@@ -283,6 +284,16 @@ Status S3Client::send(std::string_view bucket, Request& request, HttpResponse& r
   Status s = send_once(bucket, region, request, response, info);
   if (!s.ok()) {
     if (auto moved = redirect_region(bucket, region, response, s.error())) {
+      // The region goes into the host name and the signature: one that is not a region name is a bad
+      // answer, neither followed nor remembered.
+      if (!is_region_name(*moved)) {
+        Error e = Error::make(ErrorKind::kInternal, "InvalidRedirectRegion",
+                              "S3 redirected bucket '" + std::string(bucket) + "' to region '" +
+                                  escape_controls(*moved, 64) + "', which is not a region name; not followed");
+        e.http_status = s.error().http_status;
+        e.request_id = s.error().request_id;
+        return std::move(e).with_context(std::string(info.operation), info.resource);
+      }
       options_.region_cache->put(bucket, *moved);
       s = send_once(bucket, *moved, request, response, info);
     }
