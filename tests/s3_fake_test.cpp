@@ -189,6 +189,75 @@ TEST(ContentMd5, IsBase64OfTheDigest) {
 }
 
 // ---- Requests as they arrive ------------------------------------------------------------------
+// A header is checked where it enters: a CR or LF would end the header line and forge others.
+TEST(ExtraArgs, NamesAndValuesThatCannotBeHeadersAreUsageErrorsNamingTheArgument) {
+  struct Case {
+    const char* json;
+    const char* named;
+  };
+  for (const Case& c : {Case{R"({"Metadata": {"team": "data\r\nX-Injected: 1"}})", "Metadata 'team'"},
+                        Case{R"({"Metadata": {"team": "a\nb"}})", "Metadata 'team'"},
+                        Case{R"({"Metadata": {"a b": "c"}})", "Metadata 'a b'"},
+                        Case{R"({"Metadata": {"a:b": "c"}})", "Metadata 'a:b'"},
+                        Case{R"({"Metadata": {"": "c"}})", "Metadata ''"},
+                        Case{R"({"Metadata": {"a\r\nX-Injected": "c"}})", "Metadata 'a\\x0d\\x0aX-Injected'"},
+                        Case{R"({"ContentType": "text/plain\r\nX-Injected: 1"})", "ContentType"},
+                        Case{R"({"Tagging": "a=b\u0000"})", "Tagging"},
+                        Case{R"({"CacheControl": "max-age=1\u007f"})", "CacheControl"}}) {
+    SCOPED_TRACE(c.json);
+    Result<ObjectOptions> o = object_options_from_extra_args(c.json);
+    ASSERT_FALSE(o.ok());
+    EXPECT_EQ(o.error().kind, ErrorKind::kUsage);
+    EXPECT_EQ(o.error().field, "extra_args");
+    EXPECT_NE(o.error().message.find(c.named), std::string::npos) << o.error().message;
+    EXPECT_EQ(o.error().message.find_first_of("\r\n"), std::string::npos) << o.error().message;
+  }
+  // What S3 takes still passes: UTF-8 and tabs in values, token punctuation in names.
+  Result<ObjectOptions> fine =
+      object_options_from_extra_args(R"({"Metadata": {"caf\u00e9-ok_1.x": "\u00e9t\u00e9\tici"}})");
+  EXPECT_FALSE(fine.ok()) << "a non-token name";
+  Result<ObjectOptions> utf8 = object_options_from_extra_args(R"({"Metadata": {"k_1.x": "\u00e9t\u00e9\tici"}})");
+  ASSERT_TRUE(utf8.ok()) << utf8.error().to_string();
+  EXPECT_EQ(utf8->get("x-amz-meta-k_1.x"), "\xc3\xa9t\xc3\xa9\tici");
+}
+
+TEST(ExtraArgs, UserMetadataOverTwoKilobytesIsAUsageError) {
+  const std::string big(kMaxUserMetadataBytes, 'x');
+  Result<ObjectOptions> o = object_options_from_extra_args(R"({"Metadata": {"a": ")" + big + R"("}})");
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error().kind, ErrorKind::kUsage);
+  EXPECT_NE(o.error().message.find("2048"), std::string::npos) << o.error().message;
+  EXPECT_TRUE(object_options_from_extra_args(R"({"Metadata": {"a": ")" + big.substr(1) + R"("}})").ok());
+}
+
+// Headers set through the typed setters (the CLI's flags) are checked too, before anything is sent.
+TEST(S3Requests, UploadsRefuseOptionsWithHeadersThatCannotBeSent) {
+  TestHttpServer server;
+  std::atomic<int> calls{0};
+  server.serve_all([&](const httplib::Request&, httplib::Response&) { ++calls; });
+  server.start();
+  S3Client client(config_for(server));
+  ObjectOptions flags;
+  flags.storage_class("STANDARD\r\nX-Injected: 1");
+  EXPECT_EQ(flags.check().error().kind, ErrorKind::kUsage);
+  EXPECT_NE(flags.check().error().message.find("x-amz-storage-class"), std::string::npos);
+  Result<std::string> put = client.put_object("b", "k", "v", flags);
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.error().kind, ErrorKind::kUsage);
+  EXPECT_EQ(put.error().operation, "PutObject");
+  ObjectOptions meta;
+  meta.metadata("a\nb", "v");
+  Result<std::string> create = client.create_multipart_upload("b", "k", meta);
+  ASSERT_FALSE(create.ok());
+  EXPECT_EQ(create.error().kind, ErrorKind::kUsage);
+  // An SSE-C key's value is never printed.
+  ObjectOptions secret;
+  secret.set("x-amz-server-side-encryption-customer-key", "S3CRET\n");
+  ASSERT_FALSE(secret.check().ok());
+  EXPECT_EQ(secret.check().error().to_string().find("S3CRET"), std::string::npos);
+  EXPECT_EQ(calls.load(), 0);
+}
+
 
 TEST(S3Requests, PutObjectSendsTheOptionsHeadersAndIntegrityHeaders) {
   TestHttpServer server;

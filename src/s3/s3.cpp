@@ -144,6 +144,32 @@ std::string_view ObjectOptions::get(std::string_view name) const {
   return {};
 }
 
+Status check_object_header(std::string_view name, std::string_view value) {
+  constexpr std::string_view kMeta = "x-amz-meta-";
+  const bool metadata = istarts_with(name, kMeta);
+  if (!is_header_name(name) || (metadata && name.size() == kMeta.size()))
+    return Error::usage("'" + escape_controls(name, 100) +
+                        "' cannot be a header name: only letters, digits and !#$%&'*+-.^_`|~ may be in one");
+  if (!is_header_value(value)) {
+    std::string message = "the value of header " + std::string(name);
+    if (!is_secret_header(name)) message += " '" + escape_controls(value, 100) + "'";
+    return Error::usage(message + " holds a CR, LF or another control character");
+  }
+  return {};
+}
+
+Status ObjectOptions::check() const {
+  size_t metadata_bytes = 0;
+  for (const auto& [name, value] : headers) {
+    DDB2S3_RETURN_IF_ERROR(check_object_header(name, value));
+    if (istarts_with(name, "x-amz-meta-")) metadata_bytes += name.size() - 11 + value.size();
+  }
+  if (metadata_bytes > kMaxUserMetadataBytes)
+    return Error::usage("the user metadata is " + std::to_string(metadata_bytes) + " bytes; S3 takes at most " +
+                        std::to_string(kMaxUserMetadataBytes));
+  return {};
+}
+
 // ---- URLs -------------------------------------------------------------------------------------
 
 bool is_aws_s3_endpoint(std::string_view endpoint) {
@@ -359,16 +385,20 @@ Status S3Client::delete_bucket(std::string_view bucket) {
 
 Result<std::string> S3Client::put_object(std::string_view bucket, std::string_view key, std::string_view body,
                                          const ObjectOptions& options) {
+  CallInfo info{.operation = "PutObject", .resource = object_resource(bucket, key)};
+  if (Status c = options.check(); !c)
+    return std::move(c).error().with_context(std::string(info.operation), info.resource);
   Request r{.method = "PUT", .key = std::string(key), .headers = options.headers, .body = body};
   if (options.compute_content_md5 && options.get("Content-MD5").empty())
     r.headers.emplace_back("Content-MD5", content_md5(body));
-  CallInfo info{.operation = "PutObject", .resource = object_resource(bucket, key)};
   DDB2S3_RETURN_IF_ERROR(send(bucket, r, response_, info));
   return unquote(response_.header("etag"));
 }
 
 Result<std::string> S3Client::create_multipart_upload(std::string_view bucket, std::string_view key,
                                                       const ObjectOptions& options) {
+  if (Status c = options.check(); !c)
+    return std::move(c).error().with_context("CreateMultipartUpload", object_resource(bucket, key));
   Request r{.method = "POST",
             .key = std::string(key),
             .query = {{"uploads", ""}},
