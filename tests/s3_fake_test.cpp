@@ -481,6 +481,49 @@ TEST(S3Requests, ListDecodesUrlEncodedKeys) {
   EXPECT_EQ(rec.last().path, "/b");
 }
 
+// A server's malformed answer is a server error naming the operation (exit 1), never a usage error, and
+// never a number read as 0.
+TEST(S3Requests, MalformedAnswersAreServerErrorsNamingTheOperation) {
+  TestHttpServer server;
+  std::string answer;
+  std::mutex mu;
+  server.serve_all([&](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    res.set_content(answer, "application/xml");
+  });
+  server.start();
+  S3Client client(config_for(server));
+  auto answer_with = [&](std::string a) {
+    std::lock_guard lock(mu);
+    answer = std::move(a);
+  };
+  for (const char* list :
+       {"<html>proxy</html>", "<ListBucketResult><Contents><Key>a",
+        "<ListBucketResult><Contents><Key>a</Key><Size>12x</Size></Contents></ListBucketResult>",
+        "<ListBucketResult><Contents><Key>a</Key><Size></Size></Contents></ListBucketResult>",
+        "<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>",
+        "<ListBucketResult><IsTruncated>maybe</IsTruncated></ListBucketResult>"}) {
+    SCOPED_TRACE(list);
+    answer_with(list);
+    Result<ListPage> page = client.list_objects_page("b", "p/");
+    ASSERT_FALSE(page.ok());
+    EXPECT_EQ(page.error().kind, ErrorKind::kInternal);
+    EXPECT_EQ(page.error().operation, "ListObjectsV2");
+    EXPECT_EQ(page.error().resource, "s3://b/p/");
+  }
+  for (const char* xml : {"not xml", "<InitiateMultipartUploadResult><UploadId></UploadId>"}) {
+    answer_with(xml);
+    Result<std::string> id = client.create_multipart_upload("b", "k");
+    ASSERT_FALSE(id.ok());
+    EXPECT_EQ(id.error().kind, ErrorKind::kInternal);
+    EXPECT_EQ(id.error().operation, "CreateMultipartUpload");
+    Result<std::string> etag = client.complete_multipart_upload("b", "k", "u", {{1, "e"}});
+    ASSERT_FALSE(etag.ok());
+    EXPECT_EQ(etag.error().kind, ErrorKind::kInternal);
+    EXPECT_EQ(etag.error().operation, "CompleteMultipartUpload");
+  }
+}
+
 // ---- Region redirects -------------------------------------------------------------------------
 
 // Answers like a bucket in eu-west-1 reached through us-east-1: 301 + x-amz-bucket-region, unless the

@@ -518,14 +518,23 @@ Result<ListPage> S3Client::list_objects_page(std::string_view bucket, std::strin
   for (pugi::xml_node c = result.child("Contents"); c; c = c.next_sibling("Contents")) {
     ObjectSummary o;
     std::string_view key = c.child_value("Key");
+    if (key.empty()) return bad_answer(info.operation, info.resource, "an object without a Key");
     // encoding-type=url values are form-encoded ('+' for space).
     o.key = url_encoded ? percent_decode(key, /*plus_is_space=*/true) : std::string(key);
     std::string_view size = c.child_value("Size");
-    std::from_chars(size.data(), size.data() + size.size(), o.size);
+    auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), o.size);
+    if (ec != std::errc() || end != size.data() + size.size() || size.empty())
+      return bad_answer(info.operation, info.resource,
+                        "the Size '" + escape_controls(size, 40) + "' of '" + escape_controls(o.key) +
+                            "' is not a number");
     o.etag = unquote(c.child_value("ETag"));
     page.objects.push_back(std::move(o));
   }
-  page.truncated = std::string_view(result.child_value("IsTruncated")) == "true";
+  const std::string_view truncated = result.child_value("IsTruncated");
+  if (!truncated.empty() && truncated != "true" && truncated != "false")
+    return bad_answer(info.operation, info.resource,
+                      "IsTruncated is '" + escape_controls(truncated, 40) + "', not true or false");
+  page.truncated = truncated == "true";
   page.next_continuation_token = result.child_value("NextContinuationToken");
   return page;
 }
