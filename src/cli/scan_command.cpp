@@ -275,6 +275,7 @@ Result<ObjectOptions> object_options(const S3Args& a) {
   }
   if (!a.kms_key.empty() && o.get("x-amz-server-side-encryption").rfind("aws:kms", 0) != 0)
     return Error::usage("--sse-kms-key-id needs --sse aws:kms (or aws:kms:dsse)");
+  DDB2S3_RETURN_IF_ERROR(o.check());  // the flags' values become headers as they are
   return o;
 }
 

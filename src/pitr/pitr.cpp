@@ -6,9 +6,11 @@
 #include <random>
 #include <thread>
 
+#include "aws/config.h"
 #include "base/encoding.h"
 #include "base/json_args.h"
 #include "base/json_writer.h"
+#include "base/strings.h"
 #include "base/time.h"
 
 namespace ddb2s3 {
@@ -430,7 +432,12 @@ Result<ExportOutcome> export_status(const ExportStatusOptions& options) {
     DDB2S3_RETURN_IF_ERROR(check_wait_options(options.wait_options));
   }
   AwsOptions source = options.source;
-  if (source.region.empty()) source.region = arn_region(options.export_arn);  // the export lives there
+  if (source.region.empty()) {
+    source.region = arn_region(options.export_arn);  // the export lives there
+    if (!source.region.empty() && !is_region_name(source.region))
+      return Error::usage("the region '" + escape_controls(source.region, 64) + "' of export ARN '" +
+                          escape_controls(options.export_arn) + "' is not a region name");
+  }
   DDB2S3_ASSIGN_OR_RETURN(auto config, dynamodb_config(source, options.env, options.session, options.clock));
   DynamoDbClient client(config);
   DDB2S3_ASSIGN_OR_RETURN(auto d, client.describe_export(options.export_arn));
