@@ -183,7 +183,7 @@ TEST(ConfigRegion, EverySourceGivesARegionNameOrAUsageErrorNamingTheSource) {
     std::string source;
   };
   const std::string evil = "eu-west-1\r\nX-Injected: 1";
-  for (const std::string bad : {evil, std::string("ev.il/"), std::string("EU-WEST-1"), std::string("eu_west_1"),
+  for (const std::string& bad : {evil, std::string("ev.il/"), std::string("EU-WEST-1"), std::string("eu_west_1"),
                                 std::string(64, 'a'), std::string("-eu-west-1")}) {
     SCOPED_TRACE(bad);
     std::vector<Case> cases;
@@ -294,7 +294,7 @@ TEST(ConfigEndpoint, BadCustomUrlIsUsageError) {
 // An endpoint URL becomes the host of every request: http or https, a host, nothing that cannot go on
 // the wire; the error names where the URL came from.
 TEST(ConfigEndpoint, EndpointUrlsNeedASchemeAndAHostAndNameTheirSource) {
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string("http://"), std::string("https:///path"), std::string("http://:9000"),
         std::string("ftp://host"), std::string("http://ho st:1"), std::string("http://host\r\nX-Injected: 1"),
         std::string("http://host/\x01"), std::string("http://h\xc3\xa9st"), std::string("http://host/?x=1"),
