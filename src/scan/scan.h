@@ -19,25 +19,13 @@
 #include "dynamodb/dynamodb.h"
 #include "s3/s3.h"
 #include "scan/compress.h"
+#include "scan/progress.h"
 #include "scan/transcode.h"
 #include "sink/sink.h"
 
 namespace ddb2s3 {
 
 inline constexpr uint64_t kDefaultFileSize = 128ull << 20;  // 128 MiB (the operator's 1000 bytes is not kept)
-
-// Counters of a run in progress, updated by the workers (read them from any thread).
-struct ScanProgress {
-  std::atomic<uint64_t> items{0};          // items written
-  std::atomic<uint64_t> scanned{0};        // items DynamoDB read (ScannedCount)
-  std::atomic<uint64_t> scan_bytes{0};     // bytes of Scan responses
-  std::atomic<uint64_t> stored_bytes{0};   // bytes of data files as stored (compressed)
-  std::atomic<uint64_t> files{0};          // data files finished
-  std::atomic<uint64_t> pages{0};
-  std::atomic<int> segments_done{0};
-  int segments_total = 0;
-  int64_t table_item_count = 0;  // DescribeTable's ItemCount (approximate): for the ETA
-};
 
 struct ScanOptions {
   // Source: the table and its AWS side (profile, region, endpoint).
