@@ -12,6 +12,7 @@
 #include "base/json_args.h"
 #include "cli/args.h"
 #include "report/progress.h"
+#include "report/summary.h"
 #include "scan/scan.h"
 
 namespace ddb2s3::cli {
@@ -296,7 +297,7 @@ int fail(const Error& e) { return cli::fail(e, flag_names()); }
 
 void print_summary(const ScanSummary& s, bool json, bool quiet) {
   if (json) {
-    std::printf("%s\n", s.to_json().c_str());
+    std::printf("%s\n", summary_json(s).c_str());
     return;
   }
   if (quiet) return;

@@ -96,7 +96,6 @@ struct ScanSummary {
   int total_segments = 1;
   std::optional<int> segment;
   std::vector<DataFile> files;
-  std::string to_json() const;  // the --json summary
 };
 
 // Memory is bounded by pages, parsers and S3 parts in flight per segment. With many segments glibc's
