@@ -49,22 +49,21 @@ TEST(Progress, NoEtaWithoutAnItemCountOrPastIt) {
 
 TEST(Summary, JsonHasEveryFieldInOrder) {
   ScanSummary s;
-  s.run_id = "r1";
-  s.table = "orders";
-  s.table_arn = "arn:aws:dynamodb:us-east-1:1:table/orders";
+  s.run.run_id = "r1";
+  s.run.table = "orders";
+  s.run.table_arn = "arn:aws:dynamodb:us-east-1:1:table/orders";
   s.destination = "s3://b/p/r1";
   s.segment_manifest_key = "p/r1/segments/2.json";
-  s.start_time = "2026-11-26T15:30:00.000Z";
-  s.end_time = "2026-11-26T15:30:01.500Z";
+  s.run.start_time = "2026-11-26T15:30:00.000Z";
+  s.run.end_time = "2026-11-26T15:30:01.500Z";
   s.seconds = 1.5;
-  s.item_count = 7;
-  s.scanned_count = 9;
+  s.run.item_count = 7;
+  s.run.scanned_count = 9;
   s.scan_bytes = 1000;
-  s.stored_bytes = 300;
   s.pages = 2;
-  s.total_segments = 4;
-  s.segment = 2;
-  s.files.push_back(DataFile{"p/r1/data/0002-00000.json.gz", 7, 300, "md5==", "etag1", 2});
+  s.run.total_segments = 4;
+  s.run.segment = 2;
+  s.run.files.push_back(DataFile{StoredObject{"p/r1/data/0002-00000.json.gz", 300, "md5==", "etag1"}, 7, 2});
   EXPECT_EQ(summary_json(s),
             R"({"runId":"r1","table":"orders","tableArn":"arn:aws:dynamodb:us-east-1:1:table/orders",)"
             R"("destination":"s3://b/p/r1","segmentManifestKey":"p/r1/segments/2.json",)"

@@ -24,7 +24,7 @@ RunRecord sample() {
   r.item_count = 7;
   r.scanned_count = 9;
   r.scan_json = R"({"TableName":"orders","FilterExpression":"a = :v \"q\""})";
-  r.files.push_back(DataFile{"exports/orders/run-1/data/0002-00000.json.zst", 7, 1234, "md5==", "etag1", 2});
+  r.files.push_back(DataFile{StoredObject{"exports/orders/run-1/data/0002-00000.json.zst", 1234, "md5==", "etag1"}, 7, 2});
   return r;
 }
 
@@ -71,9 +71,9 @@ TEST(Manifest, SegmentManifestRoundTrips) {
   EXPECT_EQ(out->compression, Compression::kZstd);
   EXPECT_EQ(out->scan_json, in.scan_json);
   ASSERT_EQ(out->files.size(), 1u);
-  EXPECT_EQ(out->files[0].key, in.files[0].key);
-  EXPECT_EQ(out->files[0].size, 1234u);
-  EXPECT_EQ(out->files[0].md5_base64, "md5==");
+  EXPECT_EQ(out->files[0].object.key, in.files[0].object.key);
+  EXPECT_EQ(out->files[0].object.size, 1234u);
+  EXPECT_EQ(out->files[0].object.md5_base64, "md5==");
   EXPECT_EQ(out->files[0].segment, 2);
 }
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -302,14 +303,15 @@ void print_summary(const ScanSummary& s, bool json, bool quiet) {
   }
   if (quiet) return;
   std::string where = !s.summary_key.empty() ? s.summary_key : s.segment_manifest_key;
+  const RunRecord& run = s.run;
   std::fprintf(stderr, "ddb2s3: %s items from table '%s' in %zu files (%s) to %s in %.1f s\n",
-               format_count(s.item_count).c_str(), s.table.c_str(), s.files.size(),
-               format_bytes(s.stored_bytes).c_str(), s.destination.c_str(), s.seconds);
+               format_count(run.item_count).c_str(), run.table.c_str(), run.files.size(),
+               format_bytes(run.stored_bytes()).c_str(), s.destination.c_str(), s.seconds);
   if (!s.summary_key.empty())
-    std::fprintf(stderr, "ddb2s3: run %s complete: %s\n", s.run_id.c_str(), where.c_str());
+    std::fprintf(stderr, "ddb2s3: run %s complete: %s\n", run.run_id.c_str(), where.c_str());
   if (!s.segment_manifest_key.empty())
     std::fprintf(stderr, "ddb2s3: segment %d of run %s done: %s (run `ddb2s3 finalize` when all are)\n",
-                 s.segment.value_or(0), s.run_id.c_str(), where.c_str());
+                 std::max(run.segment, 0), run.run_id.c_str(), where.c_str());
 }
 
 }  // namespace

@@ -7,14 +7,28 @@
 #include "scan/scan.h"
 
 namespace ddb2s3 {
+namespace {
+
+// The S3 sink of finalize: manifests only, so no multipart upload ever starts (a manifest is kilobytes,
+// far below a part) and one uploader thread is plenty; the part size is the sink's default.
+constexpr uint64_t kFinalizePartSize = 8ull << 20;
+constexpr int kFinalizePartsInFlight = 2;
+constexpr int kFinalizeUploadThreads = 1;
+
+}  // namespace
 
 Result<ScanSummary> finalize_run(FinalizeOptions o) {
   if (!valid_run_id(o.run_id))
     return Error::usage(
                "finalizing needs the run_id that the segments were run with (letters, digits, '-', '_', '.')")
         .with_field("run_id");
-  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_sink(o.dest, o.dest_aws, o.object_options, o.expected_bucket_owner,
-                                               8ull << 20, 2, 1, o.env, o.session));
+  SinkOptions sink_options{o.dest, o.dest_aws, {}, o.env, o.session};
+  sink_options.s3.object_options = o.object_options;
+  sink_options.s3.expected_bucket_owner = o.expected_bucket_owner;
+  sink_options.s3.part_size = kFinalizePartSize;
+  sink_options.s3.max_parts_in_flight = kFinalizePartsInFlight;
+  sink_options.s3.upload_threads = kFinalizeUploadThreads;
+  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_sink(sink_options));
   DDB2S3_RETURN_IF_ERROR(sink->check());
   DDB2S3_RETURN_IF_ERROR(refuse_finished_run(*sink, o.dest, o.run_id));
 
@@ -79,8 +93,9 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
     run.files.insert(run.files.end(), p->files.begin(), p->files.end());
   }
   ScanSummary summary;
-  DDB2S3_RETURN_IF_ERROR(write_run_manifests(*sink, o.dest, run, summary));
-  fill_summary(summary, run, o.dest);
+  DDB2S3_ASSIGN_OR_RETURN(summary.summary_key, write_run_manifests(*sink, o.dest, run));
+  summary.destination = o.dest.describe(o.dest.key(run.run_id));
+  summary.run = std::move(run);
   return summary;
 }
 

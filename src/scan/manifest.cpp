@@ -12,11 +12,11 @@ namespace {
 void append_file(std::string& out, const DataFile& f, bool with_extras) {
   JsonObjectWriter w(out);
   w.number("itemCount", f.item_count);
-  w.string("md5Checksum", f.md5_base64);
-  w.string("etag", f.etag);
-  w.string("dataFileS3Key", f.key);
+  w.string("md5Checksum", f.object.md5_base64);
+  w.string("etag", f.object.etag);
+  w.string("dataFileS3Key", f.object.key);
   if (with_extras) {
-    w.number("size", f.size);
+    w.number("size", f.object.size);
     w.number("segment", static_cast<uint64_t>(f.segment));
   }
   w.close();
@@ -48,6 +48,12 @@ std::string to_string(simdjson::ondemand::value v) {
 }
 
 }  // namespace
+
+uint64_t RunRecord::stored_bytes() const {
+  uint64_t total = 0;
+  for (const DataFile& f : files) total += f.object.size;
+  return total;
+}
 
 std::string_view output_format_name(OutputFormat format) {
   return format == OutputFormat::kJsonl ? "JSONL" : "DYNAMODB_JSON";
@@ -169,17 +175,17 @@ Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view
           uint64_t x = 0;
           if (fname == "itemCount") {
             if (fval.get_uint64().get(f.item_count)) return bad("file itemCount is not a number");
-          } else if (fname == "md5Checksum") f.md5_base64 = to_string(fval);
-          else if (fname == "etag") f.etag = to_string(fval);
-          else if (fname == "dataFileS3Key") f.key = to_string(fval);
+          } else if (fname == "md5Checksum") f.object.md5_base64 = to_string(fval);
+          else if (fname == "etag") f.object.etag = to_string(fval);
+          else if (fname == "dataFileS3Key") f.object.key = to_string(fval);
           else if (fname == "size") {
-            if (fval.get_uint64().get(f.size)) return bad("file size is not a number");
+            if (fval.get_uint64().get(f.object.size)) return bad("file size is not a number");
           } else if (fname == "segment") {
             if (fval.get_uint64().get(x)) return bad("file segment is not a number");
             f.segment = static_cast<int>(x);
           }
         }
-        if (f.key.empty()) return bad("a file entry has no dataFileS3Key");
+        if (f.object.key.empty()) return bad("a file entry has no dataFileS3Key");
         run.files.push_back(std::move(f));
       }
     }

@@ -9,10 +9,17 @@
 
 #include "base/result.h"
 #include "scan/compress.h"
-#include "scan/scan.h"
 #include "scan/transcode.h"
+#include "sink/sink.h"
 
 namespace ddb2s3 {
+
+// One data file as the manifests record it: the object as stored, and what it holds.
+struct DataFile {
+  StoredObject object;  // key (with prefix, or the path relative to the destination directory), size, MD5, ETag
+  uint64_t item_count = 0;
+  int segment = 0;
+};
 
 // What a run (or one segment of it) wrote and how.
 struct RunRecord {
@@ -31,6 +38,8 @@ struct RunRecord {
   uint64_t scanned_count = 0;
   std::vector<DataFile> files;
   std::string scan_json = "{}";  // the Scan parameters, a JSON object
+
+  uint64_t stored_bytes() const;  // the data files' sizes, summed
 };
 
 std::string_view output_format_name(OutputFormat format);  // "JSONL", "DYNAMODB_JSON"

@@ -114,8 +114,13 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   // most) keep those buffers near 128 MiB in all (32 segments: 5 MiB parts, 160 MiB instead of 256).
   const uint64_t part_size =
       std::max<uint64_t>(5ull << 20, std::min<uint64_t>(o.part_size, (128ull << 20) / static_cast<uint64_t>(workers)));
-  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_sink(o.dest, o.dest_aws, o.object_options, o.expected_bucket_owner,
-                                               part_size, max_parts, upload_threads, o.env, o.session));
+  SinkOptions sink_options{o.dest, o.dest_aws, {}, o.env, o.session};
+  sink_options.s3.object_options = o.object_options;
+  sink_options.s3.expected_bucket_owner = o.expected_bucket_owner;
+  sink_options.s3.part_size = part_size;
+  sink_options.s3.max_parts_in_flight = max_parts;
+  sink_options.s3.upload_threads = upload_threads;
+  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_sink(sink_options));
   DDB2S3_RETURN_IF_ERROR(sink->check());
   DDB2S3_RETURN_IF_ERROR(refuse_finished_run(*sink, o.dest, o.run_id));
 
@@ -135,8 +140,9 @@ Result<ScanSummary> run_scan(ScanOptions o) {
 
   std::sort(ctx.results.begin(), ctx.results.end(),
             [](const SegmentResult& a, const SegmentResult& b) { return a.segment < b.segment; });
-  RunRecord run = base_record(o, o.run_id, table.table_arn);
   ScanSummary summary;
+  summary.run = base_record(o, o.run_id, table.table_arn);
+  RunRecord& run = summary.run;
   for (auto& r : ctx.results) {
     run.item_count += r.items;
     run.scanned_count += r.scanned;
@@ -152,11 +158,10 @@ Result<ScanSummary> run_scan(ScanOptions o) {
     std::string key = o.dest.key(o.run_id + "/" + segment_manifest_name(*o.segment));
     DDB2S3_RETURN_IF_ERROR(sink->put(key, segment_manifest_json(run), "application/json"));
     summary.segment_manifest_key = key;
-    summary.segment = o.segment;
   } else {
-    DDB2S3_RETURN_IF_ERROR(write_run_manifests(*sink, o.dest, run, summary));
+    DDB2S3_ASSIGN_OR_RETURN(summary.summary_key, write_run_manifests(*sink, o.dest, run));
   }
-  fill_summary(summary, run, o.dest);
+  summary.destination = o.dest.describe(o.dest.key(run.run_id));
   summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   return summary;
 }

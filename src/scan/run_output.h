@@ -13,16 +13,21 @@ namespace ddb2s3 {
 
 bool valid_run_id(std::string_view id);
 
-Result<std::unique_ptr<Sink>> open_sink(const Destination& dest, const AwsOptions& aws,
-                                        const ObjectOptions& object_options,
-                                        const std::string& expected_owner, uint64_t part_size, int max_parts,
-                                        int upload_threads, const Environment& env,
-                                        const SessionOptions& session);
+// Where a run's objects go, and how: the destination, its AWS side (S3 only), and the S3 sink's knobs.
+struct SinkOptions {
+  Destination dest;
+  AwsOptions aws;
+  S3SinkOptions s3;
+  Environment env = Environment::process();
+  SessionOptions session;
+};
+
+// The directory sink for a local destination, else the S3 sink.
+Result<std::unique_ptr<Sink>> open_sink(const SinkOptions& options);
 
 // manifest-files.json, then manifest-summary.json (last: its presence means the run is complete).
-Status write_run_manifests(Sink& sink, const Destination& dest, RunRecord& run, ScanSummary& summary);
-
-void fill_summary(ScanSummary& s, const RunRecord& run, const Destination& dest);
+// Returns manifest-summary.json's key.
+Result<std::string> write_run_manifests(Sink& sink, const Destination& dest, const RunRecord& run);
 
 // An error when PREFIX/RUN_ID/manifest-summary.json exists already.
 Status refuse_finished_run(Sink& sink, const Destination& dest, const std::string& run_id);

@@ -19,6 +19,7 @@
 #include "dynamodb/dynamodb.h"
 #include "s3/s3.h"
 #include "scan/compress.h"
+#include "scan/manifest.h"
 #include "scan/progress.h"
 #include "scan/transcode.h"
 #include "sink/sink.h"
@@ -69,33 +70,16 @@ struct ScanOptions {
   SessionOptions session;
 };
 
-// One data file as the manifests record it.
-struct DataFile {
-  std::string key;  // S3 key (with prefix), or the path relative to the destination directory
-  uint64_t item_count = 0;
-  uint64_t size = 0;
-  std::string md5_base64;
-  std::string etag;
-  int segment = 0;
-};
-
+// What run_scan() and finalize_run() report: the run's record (what the manifests say, with
+// run.segment >= 0 when one segment of a shared scan ran) and what only a summary has.
 struct ScanSummary {
-  std::string run_id;
-  std::string table;
-  std::string table_arn;
+  RunRecord run;
   std::string destination;  // s3://bucket/prefix/run-id or the directory/run-id
   std::string summary_key;  // where manifest-summary.json went; empty for a single segment of a shared scan
   std::string segment_manifest_key;  // segments/I.json when one segment ran
-  std::string start_time, end_time;  // ISO 8601 UTC
   double seconds = 0;
-  uint64_t item_count = 0;
-  uint64_t scanned_count = 0;
-  uint64_t scan_bytes = 0;
-  uint64_t stored_bytes = 0;
-  uint64_t pages = 0;
-  int total_segments = 1;
-  std::optional<int> segment;
-  std::vector<DataFile> files;
+  uint64_t scan_bytes = 0;  // bytes of Scan responses
+  uint64_t pages = 0;       // Scan pages
 };
 
 // Memory is bounded by pages, parsers and S3 parts in flight per segment. With many segments glibc's

@@ -58,9 +58,9 @@ class ObjectRoller {
     auto stored = writer_->finish();
     writer_.reset();
     if (!stored) return std::move(stored).error();
-    DataFile f{stored->key, items_, stored->size, stored->md5_base64, stored->etag, segment_};
-    result_.stored_bytes += f.size;
-    ctx_.count(&ScanProgress::stored_bytes, f.size);
+    DataFile f{std::move(*stored), items_, segment_};
+    result_.stored_bytes += f.object.size;
+    ctx_.count(&ScanProgress::stored_bytes, f.object.size);
     ctx_.count(&ScanProgress::files, 1);
     result_.files.push_back(std::move(f));
     return {};
