@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "scan/manifest.h"
+#include "scan/parallel.h"
 
 namespace ddb2s3 {
 namespace {
@@ -85,6 +86,22 @@ TEST(Manifest, BrokenSegmentManifestsAreRejectedWithTheirKey) {
     EXPECT_EQ(r.error().code, "InvalidSegmentManifest") << text;
     EXPECT_NE(r.error().to_string().find("segments/1.json"), std::string::npos) << r.error().to_string();
   }
+}
+
+TEST(Manifest, SegmentsAreCheckedInOnePlace) {
+  EXPECT_TRUE(check_segments(1, std::nullopt).ok());
+  EXPECT_TRUE(check_segments(kMaxTotalSegments, kMaxTotalSegments - 1).ok());
+  EXPECT_EQ(check_segments(0, std::nullopt).error().field, "total_segments");
+  EXPECT_EQ(check_segments(kMaxTotalSegments + 1, std::nullopt).error().field, "total_segments");
+  Status s = check_segments(3, 3);
+  EXPECT_EQ(s.error().field, "segment");
+  EXPECT_EQ(s.error().message, "segment must be from 0 to total_segments - 1 (2), not 3");
+  EXPECT_EQ(check_segments(3, -1).error().field, "segment");
+  // A segment manifest is held to the same bounds: 2^32 + 4 segments were read as 4 before.
+  auto r = parse_segment_manifest(R"({"segment":1,"totalSegments":4294967300,"files":[]})", "segments/1.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("total_segments must be from 1 to 1000000"), std::string::npos)
+      << r.error().message;
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "cli/args.h"
 #include "report/progress.h"
 #include "report/summary.h"
+#include "scan/parallel.h"
 #include "scan/scan.h"
 
 namespace ddb2s3::cli {
@@ -185,7 +186,7 @@ const std::vector<ScanFlag>& scan_flags() {
        {},
        false,
        [](const std::string& t, ScanOptions& o) {
-         return set_integer(t, "--total-segments", 1, 1000000, o.total_segments);
+         return set_integer(t, "--total-segments", 1, kMaxTotalSegments, o.total_segments);
        }},
       {{"--segment", "segment", "Segment"},
        kParallel,
@@ -195,7 +196,7 @@ const std::vector<ScanFlag>& scan_flags() {
        false,
        [](const std::string& t, ScanOptions& o) -> Status {
          int segment = 0;
-         if (Status s = set_integer(t, "--segment", 0, 999999, segment); !s) return s;
+         if (Status s = set_integer(t, "--segment", 0, kMaxTotalSegments - 1, segment); !s) return s;
          o.segment = segment;
          return {};
        }},

@@ -3,8 +3,10 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <climits>
 
 #include "base/json_writer.h"
+#include "scan/parallel.h"
 
 namespace ddb2s3 {
 namespace {
@@ -144,11 +146,11 @@ Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view
       run.compression = *c;
     } else if (name == "segment") {
       if (v.get_uint64().get(n)) return bad("segment is not a number");
-      run.segment = static_cast<int>(n);
+      run.segment = static_cast<int>(std::min<uint64_t>(n, INT_MAX));
       have_segment = true;
     } else if (name == "totalSegments") {
       if (v.get_uint64().get(n)) return bad("totalSegments is not a number");
-      run.total_segments = static_cast<int>(n);
+      run.total_segments = static_cast<int>(std::min<uint64_t>(n, INT_MAX));
       have_total = true;
     } else if (name == "itemCount") {
       if (v.get_uint64().get(run.item_count)) return bad("itemCount is not a number");
@@ -191,8 +193,7 @@ Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view
     }
   }
   if (!have_segment || !have_total || !have_files) return bad("segment, totalSegments or files is missing");
-  if (run.total_segments < 1 || run.segment < 0 || run.segment >= run.total_segments)
-    return bad("segment " + std::to_string(run.segment) + " is outside 0.." + std::to_string(run.total_segments - 1));
+  if (Status s = check_segments(run.total_segments, run.segment); !s) return bad(s.error().message);
   return run;
 }
 

@@ -6,6 +6,7 @@
 
 #include "base/time.h"
 #include "scan/manifest.h"
+#include "scan/parallel.h"
 #include "scan/run_output.h"
 #include "scan/scan.h"
 #include "scan/segment.h"
@@ -21,15 +22,8 @@ Status validate(const ScanOptions& o) {
     return Error::usage(std::move(message)).with_field(field);
   };
   if (o.table.empty()) return usage("no table given", "table");
-  if (o.total_segments < 1 || o.total_segments > 1000000)
-    return usage("total_segments must be from 1 to 1000000 (DynamoDB's limit), not " +
-                     std::to_string(o.total_segments),
-                 "total_segments");
+  DDB2S3_RETURN_IF_ERROR(check_segments(o.total_segments, o.segment));
   if (o.segment) {
-    if (*o.segment < 0 || *o.segment >= o.total_segments)
-      return usage("segment must be from 0 to total_segments - 1 (" + std::to_string(o.total_segments - 1) +
-                       "), not " + std::to_string(*o.segment),
-                   "segment");
     if (o.run_id.empty())
       return usage(
           "segment needs run_id: every process of one shared scan must use the same run id, "

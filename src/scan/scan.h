@@ -20,6 +20,7 @@
 #include "s3/s3.h"
 #include "scan/compress.h"
 #include "scan/manifest.h"
+#include "scan/parallel.h"
 #include "scan/progress.h"
 #include "scan/transcode.h"
 #include "sink/sink.h"
@@ -48,7 +49,8 @@ struct ScanOptions {
   int compression_level = kDefaultCompressionLevel;
   uint64_t file_size = kDefaultFileSize;  // a data file rolls at the first page end at or past this size
 
-  // Parallelism: total_segments > 1 is a parallel scan; with `segment` set, only that segment runs here.
+  // Parallelism: total_segments > 1 is a parallel scan; with `segment` set, only that segment runs here
+  // (both checked by check_segments(), scan/parallel.h).
   int total_segments = 1;
   std::optional<int> segment;
   int parallelism = 0;  // segments scanned at once; 0: min(total_segments, 4 x cores, 64)
