@@ -56,11 +56,11 @@ TEST(Summary, JsonHasEveryFieldInOrder) {
   s.segment_manifest_key = "p/r1/segments/2.json";
   s.run.start_time = "2026-11-26T15:30:00.000Z";
   s.run.end_time = "2026-11-26T15:30:01.500Z";
-  s.seconds = 1.5;
+  s.run.seconds = 1.5;
   s.run.item_count = 7;
   s.run.scanned_count = 9;
-  s.scan_bytes = 1000;
-  s.pages = 2;
+  s.run.scan_bytes = 1000;
+  s.run.pages = 2;
   s.run.total_segments = 4;
   s.run.segment = 2;
   s.run.files.push_back(DataFile{StoredObject{"p/r1/data/0002-00000.json.gz", 300, "md5==", "etag1"}, 7, 2});

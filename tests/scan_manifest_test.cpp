@@ -104,5 +104,26 @@ TEST(Manifest, SegmentsAreCheckedInOnePlace) {
       << r.error().message;
 }
 
+TEST(Manifest, SegmentManifestCarriesWhatTheSegmentScanned) {
+  RunRecord in = sample();
+  in.scan_bytes = 123456;
+  in.pages = 12;
+  in.seconds = 2.5;
+  auto out = parse_segment_manifest(segment_manifest_json(in), "segments/2.json");
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_EQ(out->scan_bytes, 123456u);
+  EXPECT_EQ(out->pages, 12u);
+  EXPECT_DOUBLE_EQ(out->seconds, 2.5);
+  // The native-shaped summary does not carry them.
+  EXPECT_EQ(manifest_summary_json(in, "k").find("scanBytes"), std::string::npos);
+  // A segment manifest of an earlier version, without them, still reads (as 0).
+  auto old = parse_segment_manifest(R"({"segment":0,"totalSegments":2,"itemCount":3,"files":[]})", "segments/0.json");
+  ASSERT_TRUE(old.ok()) << old.error().to_string();
+  EXPECT_EQ(old->item_count, 3u);
+  EXPECT_EQ(old->scan_bytes, 0u);
+  EXPECT_EQ(old->pages, 0u);
+  EXPECT_EQ(old->seconds, 0.0);
+}
+
 }  // namespace
 }  // namespace ddb2s3

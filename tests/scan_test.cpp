@@ -282,6 +282,7 @@ TEST_F(ScanTest, SegmentsRunSeparatelyThenFinalizeGiveEveryItemOnce) {
   const std::string bucket = aws_.make_bucket("shared");
   Destination dest = s3_dest(bucket, "shared");
   const std::string run_id = "run-shared-1";
+  uint64_t scan_bytes = 0, pages = 0;
   for (int segment : {2, 0, 1}) {
     ScanOptions o = aws_.scan_options(table, dest);
     o.total_segments = 3;
@@ -294,10 +295,17 @@ TEST_F(ScanTest, SegmentsRunSeparatelyThenFinalizeGiveEveryItemOnce) {
               "shared/" + run_id + "/segments/" + std::to_string(segment) + ".json");
     EXPECT_TRUE(summary->summary_key.empty());
     EXPECT_FALSE(summary_exists(aws_, dest, run_id)) << "one segment does not complete the run";
+    scan_bytes += summary->run.scan_bytes;
+    pages += summary->run.pages;
   }
   auto finalized = finalize_run(aws_.finalize_options(dest, run_id));
   ASSERT_TRUE(finalized) << finalized.error().to_string();
   EXPECT_EQ(finalized->run.item_count, items.size());
+  // The segment manifests carry what the segments scanned; finalize sums it (was 0).
+  EXPECT_GT(scan_bytes, 0u);
+  EXPECT_EQ(finalized->run.scan_bytes, scan_bytes);
+  EXPECT_EQ(finalized->run.pages, pages);
+  EXPECT_GT(finalized->run.seconds, 0.0);
   EXPECT_EQ(finalized->summary_key, "shared/" + run_id + "/manifest-summary.json");
 
   auto lines = read_run_lines(aws_, dest, run_id, Compression::kGzip);
@@ -411,7 +419,7 @@ TEST_F(ScanTest, ScanFieldsApply) {
     ASSERT_TRUE(summary) << summary.error().to_string();
     EXPECT_EQ(summary->run.item_count, even.size());
     EXPECT_EQ(summary->run.scanned_count, items.size());
-    EXPECT_GE(summary->pages, 12u) << "Limit 10 over 120 items";
+    EXPECT_GE(summary->run.pages, 12u) << "Limit 10 over 120 items";
     auto lines = read_run_lines(aws_, dest, summary->run.run_id, Compression::kGzip);
     ASSERT_TRUE(lines);
     expect_same_items(*lines, even, OutputFormat::kJsonl);

@@ -307,7 +307,7 @@ void print_summary(const ScanSummary& s, bool json, bool quiet) {
   const RunRecord& run = s.run;
   std::fprintf(stderr, "ddb2s3: %s items from table '%s' in %zu files (%s) to %s in %.1f s\n",
                format_count(run.item_count).c_str(), run.table.c_str(), run.files.size(),
-               format_bytes(run.stored_bytes()).c_str(), s.destination.c_str(), s.seconds);
+               format_bytes(run.stored_bytes()).c_str(), s.destination.c_str(), run.seconds);
   if (!s.summary_key.empty())
     std::fprintf(stderr, "ddb2s3: run %s complete: %s\n", run.run_id.c_str(), where.c_str());
   if (!s.segment_manifest_key.empty())

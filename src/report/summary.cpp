@@ -17,12 +17,12 @@ std::string summary_json(const ScanSummary& s) {
   w.string_if_set("segmentManifestKey", s.segment_manifest_key);
   w.string("startTime", run.start_time);
   w.string("endTime", run.end_time);
-  w.number("seconds", s.seconds);
+  w.number("seconds", run.seconds);
   w.number("itemCount", run.item_count);
   w.number("scannedCount", run.scanned_count);
-  w.number("scanBytes", s.scan_bytes);
+  w.number("scanBytes", run.scan_bytes);
   w.number("storedBytes", run.stored_bytes());
-  w.number("pages", s.pages);
+  w.number("pages", run.pages);
   w.number("fileCount", run.files.size());
   w.number("totalSegments", run.total_segments);
   if (run.segment >= 0) w.number("segment", run.segment);

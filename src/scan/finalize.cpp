@@ -1,7 +1,9 @@
 // Finalizing a scan that many processes shared: read every segment manifest, check that all segments
 // are there and agree, and write the run's manifests.
 #include <algorithm>
+#include <optional>
 
+#include "base/time.h"
 #include "scan/manifest.h"
 #include "scan/run_output.h"
 #include "scan/scan.h"
@@ -14,6 +16,14 @@ namespace {
 constexpr uint64_t kFinalizePartSize = 8ull << 20;
 constexpr int kFinalizePartsInFlight = 2;
 constexpr int kFinalizeUploadThreads = 1;
+
+std::optional<double> wall_seconds(const std::string& start, const std::string& end) {
+  auto a = parse_iso8601(start);
+  auto b = parse_iso8601(end);
+  if (!a || !b) return std::nullopt;
+  auto d = (b->seconds - a->seconds) + (b->fraction - a->fraction);
+  return std::max(0.0, std::chrono::duration<double>(d).count());
+}
 
 }  // namespace
 
@@ -84,14 +94,21 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
   RunRecord run = *by_segment[0];
   run.segment = -1;
   run.files.clear();
-  run.item_count = run.scanned_count = 0;
+  run.item_count = run.scanned_count = run.scan_bytes = run.pages = 0;
+  double longest = 0;
   for (const RunRecord* p : by_segment) {
     run.item_count += p->item_count;
     run.scanned_count += p->scanned_count;
+    run.scan_bytes += p->scan_bytes;
+    run.pages += p->pages;
+    longest = std::max(longest, p->seconds);
     run.start_time = std::min(run.start_time, p->start_time);
     run.end_time = std::max(run.end_time, p->end_time);
     run.files.insert(run.files.end(), p->files.begin(), p->files.end());
   }
+  // A shared scan took as long as a user waited for it: from the first segment's start to the last one's
+  // end (segments run at once; their sum would be CPU-like time). Unreadable times: the longest segment.
+  run.seconds = wall_seconds(run.start_time, run.end_time).value_or(longest);
   ScanSummary summary;
   DDB2S3_ASSIGN_OR_RETURN(summary.summary_key, write_run_manifests(*sink, o.dest, run));
   summary.destination = o.dest.describe(o.dest.key(run.run_id));

@@ -103,6 +103,9 @@ std::string segment_manifest_json(const RunRecord& run) {
   w.string("version", "ddb2s3-segment-1");
   w.number("segment", static_cast<uint64_t>(run.segment));
   append_common(w, run);
+  w.number("scanBytes", run.scan_bytes);
+  w.number("pages", run.pages);
+  w.number("seconds", run.seconds);
   w.array("files", run.files, [](std::string& o, const DataFile& f) { append_file(o, f, true); });
   w.close();
   out += '\n';
@@ -156,6 +159,12 @@ Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view
       if (v.get_uint64().get(run.item_count)) return bad("itemCount is not a number");
     } else if (name == "scannedCount") {
       if (v.get_uint64().get(run.scanned_count)) return bad("scannedCount is not a number");
+    } else if (name == "scanBytes") {  // scanBytes, pages and seconds: absent in manifests of older versions
+      if (v.get_uint64().get(run.scan_bytes)) return bad("scanBytes is not a number");
+    } else if (name == "pages") {
+      if (v.get_uint64().get(run.pages)) return bad("pages is not a number");
+    } else if (name == "seconds") {
+      if (v.get_double().get(run.seconds)) return bad("seconds is not a number");
     } else if (name == "scan") {
       simdjson::ondemand::object o;
       if (v.get_object().get(o)) return bad("scan is not an object");

@@ -36,6 +36,11 @@ struct RunRecord {
   int segment = -1;  // segment manifests only
   uint64_t item_count = 0;
   uint64_t scanned_count = 0;
+  // What the scan read and for how long: segment manifests record them (so that finalize can sum them);
+  // manifest-summary.json, in the native export's shape, does not.
+  uint64_t scan_bytes = 0;  // bytes of Scan responses
+  uint64_t pages = 0;       // Scan pages
+  double seconds = 0;       // wall time
   std::vector<DataFile> files;
   std::string scan_json = "{}";  // the Scan parameters, a JSON object
 

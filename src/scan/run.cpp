@@ -140,12 +140,14 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   for (auto& r : ctx.results) {
     run.item_count += r.items;
     run.scanned_count += r.scanned;
-    summary.scan_bytes += r.scan_bytes;
-    summary.pages += r.pages;
+    run.scan_bytes += r.scan_bytes;
+    run.pages += r.pages;
     for (auto& f : r.files) run.files.push_back(std::move(f));
   }
   run.start_time = format_iso8601(std::chrono::floor<std::chrono::milliseconds>(started));
-  run.end_time = format_iso8601(std::chrono::floor<std::chrono::milliseconds>(Clock::now()));
+  const auto scanned = Clock::now();
+  run.end_time = format_iso8601(std::chrono::floor<std::chrono::milliseconds>(scanned));
+  run.seconds = std::chrono::duration<double>(scanned - started).count();  // as the segment manifest says
 
   if (o.segment) {
     run.segment = *o.segment;
@@ -156,7 +158,7 @@ Result<ScanSummary> run_scan(ScanOptions o) {
     DDB2S3_ASSIGN_OR_RETURN(summary.summary_key, write_run_manifests(*sink, o.dest, run));
   }
   summary.destination = o.dest.describe(o.dest.key(run.run_id));
-  summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  run.seconds = std::chrono::duration<double>(Clock::now() - started).count();  // manifests written too
   return summary;
 }
 

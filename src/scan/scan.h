@@ -79,9 +79,6 @@ struct ScanSummary {
   std::string destination;  // s3://bucket/prefix/run-id or the directory/run-id
   std::string summary_key;  // where manifest-summary.json went; empty for a single segment of a shared scan
   std::string segment_manifest_key;  // segments/I.json when one segment ran
-  double seconds = 0;
-  uint64_t scan_bytes = 0;  // bytes of Scan responses
-  uint64_t pages = 0;       // Scan pages
 };
 
 // Memory is bounded by pages, parsers and S3 parts in flight per segment. With many segments glibc's
@@ -106,7 +103,9 @@ struct FinalizeOptions {
 };
 
 // Reads PREFIX/RUN/segments/*.json of a scan shared by many processes, checks that all N segments
-// are there (an Error naming the missing ones otherwise) and writes the run's manifests.
+// are there (an Error naming the missing ones otherwise) and writes the run's manifests. The summary's
+// scan_bytes and pages are the segments' sums; its seconds the shared scan's wall time, from the earliest
+// segment's start to the latest one's end (segment manifests of older versions count as 0).
 Result<ScanSummary> finalize_run(FinalizeOptions options);
 
 // A fresh run id: UTC time (20261126T153000Z) and a short random suffix.
