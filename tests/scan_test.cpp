@@ -276,6 +276,35 @@ TEST_F(ScanTest, ParallelScansGiveEveryItemExactlyOnce) {
   }
 }
 
+TEST_F(ScanTest, StoredBytesGrowWhileADataFileIsWritten) {
+  const std::vector<TestItem> items = testing::simple_items(30, 40);
+  const std::string table = aws_.make_table("stored-progress", items);
+  const std::string bucket = aws_.make_bucket("stored-progress");
+  Destination dest = s3_dest(bucket, "p");
+  ScanOptions o = aws_.scan_options(table, dest);
+  o.compression = Compression::kNone;  // every page's bytes reach the sink as the page is written
+  o.request.limit = 10;                // three pages or more
+  o.file_size = 1ull << 30;            // one data file for the whole table: it ends with the run
+  ScanProgress progress;
+  o.progress = &progress;
+  // The item callback runs on the worker while it transcodes a page, after the previous page was written.
+  uint64_t stored_seen = 0, files_seen = 0;
+  o.item_callback = [&](std::string_view line, std::string& out) {
+    stored_seen = std::max(stored_seen, progress.stored_bytes.load());
+    files_seen = std::max(files_seen, progress.files.load());
+    out.append(line);
+    out.push_back('\n');
+  };
+  auto summary = run(o);
+  ASSERT_TRUE(summary) << summary.error().to_string();
+  ASSERT_EQ(summary->run.files.size(), 1u);
+  EXPECT_EQ(files_seen, 0u) << "no data file had ended while items were transcoded";
+  EXPECT_GT(stored_seen, 0u) << "the progress line's stored bytes stayed 0 until the data file ended";
+  EXPECT_LT(stored_seen, summary->run.stored_bytes());
+  EXPECT_EQ(progress.stored_bytes.load(), summary->run.stored_bytes());
+  EXPECT_EQ(summary->run.stored_bytes(), summary->run.files[0].object.size);
+}
+
 TEST_F(ScanTest, SegmentsRunSeparatelyThenFinalizeGiveEveryItemOnce) {
   const std::vector<TestItem> items = testing::simple_items(200, 20);
   const std::string table = aws_.make_table("shared", items);

@@ -29,8 +29,7 @@ class ObjectRoller {
       if (auto s = compressor_.add_page(lines, buf_); !s) return s;
       out = buf_;
     }
-    if (auto s = writer_->write(out); !s) return s;
-    size_ += out.size();
+    if (auto s = write(out); !s) return s;
     items_ += items;
     if (size_ >= ctx_.options.file_size) return close();
     return {};
@@ -50,17 +49,22 @@ class ObjectRoller {
     return {};
   }
 
+  // Counted as they reach the sink, so that the progress line's stored bytes grow during a data file.
+  Status write(std::string_view bytes) {
+    if (auto s = writer_->write(bytes); !s) return s;
+    size_ += bytes.size();
+    ctx_.count(&ScanProgress::stored_bytes, bytes.size());
+    return {};
+  }
+
   Status close() {
     buf_.clear();
     if (auto s = compressor_.finish_object(buf_); !s) return s;
-    if (auto s = writer_->write(buf_); !s) return s;
-    size_ += buf_.size();
+    if (auto s = write(buf_); !s) return s;
     auto stored = writer_->finish();
     writer_.reset();
     if (!stored) return std::move(stored).error();
     DataFile f{std::move(*stored), items_, segment_};
-    result_.stored_bytes += f.object.size;
-    ctx_.count(&ScanProgress::stored_bytes, f.object.size);
     ctx_.count(&ScanProgress::files, 1);
     result_.files.push_back(std::move(f));
     return {};

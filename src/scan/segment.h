@@ -16,7 +16,7 @@ namespace ddb2s3 {
 struct SegmentResult {
   int segment = 0;
   std::vector<DataFile> files;
-  uint64_t items = 0, scanned = 0, scan_bytes = 0, stored_bytes = 0, pages = 0;
+  uint64_t items = 0, scanned = 0, scan_bytes = 0, pages = 0;
 };
 
 // Shared by the workers of one run.
