@@ -1,3 +1,5 @@
+// The manifests' text: writing manifest-files.json, manifest-summary.json and segment manifests, and
+// reading segment manifests back (for finalize).
 #include "scan/manifest.h"
 
 #include <simdjson.h>

@@ -1,6 +1,7 @@
 // The run's manifests, in the shape of DynamoDB's native export: manifest-files.json (one line per
 // data file) and manifest-summary.json (written last: its presence means the run is complete); and
-// the per-segment manifest (segments/I.json) of a scan shared by many processes.
+// the per-segment manifest (segments/I.json) of a scan shared by many processes; and the records they
+// are written from (DataFile, RunRecord).
 #pragma once
 
 #include <string>
@@ -16,7 +17,7 @@ namespace ddb2s3 {
 
 // One data file as the manifests record it: the object as stored, and what it holds.
 struct DataFile {
-  StoredObject object;  // key (with prefix, or the path relative to the destination directory), size, MD5, ETag
+  StoredObject object;  // key (with prefix, or relative to the destination directory), size, MD5, ETag
   uint64_t item_count = 0;
   int segment = 0;
 };

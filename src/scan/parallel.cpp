@@ -11,8 +11,8 @@ Status check_segments(int total_segments, std::optional<int> segment) {
                         " (DynamoDB's limit), not " + std::to_string(total_segments))
         .with_field("total_segments");
   if (segment && (*segment < 0 || *segment >= total_segments))
-    return Error::usage("segment must be from 0 to total_segments - 1 (" + std::to_string(total_segments - 1) +
-                        "), not " + std::to_string(*segment))
+    return Error::usage("segment must be from 0 to total_segments - 1 (" +
+                        std::to_string(total_segments - 1) + "), not " + std::to_string(*segment))
         .with_field("segment");
   return {};
 }
