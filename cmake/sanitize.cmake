@@ -34,10 +34,11 @@ if(NOT DDB2S3_SYMBOLIZER)
   set(DDB2S3_SYMBOLIZER "")
 endif()
 
-# Every executable gets the runtimes' default options (cmake/sanitizer_options.cpp.in, see there); called
-# once all targets exist.
+# The runtimes' default options (cmake/sanitizer_options.cpp.in, see there), linked into every executable
+# by ddb2s3_sanitize_executables(), which the top-level CMakeLists.txt calls once all targets exist.
 configure_file(${CMAKE_CURRENT_LIST_DIR}/sanitizer_options.cpp.in ${CMAKE_BINARY_DIR}/generated/sanitizer_options.cpp
                @ONLY)
+add_library(ddb2s3_sanitizer_options OBJECT ${CMAKE_BINARY_DIR}/generated/sanitizer_options.cpp)
 function(ddb2s3_sanitize_executables)
   set(dirs ${CMAKE_SOURCE_DIR})
   while(dirs)
@@ -48,7 +49,7 @@ function(ddb2s3_sanitize_executables)
     foreach(t IN LISTS targets)
       get_target_property(type ${t} TYPE)
       if(type STREQUAL "EXECUTABLE")
-        target_sources(${t} PRIVATE ${CMAKE_BINARY_DIR}/generated/sanitizer_options.cpp)
+        target_link_libraries(${t} PRIVATE ddb2s3_sanitizer_options)
       endif()
     endforeach()
   endwhile()

@@ -62,5 +62,12 @@ TEST(BaseStrings, ToLowerChangesAsciiLettersOnly) {
   EXPECT_EQ(to_lower(""), "");
 }
 
+TEST(EscapeControls, ControlAndNonAsciiBytesBecomeHexAndLongTextIsCut) {
+  EXPECT_EQ(escape_controls("us-east-1"), "us-east-1");
+  EXPECT_EQ(escape_controls("a\r\nX: 1"), "a\\x0d\\x0aX: 1");
+  EXPECT_EQ(escape_controls(std::string("\0\x7f\xc3\xa9", 4)), "\\x00\\x7f\\xc3\\xa9");
+  EXPECT_EQ(escape_controls("abcdef", 3), "abc...");
+}
+
 }  // namespace
 }  // namespace ddb2s3

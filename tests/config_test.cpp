@@ -174,6 +174,41 @@ TEST(ConfigRegion, InvalidRegionIsUsageError) {
   EXPECT_EQ(r.error().kind, ErrorKind::kUsage);
 }
 
+// A region goes into host names and the signature's scope: from every source it must be a region name.
+TEST(ConfigRegion, EverySourceGivesARegionNameOrAUsageErrorNamingTheSource) {
+  struct Case {
+    AwsOptions options;
+    Environment env;
+    std::string config;
+    std::string source;
+  };
+  const std::string evil = "eu-west-1\r\nX-Injected: 1";
+  for (const std::string bad : {evil, std::string("ev.il/"), std::string("EU-WEST-1"), std::string("eu_west_1"),
+                                std::string(64, 'a'), std::string("-eu-west-1")}) {
+    SCOPED_TRACE(bad);
+    std::vector<Case> cases;
+    cases.push_back({{.region = bad}, Environment::from({}), "", "the command line"});
+    cases.push_back({{}, Environment::from({{"AWS_REGION", bad}}), "", "AWS_REGION"});
+    cases.push_back({{}, Environment::from({{"AWS_DEFAULT_REGION", bad}}), "", "AWS_DEFAULT_REGION"});
+    if (bad.find('\n') == std::string::npos)  // a value with a line break is two lines of the file
+      cases.push_back({{}, Environment::from({}), "[default]\nregion = " + bad + "\n", "profile default"});
+    for (const Case& c : cases) {
+      SCOPED_TRACE(c.source);
+      auto r = resolve_region(c.options, c.env, parse(c.config));
+      ASSERT_FALSE(r.ok()) << *r;
+      EXPECT_EQ(r.error().kind, ErrorKind::kUsage);
+      EXPECT_NE(r.error().message.find(c.source), std::string::npos) << r.error().message;
+      EXPECT_EQ(r.error().message.find_first_of("\r\n"), std::string::npos) << r.error().message;
+    }
+  }
+  auto imds = [] { return std::optional<std::string>("ev.il/"); };
+  auto r = resolve_region({}, Environment::from({}), SharedConfig{}, imds);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("EC2 instance metadata"), std::string::npos);
+  // And the derived endpoints never take one either.
+  EXPECT_FALSE(resolve_endpoint("s3", "ev.il/", {}, Environment::from({}), {}).ok());
+}
+
 std::string url(std::string_view service, std::string_view region, const AwsOptions& o,
                 const Environment& env, const SharedConfig& c = {}) {
   auto e = resolve_endpoint(service, region, o, env, c);
@@ -254,6 +289,47 @@ TEST(ConfigEndpoint, BadCustomUrlIsUsageError) {
   auto e = resolve_endpoint("s3", "us-east-1", {.endpoint_url = "localhost:9000"}, Environment::from({}), {});
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.error().kind, ErrorKind::kUsage);
+}
+
+// An endpoint URL becomes the host of every request: http or https, a host, nothing that cannot go on
+// the wire; the error names where the URL came from.
+TEST(ConfigEndpoint, EndpointUrlsNeedASchemeAndAHostAndNameTheirSource) {
+  for (const std::string bad :
+       {std::string("http://"), std::string("https:///path"), std::string("http://:9000"),
+        std::string("ftp://host"), std::string("http://ho st:1"), std::string("http://host\r\nX-Injected: 1"),
+        std::string("http://host/\x01"), std::string("http://h\xc3\xa9st"), std::string("http://host/?x=1"),
+        std::string("http://user@")}) {
+    SCOPED_TRACE(bad);
+    auto option = resolve_endpoint("s3", "us-east-1", {.endpoint_url = bad}, Environment::from({}), {});
+    ASSERT_FALSE(option.ok()) << option->url;
+    EXPECT_EQ(option.error().kind, ErrorKind::kUsage);
+    EXPECT_NE(option.error().message.find("the command line"), std::string::npos) << option.error().message;
+    EXPECT_EQ(option.error().message.find_first_of("\r\n"), std::string::npos);
+    auto env = resolve_endpoint("s3", "us-east-1", {}, Environment::from({{"AWS_ENDPOINT_URL_S3", bad}}), {});
+    ASSERT_FALSE(env.ok());
+    EXPECT_NE(env.error().message.find("AWS_ENDPOINT_URL_S3"), std::string::npos) << env.error().message;
+    auto all = resolve_endpoint("dynamodb", "us-east-1", {}, Environment::from({{"AWS_ENDPOINT_URL", bad}}), {});
+    ASSERT_FALSE(all.ok());
+    EXPECT_NE(all.error().message.find("AWS_ENDPOINT_URL"), std::string::npos);
+  }
+  auto profile = parse_shared_config("[profile dev]\nendpoint_url = http://\n", "", "/home/u/.aws/config",
+                                     "/home/u/.aws/credentials");
+  ASSERT_TRUE(profile.ok());
+  auto p = resolve_endpoint("s3", "us-east-1", {.profile = "dev"}, Environment::from({}), *profile);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.error().message.find("profile dev"), std::string::npos) << p.error().message;
+  EXPECT_NE(p.error().message.find("/home/u/.aws/config"), std::string::npos) << p.error().message;
+  auto creds = parse_shared_config("", "[dev]\nendpoint_url = http://\n", "/home/u/.aws/config",
+                                   "/home/u/.aws/credentials");
+  ASSERT_TRUE(creds.ok());
+  auto c = resolve_endpoint("s3", "us-east-1", {.profile = "dev"}, Environment::from({}), *creds);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("/home/u/.aws/credentials"), std::string::npos) << c.error().message;
+  // What is fine stays fine: ports, paths, IPv6 literals.
+  EXPECT_EQ(url("s3", "us-east-1", {.endpoint_url = "http://127.0.0.1:9000/"}, Environment::from({})),
+            "http://127.0.0.1:9000");
+  EXPECT_EQ(url("s3", "us-east-1", {.endpoint_url = "https://[::1]:9000/base"}, Environment::from({})),
+            "https://[::1]:9000/base");
 }
 
 TEST(ConfigS3, BucketUrlVirtualHostedOrPathStyle) {

@@ -247,5 +247,44 @@ TEST(CredentialsChain, SsoProfileWithoutAllFieldsIsUsageError) {
   EXPECT_NE(r.error().message.find("sso_account_id"), std::string::npos);
 }
 
+// Settings that become headers or URLs are checked where they are read, with the setting's source in the
+// error and never the secret itself.
+TEST(CredentialsChain, SettingsThatCannotBeSentAreUsageErrorsNamingTheirSource) {
+  TempHome home;
+  auto token = resolve(home, home.env({{"AWS_ACCESS_KEY_ID", "AKIAENV"},
+                                       {"AWS_SECRET_ACCESS_KEY", "s"},
+                                       {"AWS_SESSION_TOKEN", "tok\r\nX-Injected: SECRET"}}));
+  ASSERT_FALSE(token.ok());
+  EXPECT_EQ(token.error().kind, ErrorKind::kUsage);
+  EXPECT_NE(token.error().message.find("AWS_SESSION_TOKEN"), std::string::npos) << token.error().message;
+  EXPECT_EQ(token.error().to_string().find("SECRET"), std::string::npos);
+  auto id = resolve(home, home.env({{"AWS_ACCESS_KEY_ID", "AKIA/x, y"}, {"AWS_SECRET_ACCESS_KEY", "s"}}));
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.error().kind, ErrorKind::kUsage);
+
+  auto container = resolve(home, home.env({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1/a b"}}));
+  ASSERT_FALSE(container.ok());
+  EXPECT_EQ(container.error().kind, ErrorKind::kUsage);
+  EXPECT_NE(container.error().message.find("AWS_CONTAINER_CREDENTIALS_FULL_URI"), std::string::npos)
+      << container.error().message;
+
+  home.write(".aws/credentials", "[default]\naws_access_key_id = AKIA\naws_secret_access_key = s\n"
+                                 "aws_session_token = a\x01SECRET\n");
+  auto file = resolve(home, home.env());
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.error().kind, ErrorKind::kUsage);
+  EXPECT_NE(file.error().message.find("credentials"), std::string::npos) << file.error().message;
+  EXPECT_EQ(file.error().to_string().find("SECRET"), std::string::npos);
+
+  home.write(".aws/credentials", "");
+  home.write(".aws/config",
+             "[profile s]\nsso_start_url = https://x.awsapps.com/start\nsso_region = ev.il/\n"
+             "sso_account_id = 123456789012\nsso_role_name = r\n");
+  auto sso = resolve(home, home.env(), {.profile = "s"});
+  ASSERT_FALSE(sso.ok());
+  EXPECT_EQ(sso.error().kind, ErrorKind::kUsage);
+  EXPECT_NE(sso.error().message.find("sso_region"), std::string::npos) << sso.error().message;
+}
+
 }  // namespace
 }  // namespace ddb2s3

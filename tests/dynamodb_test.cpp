@@ -662,6 +662,48 @@ TEST_F(FakeDynamoDb, MalformedScanAnswerIsAnError) {
   EXPECT_EQ(result.error().operation, "Scan");
 }
 
+// A server's bad answer is the server's error (exit 1), never taken for the user's: a LastEvaluatedKey
+// that is not one valid key used to be passed on, and the next page's request failed as a usage error.
+TEST_F(FakeDynamoDb, ScanAnswerWithAMalformedLastEvaluatedKeyIsAServerErrorAtOnce) {
+  for (const char* key : {R"({"id":{"S":"a"} "x":{"S":"b"}})", R"({"id":{"S":"a"},})", R"({"id":"a"})",
+                          R"({"id":{"S":"a\x"}})", R"({})"}) {
+    SCOPED_TRACE(key);
+    const std::string page = std::string(R"({"Count":0,"Items":[],"ScannedCount":0,"LastEvaluatedKey":)") +
+                             key + "}";
+    handler_ = [&](const httplib::Request&, httplib::Response& res) { answer(res, page); };
+    auto c = client();
+    ScanRequest r;
+    r.table_name = "t";
+    auto result = c.scan(r);
+    ASSERT_FALSE(result) << "accepted LastEvaluatedKey " << result->last_evaluated_key_json;
+    EXPECT_NE(result.error().kind, ErrorKind::kUsage);
+    EXPECT_FALSE(result.error().retryable());
+    EXPECT_EQ(result.error().code, "InvalidResponse");
+    EXPECT_EQ(result.error().operation, "Scan");
+    EXPECT_EQ(result.error().resource, "table 't'");
+    EXPECT_NE(result.error().message.find("LastEvaluatedKey"), std::string::npos) << result.error().message;
+  }
+}
+
+TEST_F(FakeDynamoDb, AnswersThatAreNotJsonAreServerErrorsNamingTheOperation) {
+  handler_ = [](const httplib::Request&, httplib::Response& res) { answer(res, "<html>proxy</html>"); };
+  auto c = client();
+  ScanRequest r;
+  r.table_name = "t";
+  auto scan = c.scan(r);
+  ASSERT_FALSE(scan);
+  EXPECT_EQ(scan.error().kind, ErrorKind::kInternal);
+  EXPECT_EQ(scan.error().operation, "Scan");
+  auto describe = c.describe_table("t");
+  ASSERT_FALSE(describe);
+  EXPECT_EQ(describe.error().kind, ErrorKind::kInternal);
+  EXPECT_EQ(describe.error().operation, "DescribeTable");
+  auto exp = c.describe_export("arn:aws:dynamodb:us-east-1:123456789012:table/t/export/01");
+  ASSERT_FALSE(exp);
+  EXPECT_EQ(exp.error().kind, ErrorKind::kInternal);
+  EXPECT_EQ(exp.error().operation, "DescribeExport");
+}
+
 TEST_F(FakeDynamoDb, DescribeTableParsesTheDocumentedShape) {
   handler_ = [](const httplib::Request&, httplib::Response& res) {
     answer(

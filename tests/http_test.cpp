@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -289,6 +290,86 @@ TEST(HttpFailures, MalformedUrlIsAClientError) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().kind, ErrorKind::kClient);
   EXPECT_FALSE(st.error().retryable());
+}
+
+// The last line of defence: nothing that curl would put on the wire verbatim as an extra header line,
+// a forged request or a malformed URL ever leaves; the error names the header, not a secret's value.
+TEST(HttpRequestCheck, HeadersAndUrlsThatWouldBreakTheRequestAreNeverSent) {
+  TestHttpServer server;
+  std::atomic<int> calls{0};
+  std::string injected;
+  server.serve_all([&](const httplib::Request& req, httplib::Response&) {
+    ++calls;
+    if (req.has_header("X-Injected")) injected = req.get_header_value("X-Injected");
+  });
+  server.start();
+  HttpClient client;
+  HttpResponse res;
+  auto send = [&](Headers headers, std::string path = "/x") {
+    HttpRequest req;
+    req.url = server.url() + path;
+    req.headers = std::move(headers);
+    return client.perform(req, res);
+  };
+
+  Status value_crlf = send({{"X-Amz-Meta-A", "v\r\nX-Injected: 1"}});
+  ASSERT_FALSE(value_crlf.ok());
+  EXPECT_EQ(value_crlf.error().kind, ErrorKind::kInternal);
+  EXPECT_EQ(value_crlf.error().code, "InvalidRequestHeader");
+  EXPECT_NE(value_crlf.error().message.find("X-Amz-Meta-A"), std::string::npos)
+      << value_crlf.error().message;
+  EXPECT_EQ(value_crlf.error().message.find('\n'), std::string::npos);
+
+  Status bare_lf = send({{"X-A", "v\nX-Injected: 2"}});
+  ASSERT_FALSE(bare_lf.ok());
+  EXPECT_EQ(bare_lf.error().code, "InvalidRequestHeader");
+  Status nul = send({{"X-A", std::string("a\0b", 3)}});
+  ASSERT_FALSE(nul.ok());
+
+  for (std::string name : {"X-A\r\nX-Injected", "X A", "X-A:", "", "X-\x80"}) {
+    Status bad_name = send({{name, "v"}});
+    ASSERT_FALSE(bad_name.ok()) << name;
+    EXPECT_EQ(bad_name.error().code, "InvalidRequestHeader") << name;
+    EXPECT_EQ(bad_name.error().message.find('\n'), std::string::npos);
+  }
+
+  // A secret's value is never printed, even in part.
+  Status secret = send({{"Authorization", "AWS4-HMAC-SHA256 Credential=AKIDSECRET\r\nX-Injected: 3"}});
+  ASSERT_FALSE(secret.ok());
+  EXPECT_NE(secret.error().message.find("Authorization"), std::string::npos);
+  EXPECT_EQ(secret.error().to_string().find("AKIDSECRET"), std::string::npos) << secret.error().to_string();
+  Status token = send({{"X-Amz-Security-Token", "tok\nSECRET"}});
+  ASSERT_FALSE(token.ok());
+  EXPECT_EQ(token.error().to_string().find("SECRET"), std::string::npos);
+
+  for (std::string path : {"/x\r\nX-Injected: 4", "/x y", "/x\t", "/\xc3\xa9"}) {
+    Status bad_url = send({}, path);
+    ASSERT_FALSE(bad_url.ok()) << path;
+    EXPECT_EQ(bad_url.error().code, "InvalidRequestUrl") << path;
+    EXPECT_EQ(bad_url.error().kind, ErrorKind::kInternal);
+  }
+  EXPECT_EQ(calls.load(), 0);
+  EXPECT_EQ(injected, "");
+
+  // What may be sent still is: a tab and non-ASCII bytes in a value, token punctuation in a name.
+  Status fine = send({{"X-A", "a\tb"}, {"X-B", "caf\xc3\xa9"}, {"X-C!#$%&'*+.^_`|~", ""}});
+  ASSERT_TRUE(fine.ok()) << fine.error().to_string();
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(HttpRequestCheck, TheCharacterClassesAreRfc9110s) {
+  EXPECT_TRUE(is_header_name("x-amz-meta-a_b.c"));
+  EXPECT_FALSE(is_header_name("a b"));
+  EXPECT_FALSE(is_header_name("a(b)"));
+  EXPECT_FALSE(is_header_name(""));
+  EXPECT_TRUE(is_header_value(""));
+  EXPECT_TRUE(is_header_value("a\tb c"));
+  EXPECT_FALSE(is_header_value("a\x7f"));
+  EXPECT_FALSE(is_header_value("a\rb"));
+  EXPECT_TRUE(is_wire_url("https://h:1/p?q=%20"));
+  EXPECT_FALSE(is_wire_url("https://h/p q"));
+  EXPECT_TRUE(is_secret_header("x-amz-server-side-encryption-customer-key"));
+  EXPECT_FALSE(is_secret_header("x-amz-server-side-encryption-customer-key-MD5"));
 }
 
 // A TLS server with a self-signed certificate for 127.0.0.1, made with the openssl command.

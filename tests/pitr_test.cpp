@@ -375,6 +375,19 @@ TEST_F(PitrTest, NoWaitThenStatusThenWaitForIt) {
   EXPECT_EQ(not_arn.error().kind, ErrorKind::kUsage);
 }
 
+// The ARN's region names the endpoint when no region is set: it must be a region name, said to be the ARN's.
+TEST_F(PitrTest, AnExportArnWhoseRegionIsNotARegionNameIsAUsageErrorNamingTheArn) {
+  for (const std::string region : {"ev.il/", "EU-WEST-1", "eu-west-1\r\nX-Injected: 1"}) {
+    SCOPED_TRACE(region);
+    auto r = export_status(status_options("arn:aws:dynamodb:" + region + ":123456789012:table/t/export/01"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::kUsage);
+    EXPECT_NE(r.error().message.find("export ARN"), std::string::npos) << r.error().message;
+    EXPECT_EQ(r.error().message.find_first_of("\r\n"), std::string::npos);
+  }
+  EXPECT_EQ(requests_of("DescribeExport"), 0);
+}
+
 TEST_F(PitrTest, SameClientTokenReattachesToTheSameExport) {
   ExportOptions o = options();
   o.client_token = "scheduler-run-42";

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <pugixml.hpp>
 
+#include "aws/config.h"
 #include "s3/s3.h"
 #include "support/aws_fixtures.h"
 #include "support/http_server.h"
@@ -188,6 +189,75 @@ TEST(ContentMd5, IsBase64OfTheDigest) {
 }
 
 // ---- Requests as they arrive ------------------------------------------------------------------
+// A header is checked where it enters: a CR or LF would end the header line and forge others.
+TEST(ExtraArgs, NamesAndValuesThatCannotBeHeadersAreUsageErrorsNamingTheArgument) {
+  struct Case {
+    const char* json;
+    const char* named;
+  };
+  for (const Case& c : {Case{R"({"Metadata": {"team": "data\r\nX-Injected: 1"}})", "Metadata 'team'"},
+                        Case{R"({"Metadata": {"team": "a\nb"}})", "Metadata 'team'"},
+                        Case{R"({"Metadata": {"a b": "c"}})", "Metadata 'a b'"},
+                        Case{R"({"Metadata": {"a:b": "c"}})", "Metadata 'a:b'"},
+                        Case{R"({"Metadata": {"": "c"}})", "Metadata ''"},
+                        Case{R"({"Metadata": {"a\r\nX-Injected": "c"}})", "Metadata 'a\\x0d\\x0aX-Injected'"},
+                        Case{R"({"ContentType": "text/plain\r\nX-Injected: 1"})", "ContentType"},
+                        Case{R"({"Tagging": "a=b\u0000"})", "Tagging"},
+                        Case{R"({"CacheControl": "max-age=1\u007f"})", "CacheControl"}}) {
+    SCOPED_TRACE(c.json);
+    Result<ObjectOptions> o = object_options_from_extra_args(c.json);
+    ASSERT_FALSE(o.ok());
+    EXPECT_EQ(o.error().kind, ErrorKind::kUsage);
+    EXPECT_EQ(o.error().field, "extra_args");
+    EXPECT_NE(o.error().message.find(c.named), std::string::npos) << o.error().message;
+    EXPECT_EQ(o.error().message.find_first_of("\r\n"), std::string::npos) << o.error().message;
+  }
+  // What S3 takes still passes: UTF-8 and tabs in values, token punctuation in names.
+  Result<ObjectOptions> fine =
+      object_options_from_extra_args(R"({"Metadata": {"caf\u00e9-ok_1.x": "\u00e9t\u00e9\tici"}})");
+  EXPECT_FALSE(fine.ok()) << "a non-token name";
+  Result<ObjectOptions> utf8 = object_options_from_extra_args(R"({"Metadata": {"k_1.x": "\u00e9t\u00e9\tici"}})");
+  ASSERT_TRUE(utf8.ok()) << utf8.error().to_string();
+  EXPECT_EQ(utf8->get("x-amz-meta-k_1.x"), "\xc3\xa9t\xc3\xa9\tici");
+}
+
+TEST(ExtraArgs, UserMetadataOverTwoKilobytesIsAUsageError) {
+  const std::string big(kMaxUserMetadataBytes, 'x');
+  Result<ObjectOptions> o = object_options_from_extra_args(R"({"Metadata": {"a": ")" + big + R"("}})");
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error().kind, ErrorKind::kUsage);
+  EXPECT_NE(o.error().message.find("2048"), std::string::npos) << o.error().message;
+  EXPECT_TRUE(object_options_from_extra_args(R"({"Metadata": {"a": ")" + big.substr(1) + R"("}})").ok());
+}
+
+// Headers set through the typed setters (the CLI's flags) are checked too, before anything is sent.
+TEST(S3Requests, UploadsRefuseOptionsWithHeadersThatCannotBeSent) {
+  TestHttpServer server;
+  std::atomic<int> calls{0};
+  server.serve_all([&](const httplib::Request&, httplib::Response&) { ++calls; });
+  server.start();
+  S3Client client(config_for(server));
+  ObjectOptions flags;
+  flags.storage_class("STANDARD\r\nX-Injected: 1");
+  EXPECT_EQ(flags.check().error().kind, ErrorKind::kUsage);
+  EXPECT_NE(flags.check().error().message.find("x-amz-storage-class"), std::string::npos);
+  Result<std::string> put = client.put_object("b", "k", "v", flags);
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.error().kind, ErrorKind::kUsage);
+  EXPECT_EQ(put.error().operation, "PutObject");
+  ObjectOptions meta;
+  meta.metadata("a\nb", "v");
+  Result<std::string> create = client.create_multipart_upload("b", "k", meta);
+  ASSERT_FALSE(create.ok());
+  EXPECT_EQ(create.error().kind, ErrorKind::kUsage);
+  // An SSE-C key's value is never printed.
+  ObjectOptions secret;
+  secret.set("x-amz-server-side-encryption-customer-key", "S3CRET\n");
+  ASSERT_FALSE(secret.check().ok());
+  EXPECT_EQ(secret.check().error().to_string().find("S3CRET"), std::string::npos);
+  EXPECT_EQ(calls.load(), 0);
+}
+
 
 TEST(S3Requests, PutObjectSendsTheOptionsHeadersAndIntegrityHeaders) {
   TestHttpServer server;
@@ -411,6 +481,49 @@ TEST(S3Requests, ListDecodesUrlEncodedKeys) {
   EXPECT_EQ(rec.last().path, "/b");
 }
 
+// A server's malformed answer is a server error naming the operation (exit 1), never a usage error, and
+// never a number read as 0.
+TEST(S3Requests, MalformedAnswersAreServerErrorsNamingTheOperation) {
+  TestHttpServer server;
+  std::string answer;
+  std::mutex mu;
+  server.serve_all([&](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    res.set_content(answer, "application/xml");
+  });
+  server.start();
+  S3Client client(config_for(server));
+  auto answer_with = [&](std::string a) {
+    std::lock_guard lock(mu);
+    answer = std::move(a);
+  };
+  for (const char* list :
+       {"<html>proxy</html>", "<ListBucketResult><Contents><Key>a",
+        "<ListBucketResult><Contents><Key>a</Key><Size>12x</Size></Contents></ListBucketResult>",
+        "<ListBucketResult><Contents><Key>a</Key><Size></Size></Contents></ListBucketResult>",
+        "<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>",
+        "<ListBucketResult><IsTruncated>maybe</IsTruncated></ListBucketResult>"}) {
+    SCOPED_TRACE(list);
+    answer_with(list);
+    Result<ListPage> page = client.list_objects_page("b", "p/");
+    ASSERT_FALSE(page.ok());
+    EXPECT_EQ(page.error().kind, ErrorKind::kInternal);
+    EXPECT_EQ(page.error().operation, "ListObjectsV2");
+    EXPECT_EQ(page.error().resource, "s3://b/p/");
+  }
+  for (const char* xml : {"not xml", "<InitiateMultipartUploadResult><UploadId></UploadId>"}) {
+    answer_with(xml);
+    Result<std::string> id = client.create_multipart_upload("b", "k");
+    ASSERT_FALSE(id.ok());
+    EXPECT_EQ(id.error().kind, ErrorKind::kInternal);
+    EXPECT_EQ(id.error().operation, "CreateMultipartUpload");
+    Result<std::string> etag = client.complete_multipart_upload("b", "k", "u", {{1, "e"}});
+    ASSERT_FALSE(etag.ok());
+    EXPECT_EQ(etag.error().kind, ErrorKind::kInternal);
+    EXPECT_EQ(etag.error().operation, "CompleteMultipartUpload");
+  }
+}
+
 // ---- Region redirects -------------------------------------------------------------------------
 
 // Answers like a bucket in eu-west-1 reached through us-east-1: 301 + x-amz-bucket-region, unless the
@@ -508,6 +621,56 @@ TEST(S3Redirect, A301WithoutARegionIsAnErrorWithAHint) {
   EXPECT_EQ(r.error().http_status, 301);
   EXPECT_FALSE(r.error().hint.empty());
   EXPECT_EQ(calls.load(), 2);  // the PUT, then a HEAD of the bucket asking for its region; no loop
+}
+
+// A region from a server goes into the host name and the Authorization header: one that is not a region
+// name (a CR/LF, decoded from an XML entity; a '/' or '.' that would move the request to another host)
+// is an error naming the bucket, neither followed nor remembered.
+TEST(S3Redirect, ARegionThatIsNotARegionNameIsNeitherFollowedNorRemembered) {
+  for (const bool in_body : {true, false}) {
+    TestHttpServer server;
+    std::atomic<int> calls{0};
+    std::atomic<bool> injected{false};
+    server.serve_all([&](const httplib::Request& req, httplib::Response& res) {
+      ++calls;
+      if (req.has_header("X-Injected")) injected = true;
+      if (in_body) {
+        res.status = 400;
+        res.set_content(
+            "<Error><Code>AuthorizationHeaderMalformed</Code><Message>wrong region</Message>"
+            "<Region>eu-west-1&#13;&#10;X-Injected: 1</Region></Error>",
+            "application/xml");
+      } else {
+        res.status = 301;
+        res.set_header("x-amz-bucket-region", "ev.il/");
+      }
+    });
+    server.start();
+    auto cache = std::make_shared<BucketRegionCache>();
+    S3Client client(config_for(server), S3ClientOptions{.region_cache = cache});
+    Result<std::string> r = client.put_object("victim-bucket", "k", "v");
+    ASSERT_FALSE(r.ok()) << (in_body ? "body" : "header");
+    EXPECT_EQ(r.error().kind, ErrorKind::kInternal);
+    EXPECT_EQ(r.error().code, "InvalidRedirectRegion");
+    EXPECT_NE(r.error().message.find("victim-bucket"), std::string::npos) << r.error().message;
+    EXPECT_EQ(r.error().to_string().find('\n'), std::string::npos);
+    EXPECT_EQ(r.error().operation, "PutObject");
+    EXPECT_FALSE(cache->get("victim-bucket").has_value());
+    EXPECT_EQ(client.bucket_region("victim-bucket"), "us-east-1");
+    EXPECT_EQ(calls.load(), 1);  // not followed
+    EXPECT_FALSE(injected.load());
+  }
+}
+
+TEST(S3Url, AwsEndpointsNeverTakeARegionThatIsNotARegionName) {
+  EXPECT_TRUE(is_region_name("us-east-1"));
+  EXPECT_TRUE(is_region_name("us-gov-west-1"));
+  EXPECT_FALSE(is_region_name("ev.il/"));
+  EXPECT_FALSE(is_region_name("eu-west-1\r\nX: 1"));
+  EXPECT_FALSE(is_region_name("EU-WEST-1"));
+  EXPECT_FALSE(is_region_name(""));
+  EXPECT_FALSE(is_region_name("-eu"));
+  EXPECT_FALSE(is_region_name(std::string(64, 'a')));
 }
 
 }  // namespace

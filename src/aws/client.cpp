@@ -153,7 +153,7 @@ std::string client_hint(const Error& e, const ServiceConfig& config, const Crede
   if (c == "PermanentRedirect" || c == "AuthorizationHeaderMalformed" || c == "MovedPermanently") {
     std::string_view region = response.header("x-amz-bucket-region");
     if (!region.empty() && region != config.region) {
-      return "the bucket is in region " + std::string(region) + ", not " + config.region +
+      return "the bucket is in region " + escape_controls(region, 64) + ", not " + config.region +
              ": use that region";
     }
   }

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "base/strings.h"
+#include "base/url.h"
 
 namespace ddb2s3 {
 namespace {
@@ -108,12 +109,6 @@ Result<std::optional<std::string>> read_optional_file(const std::string& path) {
   return std::optional<std::string>(ss.str());
 }
 
-bool valid_region(std::string_view r) {
-  if (r.empty() || r.size() > 63 || r.front() == '-' || r.back() == '-') return false;
-  for (char c : r)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
-  return true;
-}
 
 // A boolean setting: the environment variable when set, else the profile key.
 bool flag(const Environment& env, const std::string& env_name, const SharedConfig& config,
@@ -122,14 +117,32 @@ bool flag(const Environment& env, const std::string& env_name, const SharedConfi
   return config.get_bool(profile, key);
 }
 
+// Which of the two files a profile's key is read from (the credentials file wins, as in get()).
+std::string setting_file(const SharedConfig& config, const std::string& profile, std::string_view key) {
+  if (auto it = config.credentials_profiles.find(profile); it != config.credentials_profiles.end())
+    if (it->second.get(key)) return config.credentials_path;
+  return config.config_path;
+}
+
+// scheme http or https, a host, and nothing that cannot go on the wire as is (white space, control or
+// non-ASCII bytes); the URL becomes the host of every request and is signed.
 Result<std::string> check_url(std::string url, std::string_view from) {
-  std::string_view v = trim(url);
-  std::string out(v);
-  if (out.rfind("http://", 0) != 0 && out.rfind("https://", 0) != 0) {
-    Error e = Error::usage("endpoint URL '" + out + "' from " + std::string(from) +
-                           " must start with http:// or https://");
+  std::string out(trim(url));
+  auto bad = [&](std::string_view what) -> Error {
+    Error e = Error::usage("endpoint URL '" + escape_controls(out) + "' from " + std::string(from) + " " +
+                           std::string(what));
+    e.hint = "an endpoint URL looks like https://dynamodb.us-east-1.amazonaws.com or http://localhost:8000";
     return e;
+  };
+  if (out.rfind("http://", 0) != 0 && out.rfind("https://", 0) != 0)
+    return bad("must start with http:// or https://");
+  for (char ch : out) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7f) return bad("holds white space, a control character or a non-ASCII byte");
   }
+  const UrlParts parts = split_url(out);
+  if (parts.host.empty()) return bad("has no host name");
+  if (out.find_first_of("?#") != std::string::npos) return bad("must not have a query or a fragment");
   while (!out.empty() && out.back() == '/') out.pop_back();
   return out;
 }
@@ -269,8 +282,9 @@ Result<std::string> resolve_region(const AwsOptions& options, const Environment&
     if (auto r4 = imds_region()) region = *r4, from = "EC2 instance metadata";
   }
   region = std::string(trim(region));
-  if (!region.empty() && !valid_region(region)) {
-    Error e = Error::usage("invalid region '" + region + "' from " + from);
+  if (!region.empty() && !is_region_name(region)) {
+    Error e = Error::usage("invalid region '" + escape_controls(region) + "' from " + from +
+                           ": a region name has only lower-case letters, digits and hyphens");
     e.hint = "a region looks like us-east-1";
     return e;
   }
@@ -312,7 +326,7 @@ Result<Endpoint> resolve_endpoint(std::string_view service, std::string_view reg
           return finish_custom(*v, "[services " + *services_name + "] in " + config.config_path);
       }
     }
-    if (auto v = config.get(profile, "endpoint_url")) return finish_custom(*v, "profile " + profile);
+    if (auto v = config.get(profile, "endpoint_url")) return finish_custom(*v, "profile " + profile + " in " + setting_file(config, profile, "endpoint_url"));
   }
 
   if (region.empty()) {
@@ -321,7 +335,7 @@ Result<Endpoint> resolve_endpoint(std::string_view service, std::string_view reg
     e.hint = "set the region, AWS_REGION or region in ~/.aws/config";
     return e;
   }
-  if (!valid_region(region)) return Error::usage("invalid region '" + std::string(region) + "'");
+  if (!is_region_name(region)) return Error::usage("invalid region '" + std::string(region) + "'");
   bool fips = flag(env, "AWS_USE_FIPS_ENDPOINT", config, profile, "use_fips_endpoint");
   bool dualstack = flag(env, "AWS_USE_DUALSTACK_ENDPOINT", config, profile, "use_dualstack_endpoint");
   Endpoint e;

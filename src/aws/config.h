@@ -63,8 +63,20 @@ std::string profile_name(const AwsOptions& options, const Environment& env);
 // A profile named explicitly (option or AWS_PROFILE) must exist in one of the files; "default" need not.
 Status check_profile_exists(const AwsOptions& options, const Environment& env, const SharedConfig& config);
 
+// A region name as AWS spells them (us-east-1, cn-north-1, us-gov-west-1): lower-case letters, digits and
+// hyphens, 1 to 63 characters (a host name label: it goes into host names and the signature's scope), no
+// hyphen first or last. Every region, wherever it comes from (options, environment, profile, an ARN, a
+// server's redirect), is checked with this before it is used.
+// Inline: the clients (s3/) check redirects' regions with it without linking the config module.
+constexpr bool is_region_name(std::string_view region) {
+  if (region.empty() || region.size() > 63 || region.front() == '-' || region.back() == '-') return false;
+  for (char c : region)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return true;
+}
+
 // options.region > AWS_REGION > AWS_DEFAULT_REGION > profile `region` > imds_region() > "" (unknown).
-// An invalid region name (not a host name label) is a kUsage error.
+// A region that is not a region name (is_region_name) is a kUsage error naming where it came from.
 Result<std::string> resolve_region(const AwsOptions& options, const Environment& env,
                                    const SharedConfig& config,
                                    const std::function<std::optional<std::string>()>& imds_region = {});

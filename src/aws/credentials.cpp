@@ -237,6 +237,8 @@ class ChainBuilder {
     c.secret_access_key = *secret;
     c.session_token = env_.get("AWS_SESSION_TOKEN").value_or(env_.get_or("AWS_SECURITY_TOKEN", ""));
     c.source = "environment";
+    if (auto problem = credentials_internal::credentials_problem(c))
+      return Error::usage(*problem + " (AWS_ACCESS_KEY_ID, AWS_SESSION_TOKEN)");
     return static_credentials(std::move(c));
   }
 
@@ -258,6 +260,8 @@ class ChainBuilder {
     c.secret_access_key = *secret;
     c.session_token = it->second.get("aws_session_token").value_or("");
     c.source = "profile " + profile;
+    if (auto problem = credentials_internal::credentials_problem(c))
+      return config_error("InvalidCredentials", *problem + " (profile '" + profile + "' in " + path + ")", profile);
     return static_credentials(std::move(c));
   }
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +26,10 @@ std::shared_ptr<CredentialsProvider> refreshing(Fetch fetch, const ChainOptions&
 // An Expiration as AWS writes it, ISO 8601 (2024-01-02T03:04:05Z, with a fraction, +00:00 or "UTC"; UTC when
 // no zone is given), clamped to what TimePoint holds: 9999-12-31T23:59:59Z is far in the future, no overflow.
 Result<TimePoint> parse_expiration(std::string_view text);
+
+// Why credentials cannot be sent (nullopt when they can): the access key id goes into the Authorization
+// header (Credential=ID/...), the session token into X-Amz-Security-Token. Never quotes a value.
+std::optional<std::string> credentials_problem(const Credentials& c);
 
 // The string and number fields of a JSON object (numbers as written), or of its member object `member`.
 Result<std::map<std::string, std::string>> json_fields(std::string_view json, std::string_view member = {});

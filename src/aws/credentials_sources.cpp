@@ -111,6 +111,7 @@ Result<Credentials> credentials_from(const std::map<std::string, std::string>& f
                              " '" + e + "': " + t.error().message);
     c.expiration = *t;
   }
+  if (auto problem = credentials_problem(c)) return Error::internal("the " + c.source + " answer: " + *problem);
   return c;
 }
 
@@ -163,6 +164,16 @@ Result<std::string> imds_get(HttpClient& http, const std::string& endpoint, cons
 
 }  // namespace
 
+std::optional<std::string> credentials_problem(const Credentials& c) {
+  for (char ch : c.access_key_id) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (b <= 0x20 || b >= 0x7f || ch == ',' || ch == '/')
+      return std::string("the access key id holds white space, a control character, ',' or '/'");
+  }
+  if (!is_header_value(c.session_token)) return std::string("the session token holds a CR, LF or another control character");
+  return std::nullopt;
+}
+
 Fetch process_fetch(std::string command, std::string profile) {
   return [command = std::move(command), profile = std::move(profile)]() -> Result<Credentials> {
     auto run = run_shell(command);
@@ -211,6 +222,12 @@ Result<Fetch> container_fetch(const Environment& env, const ChainOptions& chain)
   } else {
     return Error::internal("container credentials asked without AWS_CONTAINER_CREDENTIALS_*_URI");
   }
+  if (!is_wire_url(url) || url_host(url).empty())
+    return Error::usage(std::string(env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+                                        ? "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
+                                        : "AWS_CONTAINER_CREDENTIALS_FULL_URI") +
+                        " makes the URL '" + escape_controls(url) +
+                        "', which has no host or holds white space or a control character");
   std::string token_file = env.get_or("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "");
   std::string token = env.get_or("AWS_CONTAINER_AUTHORIZATION_TOKEN", "");
   HttpOptions http = metadata_http(chain, chain.container_timeout);
@@ -223,8 +240,10 @@ Result<Fetch> container_fetch(const Environment& env, const ChainOptions& chain)
       auth = std::string(trim(read_text_file(token_file, &ok)));
       if (!ok) return Error::io("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + token_file);
     }
-    if (auth.find_first_of("\r\n") != std::string::npos)
-      return Error::usage("the container authorization token contains a line break");
+    if (!is_header_value(auth))
+      return Error::usage(std::string(token_file.empty() ? "AWS_CONTAINER_AUTHORIZATION_TOKEN"
+                                                         : "the AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE token") +
+                          " holds a CR, LF or another control character");
     if (!auth.empty()) req.set_header("Authorization", auth);
     HttpClient client(http);
     HttpResponse resp;
@@ -314,6 +333,12 @@ Result<Fetch> sso_fetch(const std::string& profile, const Environment& env, cons
     e.resource = "profile " + profile;
     return e;
   }
+  if (!is_region_name(*region)) {
+    Error e = Error::usage("sso_region '" + escape_controls(*region, 64) + "' of profile '" + profile +
+                           "' in " + config.config_path + " is not a region name");
+    e.resource = "profile " + profile;
+    return e;
+  }
   std::string endpoint = chain.sso_endpoint;
   if (endpoint.empty()) {
     DDB2S3_ASSIGN_OR_RETURN(auto resolved,
@@ -341,6 +366,8 @@ Result<Fetch> sso_fetch(const std::string& profile, const Environment& env, cons
     auto expires = parse_expiration(fields->at("expiresAt"));
     if (!expires || *expires <= now(copy))
       return login_error("SsoTokenExpired", "the SSO token in " + cache_file + " has expired");
+    if (!is_header_value(fields->at("accessToken")))
+      return login_error("SsoTokenInvalid", "the SSO token in " + cache_file + " holds a control character");
     HttpRequest req;
     req.url = url;
     req.set_header("x-amz-sso_bearer_token", fields->at("accessToken"));

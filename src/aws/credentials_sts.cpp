@@ -42,6 +42,27 @@ Result<Credentials> parse_sts_credentials(const std::string& xml, const char* re
   return c;
 }
 
+// The form fields that both AssumeRole calls send.
+std::string assume_role_form(std::string_view action, const AssumeRoleParams& params) {
+  std::string body;
+  add_param(body, "Action", action);
+  add_param(body, "Version", "2011-06-15");
+  add_param(body, "RoleArn", params.role_arn);
+  add_param(body, "RoleSessionName", params.session_name);
+  add_param(body, "DurationSeconds", params.duration_seconds);
+  return body;
+}
+
+// body is not copied: it must outlive the request.
+HttpRequest sts_request(const std::string& endpoint, std::string_view body) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = endpoint + "/";
+  req.set_header("Content-Type", std::string(kFormContentType));
+  req.body = body;
+  return req;
+}
+
 }  // namespace
 
 Result<StsTarget> sts_target(const std::string& profile, const AwsOptions& options, const Environment& env,
@@ -70,21 +91,12 @@ Fetch assume_role_fetch(AssumeRoleParams params, std::shared_ptr<CredentialsProv
   config->credentials = std::move(source);
   config->http = chain.http;
   config->retry.max_attempts = 3;
-  std::string body;
-  add_param(body, "Action", "AssumeRole");
-  add_param(body, "Version", "2011-06-15");
-  add_param(body, "RoleArn", params.role_arn);
-  add_param(body, "RoleSessionName", params.session_name);
+  std::string body = assume_role_form("AssumeRole", params);
   add_param(body, "ExternalId", params.external_id);
-  add_param(body, "DurationSeconds", params.duration_seconds);
   std::shared_ptr<const ServiceConfig> shared = std::move(config);
   return [shared, body = std::move(body), role_arn = params.role_arn]() -> Result<Credentials> {
     AwsClient client(shared);
-    HttpRequest req;
-    req.method = "POST";
-    req.url = shared->endpoint + "/";
-    req.set_header("Content-Type", std::string(kFormContentType));
-    req.body = body;
+    HttpRequest req = sts_request(shared->endpoint, body);
     HttpResponse resp;
     CallInfo info{"AssumeRole", "role " + role_arn, {}};
     DDB2S3_RETURN_IF_ERROR(client.send(req, resp, info));
@@ -103,18 +115,9 @@ Fetch web_identity_fetch(AssumeRoleParams params, std::string token_file, const 
       return e;
     }
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-    std::string body;
-    add_param(body, "Action", "AssumeRoleWithWebIdentity");
-    add_param(body, "Version", "2011-06-15");
-    add_param(body, "RoleArn", params.role_arn);
-    add_param(body, "RoleSessionName", params.session_name);
-    add_param(body, "DurationSeconds", params.duration_seconds);
+    std::string body = assume_role_form("AssumeRoleWithWebIdentity", params);
     add_param(body, "WebIdentityToken", token);
-    HttpRequest req;
-    req.method = "POST";
-    req.url = params.sts.endpoint + "/";
-    req.set_header("Content-Type", std::string(kFormContentType));
-    req.body = body;
+    HttpRequest req = sts_request(params.sts.endpoint, body);
     HttpClient client(http);
     HttpResponse resp;
     CallInfo info{"AssumeRoleWithWebIdentity", "role " + params.role_arn, {}};

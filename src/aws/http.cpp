@@ -157,6 +157,8 @@ Status HttpClient::perform(const HttpRequest& request, HttpResponse& response) {
   response.headers.clear();
   response.body.clear();
   if (!impl_ || !impl_->curl) return Error::internal("libcurl could not create a handle");
+  // curl sends header lines and the URL verbatim: a CR or LF in them would forge headers or requests.
+  DDB2S3_RETURN_IF_ERROR(check_request(request));
   CURL* c = impl_->curl.get();
   const HttpOptions& o = impl_->options;
 

@@ -25,6 +25,19 @@ struct HttpRequest {
   std::string_view header(std::string_view name) const;  // case-insensitive; empty when absent
 };
 
+// What may go on the wire as is (RFC 9110): a header name is a token; a value holds no CR, LF or other
+// control character (a tab is allowed); a URL holds no control character, space or non-ASCII byte.
+bool is_header_name(std::string_view name);
+bool is_header_value(std::string_view value);
+bool is_wire_url(std::string_view url);
+// True for headers whose value is a secret (Authorization, X-Amz-Security-Token, SSE-C keys): never
+// printed.
+bool is_secret_header(std::string_view name);
+// The last check before a request is sent: an internal Error (code InvalidRequestHeader or
+// InvalidRequestUrl) naming the first header or the URL that could not be sent as is; a secret
+// header's value is never in the message.
+Status check_request(const HttpRequest& request);
+
 struct HttpResponse {
   long status = 0;
   Headers headers;   // names lower-cased

@@ -24,4 +24,21 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
+std::string escape_controls(std::string_view s, size_t max_size) {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char ch : s.substr(0, max_size)) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out.push_back(ch);
+    }
+  }
+  if (s.size() > max_size) out += "...";
+  return out;
+}
+
 }  // namespace ddb2s3

@@ -1,6 +1,7 @@
 // ASCII string helpers: trimming, case-insensitive comparison, lower-casing (never locale-dependent).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -36,5 +37,9 @@ bool istarts_with(std::string_view s, std::string_view prefix);
 
 // ASCII letters lower-cased, every other byte as it is.
 std::string to_lower(std::string_view s);
+
+// Text from outside (a server's answer, a setting) fit to quote in a message: control and non-ASCII bytes
+// as \xNN, cut after max_size bytes with "...", so that printing it cannot break or forge a line.
+std::string escape_controls(std::string_view s, size_t max_size = 200);
 
 }  // namespace ddb2s3

@@ -17,7 +17,8 @@ namespace ddb2s3::cli {
 Result<uint64_t> parse_size(std::string_view text) {
   auto bad = [&] {
     std::string message(1, '\'');  // built by appends: GCC 12 warns falsely (-Wrestrict) on "'" + string
-    message.append(text).append("' is not a size: give bytes (1000) or a number with a unit (64MiB, 1GB, 512KiB)");
+    message.append(text).append(
+        "' is not a size: give bytes (1000) or a number with a unit (64MiB, 1GB, 512KiB)");
     return Error::usage(std::move(message));
   };
   size_t i = 0;
@@ -28,11 +29,24 @@ Result<uint64_t> parse_size(std::string_view text) {
   if (ec != std::errc() || ptr != text.data() + i) return bad();
   std::string unit = to_lower(text.substr(i));
   std::erase(unit, ' ');
-  static const std::map<std::string, double> kUnits = {
-      {"", 1},          {"b", 1},         {"k", 1e3},       {"kb", 1e3},        {"m", 1e6},
-      {"mb", 1e6},      {"g", 1e9},       {"gb", 1e9},      {"t", 1e12},        {"tb", 1e12},
-      {"ki", 1024.0},   {"kib", 1024.0},  {"mi", 1048576.0}, {"mib", 1048576.0}, {"gi", 1073741824.0},
-      {"gib", 1073741824.0}, {"ti", 1099511627776.0}, {"tib", 1099511627776.0}};
+  static const std::map<std::string, double> kUnits = {{"", 1},
+                                                       {"b", 1},
+                                                       {"k", 1e3},
+                                                       {"kb", 1e3},
+                                                       {"m", 1e6},
+                                                       {"mb", 1e6},
+                                                       {"g", 1e9},
+                                                       {"gb", 1e9},
+                                                       {"t", 1e12},
+                                                       {"tb", 1e12},
+                                                       {"ki", 1024.0},
+                                                       {"kib", 1024.0},
+                                                       {"mi", 1048576.0},
+                                                       {"mib", 1048576.0},
+                                                       {"gi", 1073741824.0},
+                                                       {"gib", 1073741824.0},
+                                                       {"ti", 1099511627776.0},
+                                                       {"tib", 1099511627776.0}};
   auto it = kUnits.find(unit);
   if (it == kUnits.end()) return bad();
   double bytes = std::floor(number * it->second);
@@ -97,14 +111,13 @@ bool is_word(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c =
 }  // namespace
 
 Result<std::string> marshal_plain_values(std::string_view json) {
-  auto root = parse_json_arg(json, "--values");
-  if (!root) return std::move(root).error();
-  if (!root->is(Kind::kObject))
+  DDB2S3_ASSIGN_OR_RETURN(const JsonValue root, parse_json_arg(json, "--values"));
+  if (!root.is(Kind::kObject))
     return Error::usage("--values must be a JSON object such as '{\":min\": 5, \":name\": \"x\"}', not " +
-                        root->describe());
+                        root.describe());
   std::string out = "{";
   bool first = true;
-  for (const auto& [key, v] : root->members) {
+  for (const auto& [key, v] : root.members) {
     if (!first) out += ',';
     first = false;
     append_json_string(out, key);
@@ -117,27 +130,25 @@ Result<std::string> marshal_plain_values(std::string_view json) {
 
 Result<std::string> attribute_names(std::string_view json, std::string_view flag) {
   const std::string name(flag);
-  auto root = parse_json_arg(json, name);
-  if (!root) return std::move(root).error();
-  if (!root->is(Kind::kObject))
+  DDB2S3_ASSIGN_OR_RETURN(const JsonValue root, parse_json_arg(json, name));
+  if (!root.is(Kind::kObject))
     return Error::usage(name + " must be a JSON object of strings such as '{\"#s\": \"status\"}', not " +
-                        root->describe());
-  for (const auto& [key, v] : root->members) {
+                        root.describe());
+  for (const auto& [key, v] : root.members) {
     if (!v.is(Kind::kString))
       return Error::usage(name + ": '" + key + "' must be a string (an attribute name), not " + v.describe());
   }
-  return std::string(root->text);
+  return std::string(root.text);
 }
 
 Status apply_scan_kwargs(std::string_view json, const GivenFlags& flags, ScanOptions& o) {
-  auto root = parse_json_arg(json, "--scan-kwargs");
-  if (!root) return std::move(root).error();
-  if (!root->is(Kind::kObject))
-    return Error::usage("--scan-kwargs must be a JSON object of Scan fields, not " + root->describe() +
+  DDB2S3_ASSIGN_OR_RETURN(const JsonValue root, parse_json_arg(json, "--scan-kwargs"));
+  if (!root.is(Kind::kObject))
+    return Error::usage("--scan-kwargs must be a JSON object of Scan fields, not " + root.describe() +
                         " (e.g. '{\"FilterExpression\": \"#s = :v\"}')");
   std::string extra = "{";
   bool gave_segment = false, gave_total = false;
-  for (const auto& [name, v] : root->members) {
+  for (const auto& [name, v] : root.members) {
     if (auto it = flags.fields.find(name); it != flags.fields.end())
       return Error::usage(name + " is given twice: by " + it->second + " and in --scan-kwargs; keep one");
     const std::string what = "--scan-kwargs: " + name;
@@ -169,9 +180,7 @@ Status apply_scan_kwargs(std::string_view json, const GivenFlags& flags, ScanOpt
     } else if (name == "ReturnConsumedCapacity") {
       s = string_field(r.return_consumed_capacity);
     } else if (name == "ExpressionAttributeNames") {
-      auto names = attribute_names(v.text, what);
-      if (!names) return std::move(names).error();
-      r.expression_attribute_names_json = std::move(*names);
+      DDB2S3_ASSIGN_OR_RETURN(r.expression_attribute_names_json, attribute_names(v.text, what));
     } else if (name == "ExpressionAttributeValues") {
       s = object_field(r.expression_attribute_values_json);
     } else if (name == "ExclusiveStartKey") {

@@ -1,6 +1,4 @@
 // `ddb2s3 export`, `export-status` and `exports`: parse into pitr's options, run, report, exit code.
-#include "cli/export_command.h"
-
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +11,7 @@
 #include "base/json_args.h"
 #include "base/json_writer.h"
 #include "cli/args.h"
+#include "cli/commands.h"
 #include "dynamodb/dynamodb.h"
 #include "pitr/pitr.h"
 #include "report/progress.h"
@@ -33,8 +32,9 @@ struct OutputArgs {
   bool json = false, quiet = false;
 };
 
-class ExportCommands {
+class ExportCommands final : public Commands {
  public:
+  std::optional<int> run(std::atomic<bool>* cancel) override;
   CLI::App* export_cmd = nullptr;
   CLI::App* status_cmd = nullptr;
   CLI::App* list_cmd = nullptr;
@@ -239,19 +239,17 @@ Result<ExportOptions> export_options(const ExportCommands& c) {
   o.s3_bucket = rest.substr(0, slash);
   if (slash != std::string::npos) o.s3_prefix = rest.substr(slash + 1);
   if (o.s3_bucket.empty()) return Error::usage("destination s3://BUCKET[/PREFIX] has no bucket");
+  // Braces: the macro is several statements.
   if (!c.export_time.empty()) {
-    DDB2S3_ASSIGN_OR_RETURN(auto t, time_flag("--export-time", c.export_time));
-    o.export_time = t;
+    DDB2S3_ASSIGN_OR_RETURN(o.export_time, time_flag("--export-time", c.export_time));
   }
   o.export_format = c.export_format;
   if (c.incremental) o.export_type = "INCREMENTAL_EXPORT";
   if (!c.from.empty()) {
-    DDB2S3_ASSIGN_OR_RETURN(auto t, time_flag("--from", c.from));
-    o.export_from_time = t;
+    DDB2S3_ASSIGN_OR_RETURN(o.export_from_time, time_flag("--from", c.from));
   }
   if (!c.to.empty()) {
-    DDB2S3_ASSIGN_OR_RETURN(auto t, time_flag("--to", c.to));
-    o.export_to_time = t;
+    DDB2S3_ASSIGN_OR_RETURN(o.export_to_time, time_flag("--to", c.to));
   }
   o.export_view_type = c.view;
   o.s3_sse_algorithm = c.sse;
@@ -350,8 +348,8 @@ int run_list_command(ExportCommands& c) {
 
 }  // namespace
 
-std::shared_ptr<ExportCommands> add_export_commands(CLI::App& app) {
-  auto c = std::make_shared<ExportCommands>();
+std::unique_ptr<Commands> add_export_commands(CLI::App& app) {
+  auto c = std::make_unique<ExportCommands>();
   CLI::App* e = app.add_subcommand(
       "export",
       "Start DynamoDB's point-in-time export of a table to S3 (full or incremental) and wait for it");
@@ -413,7 +411,8 @@ std::shared_ptr<ExportCommands> add_export_commands(CLI::App& app) {
   return c;
 }
 
-std::optional<int> run_export_commands(ExportCommands& c, std::atomic<bool>* cancel) {
+std::optional<int> ExportCommands::run(std::atomic<bool>* cancel) {
+  ExportCommands& c = *this;
   if (c.export_cmd->parsed()) return run_export_command(c, cancel);
   if (c.status_cmd->parsed()) return run_status_command(c, cancel);
   if (c.list_cmd->parsed()) return run_list_command(c);

@@ -10,8 +10,7 @@
 #include <cstdio>
 #include <string>
 
-#include "cli/export_command.h"
-#include "cli/scan_command.h"
+#include "cli/commands.h"
 #include "version.h"
 
 namespace ddb2s3::cli {
@@ -63,8 +62,8 @@ int run(int argc, char** argv) {
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  if (auto code = run_scan_commands(*scan_commands, &g_cancel)) return *code;
-  if (auto code = run_export_commands(*export_commands, &g_cancel)) return *code;
+  for (Commands* commands : {scan_commands.get(), export_commands.get()})
+    if (auto code = commands->run(&g_cancel)) return *code;
   std::fputs(app.help().c_str(), stdout);
   return 0;
 }

@@ -1,6 +1,4 @@
 // `ddb2s3 scan` and `finalize`: parse into scan's options, run, report, exit code.
-#include "cli/scan_command.h"
-
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +10,7 @@
 
 #include "base/json_args.h"
 #include "cli/args.h"
+#include "cli/commands.h"
 #include "report/progress.h"
 #include "report/summary.h"
 #include "scan/parallel.h"
@@ -81,9 +80,7 @@ const std::vector<ScanFlag>& scan_flags() {
        false,
        [](const std::string& t, ScanOptions& o) -> Status {
          if (t.empty()) return {};
-         auto names = attribute_names(t);
-         if (!names) return std::move(names).error();
-         o.request.expression_attribute_names_json = std::move(*names);
+         DDB2S3_ASSIGN_OR_RETURN(o.request.expression_attribute_names_json, attribute_names(t));
          return {};
        }},
       {{"--values", "", "ExpressionAttributeValues"},
@@ -94,9 +91,7 @@ const std::vector<ScanFlag>& scan_flags() {
        false,
        [](const std::string& t, ScanOptions& o) -> Status {
          if (t.empty()) return {};
-         auto typed = marshal_plain_values(t);
-         if (!typed) return std::move(typed).error();
-         o.request.expression_attribute_values_json = std::move(*typed);
+         DDB2S3_ASSIGN_OR_RETURN(o.request.expression_attribute_values_json, marshal_plain_values(t));
          return {};
        }},
       {{"--index", "", "IndexName"},
@@ -148,9 +143,7 @@ const std::vector<ScanFlag>& scan_flags() {
        {"gzip", "zstd", "none"},
        false,
        [](const std::string& t, ScanOptions& o) -> Status {
-         auto c = parse_compression(t);
-         if (!c) return std::move(c).error();
-         o.compression = *c;
+         DDB2S3_ASSIGN_OR_RETURN(o.compression, parse_compression(t));
          return {};
        }},
       {{"--compression-level", "compression_level", ""},
@@ -171,13 +164,8 @@ const std::vector<ScanFlag>& scan_flags() {
        false,
        [](const std::string& t, ScanOptions& o) -> Status {
          auto size = parse_size(t);
-         if (!size) {
-           Error e = std::move(size).error();
-           e.message = "--file-size: " + e.message;
-           return e;
-         }
-         o.file_size = *size;
-         return {};
+         if (size) o.file_size = *size;
+         return size ? Status{} : Error::usage("--file-size: " + size.error().message);
        }},
       {{"--total-segments", "total_segments", "TotalSegments"},
        kParallel,
@@ -271,9 +259,7 @@ void add_s3(CLI::App* cmd, S3Args& s3) {
 Result<ObjectOptions> object_options(const S3Args& a) {
   ObjectOptions o;
   if (!a.extra_args.empty()) {
-    auto parsed = object_options_from_extra_args(a.extra_args);
-    if (!parsed) return std::move(parsed).error();
-    o = std::move(*parsed);
+    DDB2S3_ASSIGN_OR_RETURN(o, object_options_from_extra_args(a.extra_args));
   }
   struct Flag {
     const std::string& value;
@@ -292,6 +278,7 @@ Result<ObjectOptions> object_options(const S3Args& a) {
   }
   if (!a.kms_key.empty() && o.get("x-amz-server-side-encryption").rfind("aws:kms", 0) != 0)
     return Error::usage("--sse-kms-key-id needs --sse aws:kms (or aws:kms:dsse)");
+  DDB2S3_RETURN_IF_ERROR(o.check());  // the flags' values become headers as they are
   return o;
 }
 
@@ -317,8 +304,9 @@ void print_summary(const ScanSummary& s, bool json, bool quiet) {
 
 }  // namespace
 
-class ScanCommands {
+class ScanCommands final : public Commands {
  public:
+  std::optional<int> run(std::atomic<bool>* cancel) override;
   CLI::App* scan_cmd = nullptr;
   CLI::App* finalize_cmd = nullptr;
 
@@ -342,9 +330,7 @@ namespace {
 Result<ScanOptions> scan_options(const ScanCommands& c) {
   ScanOptions o;
   o.table = c.table;
-  auto d = Destination::parse(c.dest);
-  if (!d) return std::move(d).error();
-  o.dest = *d;
+  DDB2S3_ASSIGN_OR_RETURN(o.dest, Destination::parse(c.dest));
   GivenFlags given;
   const std::string* kwargs = nullptr;
   const std::vector<ScanFlag>& flags = scan_flags();
@@ -356,19 +342,17 @@ Result<ScanOptions> scan_options(const ScanCommands& c) {
       if (!text.empty()) kwargs = &text;
       continue;
     }
-    if (Status s = f.set(text, o); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(f.set(text, o));
     // An empty text is as if not given (e.g. --filter ''), as the flag leaves its field unset.
     if (!f.name.aws_field.empty() && (f.is_switch || !text.empty()))
       given.add(std::string(f.name.aws_field), std::string(f.name.flag));
   }
   if (kwargs != nullptr) {
-    if (Status s = apply_scan_kwargs(*kwargs, given, o); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(apply_scan_kwargs(*kwargs, given, o));
   }
   o.source = c.source.options();
   o.dest_aws = c.dest_side.options();
-  auto oo = object_options(c.s3);
-  if (!oo) return std::move(oo).error();
-  o.object_options = std::move(*oo);
+  DDB2S3_ASSIGN_OR_RETURN(o.object_options, object_options(c.s3));
   o.expected_bucket_owner = c.s3.expected_owner;
   return o;
 }
@@ -415,8 +399,8 @@ int run_finalize_command(ScanCommands& c) {
 
 }  // namespace
 
-std::shared_ptr<ScanCommands> add_scan_commands(CLI::App& app) {
-  auto c = std::make_shared<ScanCommands>();
+std::unique_ptr<Commands> add_scan_commands(CLI::App& app) {
+  auto c = std::make_unique<ScanCommands>();
   CLI::App* scan =
       app.add_subcommand("scan", "Scan a table and write every item to S3 (or a local directory)");
   c->scan_cmd = scan;
@@ -453,7 +437,8 @@ std::shared_ptr<ScanCommands> add_scan_commands(CLI::App& app) {
   return c;
 }
 
-std::optional<int> run_scan_commands(ScanCommands& c, std::atomic<bool>* cancel) {
+std::optional<int> ScanCommands::run(std::atomic<bool>* cancel) {
+  ScanCommands& c = *this;
   if (c.scan_cmd->parsed()) return run_scan_command(c, cancel);
   if (c.finalize_cmd->parsed()) return run_finalize_command(c);
   return std::nullopt;

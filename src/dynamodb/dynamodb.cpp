@@ -4,10 +4,12 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 #include <utility>
 
 #include "base/json_writer.h"
+#include "base/strings.h"
 
 namespace ddb2s3 {
 
@@ -101,6 +103,19 @@ simdjson::error_code parse_scan_fields(simdjson::ondemand::parser& parser, ScanP
   return SUCCESS;
 }
 
+// Why text is not a DynamoDB key (a non-empty JSON object of attribute values); nullopt when it is one.
+std::optional<std::string> key_problem(simdjson::dom::parser& parser, std::string_view text) {
+  simdjson::dom::element key;
+  if (auto e = parser.parse(text.data(), text.size()).get(key))
+    return std::string("is not valid JSON: ") + simdjson::error_message(e);
+  simdjson::dom::object attributes;
+  if (key.get_object().get(attributes)) return std::string("is not a JSON object");
+  if (attributes.size() == 0) return std::string("is empty");
+  for (auto [name, value] : attributes)
+    if (!value.is_object()) return "attribute '" + escape_controls(name, 100) + "' is not a typed value such as {\"S\":\"...\"}";
+  return std::nullopt;
+}
+
 std::string_view string_or_empty(simdjson::dom::element e, std::string_view key) {
   std::string_view s;
   if (e[key].get_string().get(s)) return {};
@@ -165,6 +180,12 @@ Result<ScanPage> DynamoDbClient::scan(const ScanRequest& request) {
   response_.body = std::string();
   if (auto e = parse_scan_fields(parsers_->ondemand, page)) {
     return bad_response("Scan", request.table_name, simdjson::error_message(e));
+  }
+  // The on-demand pass skips what it does not read, and the key goes back as the next ExclusiveStartKey:
+  // it must be one whole key here, else the next request would fail as if the user had given it.
+  if (!page.last_evaluated_key_json.empty()) {
+    if (auto what = key_problem(parsers_->dom, page.last_evaluated_key_json))
+      return bad_response("Scan", request.table_name, "LastEvaluatedKey " + *what);
   }
   return page;
 }

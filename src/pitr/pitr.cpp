@@ -6,9 +6,11 @@
 #include <random>
 #include <thread>
 
+#include "aws/config.h"
 #include "base/encoding.h"
 #include "base/json_args.h"
 #include "base/json_writer.h"
+#include "base/strings.h"
 #include "base/time.h"
 
 namespace ddb2s3 {
@@ -167,10 +169,9 @@ std::string arn_region(std::string_view arn) {
 
 Status apply_export_kwargs(std::string_view kwargs, ExportOptions& o) {
   auto usage = [](std::string message) { return Error::usage(std::move(message)).with_field("kwargs"); };
-  auto root = parse_json_arg(kwargs, "kwargs");
-  if (!root) return std::move(root).error();
-  if (!root->is(JsonValue::Kind::kObject))
-    return usage("kwargs must be a JSON object of ExportTableToPointInTime fields, not " + root->describe());
+  DDB2S3_ASSIGN_OR_RETURN(const JsonValue root, parse_json_arg(kwargs, "kwargs"));
+  if (!root.is(JsonValue::Kind::kObject))
+    return usage("kwargs must be a JSON object of ExportTableToPointInTime fields, not " + root.describe());
 
   auto twice = [&](std::string_view field, std::string_view option) {
     return usage("ExportTableToPointInTime field " + std::string(field) + " is given twice: as " +
@@ -221,7 +222,7 @@ Status apply_export_kwargs(std::string_view kwargs, ExportOptions& o) {
       {"ClientToken", &o.client_token, "client_token", {}},
   };
   std::string extra;
-  for (const auto& [key, value] : root->members) {
+  for (const auto& [key, value] : root.members) {
     if (key == "TableArn") return twice(key, "the table");
     if (key == "S3Bucket") return twice(key, "s3_bucket");
     if (key == "S3Prefix") return twice(key, "s3_prefix");
@@ -230,16 +231,12 @@ Status apply_export_kwargs(std::string_view kwargs, ExportOptions& o) {
       if (key != f.name) continue;
       known = true;
       if (!f.target->empty()) return twice(key, f.option);
-      auto s = read_string(key, value, f.allowed);
-      if (!s) return std::move(s).error();
-      *f.target = std::move(*s);
+      DDB2S3_ASSIGN_OR_RETURN(*f.target, read_string(key, value, f.allowed));
     }
     if (known) continue;
     if (key == "ExportTime") {
       if (o.export_time) return twice(key, "export_time");
-      auto t = read_time(key, value);
-      if (!t) return std::move(t).error();
-      o.export_time = *t;
+      DDB2S3_ASSIGN_OR_RETURN(o.export_time, read_time(key, value));
     } else if (key == "IncrementalExportSpecification") {
       if (!value.is(JsonValue::Kind::kObject))
         return usage("kwargs: IncrementalExportSpecification must be an object, not " + value.describe());
@@ -247,14 +244,11 @@ Status apply_export_kwargs(std::string_view kwargs, ExportOptions& o) {
         if (name == "ExportFromTime" || name == "ExportToTime") {
           auto& target = name == "ExportFromTime" ? o.export_from_time : o.export_to_time;
           if (target) return twice(name, name == "ExportFromTime" ? "export_from_time" : "export_to_time");
-          auto t = read_time(name, member);
-          if (!t) return std::move(t).error();
-          target = *t;
+          DDB2S3_ASSIGN_OR_RETURN(target, read_time(name, member));
         } else if (name == "ExportViewType") {
           if (!o.export_view_type.empty()) return twice(name, "export_view_type");
-          auto s = read_string(name, member, {"NEW_IMAGE", "NEW_AND_OLD_IMAGES"});
-          if (!s) return std::move(s).error();
-          o.export_view_type = std::move(*s);
+          DDB2S3_ASSIGN_OR_RETURN(o.export_view_type,
+                                  read_string(name, member, {"NEW_IMAGE", "NEW_AND_OLD_IMAGES"}));
         } else {
           return usage("kwargs: unknown IncrementalExportSpecification field '" + name +
                        "' (ExportFromTime, ExportToTime, ExportViewType)");
@@ -435,10 +429,15 @@ Result<ExportOutcome> export_status(const ExportStatusOptions& options) {
     return Error::usage("'" + options.export_arn +
                         "' is not an export ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/T/export/ID)");
   if (options.wait) {
-    if (Status s = check_wait_options(options.wait_options); !s) return std::move(s).error();
+    DDB2S3_RETURN_IF_ERROR(check_wait_options(options.wait_options));
   }
   AwsOptions source = options.source;
-  if (source.region.empty()) source.region = arn_region(options.export_arn);  // the export lives there
+  if (source.region.empty()) {
+    source.region = arn_region(options.export_arn);  // the export lives there
+    if (!source.region.empty() && !is_region_name(source.region))
+      return Error::usage("the region '" + escape_controls(source.region, 64) + "' of export ARN '" +
+                          escape_controls(options.export_arn) + "' is not a region name");
+  }
   DDB2S3_ASSIGN_OR_RETURN(auto config, dynamodb_config(source, options.env, options.session, options.clock));
   DynamoDbClient client(config);
   DDB2S3_ASSIGN_OR_RETURN(auto d, client.describe_export(options.export_arn));

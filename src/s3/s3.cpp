@@ -5,6 +5,7 @@
 #include <pugixml.hpp>
 #include <utility>
 
+#include "aws/config.h"
 #include "base/encoding.h"
 #include "base/strings.h"
 #include "base/url.h"
@@ -140,6 +141,32 @@ ObjectOptions& ObjectOptions::set(std::string name, std::string value) {
 std::string_view ObjectOptions::get(std::string_view name) const {
   for (const auto& [n, v] : headers)
     if (iequals(n, name)) return v;
+  return {};
+}
+
+Status check_object_header(std::string_view name, std::string_view value) {
+  constexpr std::string_view kMeta = "x-amz-meta-";
+  const bool metadata = istarts_with(name, kMeta);
+  if (!is_header_name(name) || (metadata && name.size() == kMeta.size()))
+    return Error::usage("'" + escape_controls(name, 100) +
+                        "' cannot be a header name: only letters, digits and !#$%&'*+-.^_`|~ may be in one");
+  if (!is_header_value(value)) {
+    std::string message = "the value of header " + std::string(name);
+    if (!is_secret_header(name)) message += " '" + escape_controls(value, 100) + "'";
+    return Error::usage(message + " holds a CR, LF or another control character");
+  }
+  return {};
+}
+
+Status ObjectOptions::check() const {
+  size_t metadata_bytes = 0;
+  for (const auto& [name, value] : headers) {
+    DDB2S3_RETURN_IF_ERROR(check_object_header(name, value));
+    if (istarts_with(name, "x-amz-meta-")) metadata_bytes += name.size() - 11 + value.size();
+  }
+  if (metadata_bytes > kMaxUserMetadataBytes)
+    return Error::usage("the user metadata is " + std::to_string(metadata_bytes) + " bytes; S3 takes at most " +
+                        std::to_string(kMaxUserMetadataBytes));
   return {};
 }
 
@@ -283,6 +310,16 @@ Status S3Client::send(std::string_view bucket, Request& request, HttpResponse& r
   Status s = send_once(bucket, region, request, response, info);
   if (!s.ok()) {
     if (auto moved = redirect_region(bucket, region, response, s.error())) {
+      // The region goes into the host name and the signature: one that is not a region name is a bad
+      // answer, neither followed nor remembered.
+      if (!is_region_name(*moved)) {
+        Error e = Error::make(ErrorKind::kInternal, "InvalidRedirectRegion",
+                              "S3 redirected bucket '" + std::string(bucket) + "' to region '" +
+                                  escape_controls(*moved, 64) + "', which is not a region name; not followed");
+        e.http_status = s.error().http_status;
+        e.request_id = s.error().request_id;
+        return std::move(e).with_context(std::string(info.operation), info.resource);
+      }
       options_.region_cache->put(bucket, *moved);
       s = send_once(bucket, *moved, request, response, info);
     }
@@ -348,16 +385,20 @@ Status S3Client::delete_bucket(std::string_view bucket) {
 
 Result<std::string> S3Client::put_object(std::string_view bucket, std::string_view key, std::string_view body,
                                          const ObjectOptions& options) {
+  CallInfo info{.operation = "PutObject", .resource = object_resource(bucket, key)};
+  if (Status c = options.check(); !c)
+    return std::move(c).error().with_context(std::string(info.operation), info.resource);
   Request r{.method = "PUT", .key = std::string(key), .headers = options.headers, .body = body};
   if (options.compute_content_md5 && options.get("Content-MD5").empty())
     r.headers.emplace_back("Content-MD5", content_md5(body));
-  CallInfo info{.operation = "PutObject", .resource = object_resource(bucket, key)};
   DDB2S3_RETURN_IF_ERROR(send(bucket, r, response_, info));
   return unquote(response_.header("etag"));
 }
 
 Result<std::string> S3Client::create_multipart_upload(std::string_view bucket, std::string_view key,
                                                       const ObjectOptions& options) {
+  if (Status c = options.check(); !c)
+    return std::move(c).error().with_context("CreateMultipartUpload", object_resource(bucket, key));
   Request r{.method = "POST",
             .key = std::string(key),
             .query = {{"uploads", ""}},
@@ -477,14 +518,23 @@ Result<ListPage> S3Client::list_objects_page(std::string_view bucket, std::strin
   for (pugi::xml_node c = result.child("Contents"); c; c = c.next_sibling("Contents")) {
     ObjectSummary o;
     std::string_view key = c.child_value("Key");
+    if (key.empty()) return bad_answer(info.operation, info.resource, "an object without a Key");
     // encoding-type=url values are form-encoded ('+' for space).
     o.key = url_encoded ? percent_decode(key, /*plus_is_space=*/true) : std::string(key);
     std::string_view size = c.child_value("Size");
-    std::from_chars(size.data(), size.data() + size.size(), o.size);
+    auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), o.size);
+    if (ec != std::errc() || end != size.data() + size.size() || size.empty())
+      return bad_answer(info.operation, info.resource,
+                        "the Size '" + escape_controls(size, 40) + "' of '" + escape_controls(o.key) +
+                            "' is not a number");
     o.etag = unquote(c.child_value("ETag"));
     page.objects.push_back(std::move(o));
   }
-  page.truncated = std::string_view(result.child_value("IsTruncated")) == "true";
+  const std::string_view truncated = result.child_value("IsTruncated");
+  if (!truncated.empty() && truncated != "true" && truncated != "false")
+    return bad_answer(info.operation, info.resource,
+                      "IsTruncated is '" + escape_controls(truncated, 40) + "', not true or false");
+  page.truncated = truncated == "true";
   page.next_continuation_token = result.child_value("NextContinuationToken");
   return page;
 }

@@ -28,6 +28,10 @@ struct ObjectOptions {
 
   ObjectOptions& set(std::string name, std::string value);  // replaces a header of the same name (any case)
   std::string_view get(std::string_view name) const;        // case-insensitive; empty when absent
+  // A usage Error naming the first header that S3 could not be sent (check_object_header), or user
+  // metadata over S3's 2 KB. Whoever fills headers from user input calls it there (the extra_args
+  // reader does); the upload calls check again before sending.
+  Status check() const;
 
   ObjectOptions& content_type(std::string v) { return set("Content-Type", std::move(v)); }
   ObjectOptions& content_md5(std::string base64) { return set("Content-MD5", std::move(base64)); }
@@ -51,9 +55,18 @@ struct ObjectOptions {
   }
 };
 
+// One header of an object's upload, as S3 takes it: the name an HTTP token (for x-amz-meta-NAME, NAME not
+// empty); the value without CR, LF or another control character (tab aside; UTF-8 is allowed, S3 stores
+// non-ASCII metadata RFC 2047-encoded). A usage Error naming the header; a secret's value is not printed.
+Status check_object_header(std::string_view name, std::string_view value);
+
+// S3's limit on user metadata: the x-amz-meta- names (without the prefix) and values, in bytes.
+inline constexpr size_t kMaxUserMetadataBytes = 2048;
+
 // Maps boto3's upload ExtraArgs (a JSON object, e.g. {"ServerSideEncryption":"aws:kms",
 // "Metadata":{"a":"b"}}) to headers, as boto3's S3Transfer sends them. An unknown name or a value of
-// the wrong type is a usage Error that lists the known names. Errors name the JSON extra_args (their field).
+// the wrong type is a usage Error that lists the known names; so is a name or value that cannot be a
+// header (check_object_header). Errors name the JSON extra_args (their field).
 Result<ObjectOptions> object_options_from_extra_args(std::string_view json);
 
 // Base64 of the MD5 of data: the Content-MD5 header's value (base's md5_base64 under S3's name).

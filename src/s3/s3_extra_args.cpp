@@ -5,6 +5,7 @@
 
 #include "base/encoding.h"
 #include "base/json_args.h"
+#include "base/strings.h"
 #include "s3/s3.h"
 
 namespace ddb2s3 {
@@ -63,6 +64,13 @@ Result<std::string> string_value(const JsonValue& value, std::string_view name) 
   return value.string;
 }
 
+// Sets the header when S3 can take it; else a usage Error naming the argument (what).
+Status set_checked(ObjectOptions& options, std::string header, std::string value, std::string_view what) {
+  if (Status s = check_object_header(header, value); !s) return usage(std::string(what) + ": " + s.error().message);
+  options.set(std::move(header), std::move(value));
+  return {};
+}
+
 }  // namespace
 
 Result<ObjectOptions> object_options_from_extra_args(std::string_view json) {
@@ -79,7 +87,7 @@ Result<ObjectOptions> object_options_from_extra_args(std::string_view json) {
       if (!value.is(JsonValue::Kind::kObject)) return usage("Metadata must be an object of strings");
       for (const auto& [key, text] : value.members) {
         DDB2S3_ASSIGN_OR_RETURN(std::string v, string_value(text, "Metadata '" + key + "'"));
-        options.metadata(key, std::move(v));
+        DDB2S3_RETURN_IF_ERROR(set_checked(options, "x-amz-meta-" + key, std::move(v), "Metadata '" + escape_controls(key, 100) + "'"));
       }
       continue;
     }
@@ -105,8 +113,9 @@ Result<ObjectOptions> object_options_from_extra_args(std::string_view json) {
     if (arg == nullptr) return usage("unknown S3 upload argument '" + name + "'; known: " + known_names());
     DDB2S3_ASSIGN_OR_RETURN(std::string v, string_value(value, name));
     if (has_customer_key && name == "SSECustomerKeyMD5") continue;  // computed from the key, as botocore does
-    options.set(std::string(arg->header), std::move(v));
+    DDB2S3_RETURN_IF_ERROR(set_checked(options, std::string(arg->header), std::move(v), name));
   }
+  if (Status s = options.check(); !s) return usage(s.error().message);  // S3's size limit on metadata
   return options;
 }
 

@@ -12,37 +12,38 @@
 
 namespace ddb2s3 {
 
+namespace {
+
+// Each compression's name (as options and manifests spell it) and data-file extension.
+struct CompressionName {
+  Compression compression;
+  std::string_view name;
+  std::string_view extension;
+};
+constexpr CompressionName kCompressions[] = {
+    {Compression::kGzip, "gzip", ".gz"},
+    {Compression::kZstd, "zstd", ".zst"},
+    {Compression::kNone, "none", ""},
+};
+
+const CompressionName& names_of(Compression compression) {
+  for (const CompressionName& c : kCompressions)
+    if (c.compression == compression) return c;
+  return kCompressions[2];
+}
+
+}  // namespace
+
 Result<Compression> parse_compression(std::string_view name) {
-  if (name == "gzip") return Compression::kGzip;
-  if (name == "zstd") return Compression::kZstd;
-  if (name == "none") return Compression::kNone;
+  for (const CompressionName& c : kCompressions)
+    if (c.name == name) return c.compression;
   return Error::usage("compression must be gzip, zstd or none, not '" + std::string(name) + "'")
       .with_field("compression");
 }
 
-std::string_view compression_name(Compression compression) {
-  switch (compression) {
-    case Compression::kGzip:
-      return "gzip";
-    case Compression::kZstd:
-      return "zstd";
-    case Compression::kNone:
-      break;
-  }
-  return "none";
-}
+std::string_view compression_name(Compression compression) { return names_of(compression).name; }
 
-std::string_view file_extension(Compression compression) {
-  switch (compression) {
-    case Compression::kGzip:
-      return ".gz";
-    case Compression::kZstd:
-      return ".zst";
-    case Compression::kNone:
-      break;
-  }
-  return "";
-}
+std::string_view file_extension(Compression compression) { return names_of(compression).extension; }
 
 namespace {
 
@@ -109,13 +110,8 @@ class GzipCompressor final : public Compressor {
       s.next_in = const_cast<uint8_t*>(in);
       s.avail_in = chunk;
       do {
-        spare(out, used, s.avail_in / 2 + 1024);
-        auto* base = reinterpret_cast<uint8_t*>(out.data());
-        s.next_out = base + used;
-        s.avail_out = static_cast<uint32_t>(std::min<size_t>(out.size() - used, kMaxChunk));
-        const int rc = isal_deflate(&s);
-        used = static_cast<size_t>(s.next_out - base);
-        if (rc != COMP_OK) return fail(out, start, rc);
+        if (const int rc = deflate_into(out, used, s.avail_in / 2 + 1024); rc != COMP_OK)
+          return fail(out, start, rc);
         // Done when all input is taken and output room is left over (ISA-L's sign that the flush is
         // complete).
       } while (s.avail_in > 0 || s.avail_out == 0);
@@ -138,13 +134,7 @@ class GzipCompressor final : public Compressor {
     // Header (when there were no pages), final block and trailer are a few dozen bytes; loop for safety.
     for (int round = 0; s.internal_state.state != ZSTATE_END; ++round) {
       if (round == 16) return fail(out, start, ISAL_INVALID_STATE);
-      spare(out, used, 1024);
-      auto* base = reinterpret_cast<uint8_t*>(out.data());
-      s.next_out = base + used;
-      s.avail_out = static_cast<uint32_t>(std::min<size_t>(out.size() - used, kMaxChunk));
-      const int rc = isal_deflate(&s);
-      used = static_cast<size_t>(s.next_out - base);
-      if (rc != COMP_OK) return fail(out, start, rc);
+      if (const int rc = deflate_into(out, used, 1024); rc != COMP_OK) return fail(out, start, rc);
     }
     out.resize(used);
     open_ = false;
@@ -152,6 +142,17 @@ class GzipCompressor final : public Compressor {
   }
 
  private:
+  // One isal_deflate call into out past `used`, with at least `room` bytes free there; advances used.
+  int deflate_into(std::string& out, size_t& used, size_t room) {
+    isal_zstream& s = *stream_;
+    spare(out, used, room);
+    auto* base = reinterpret_cast<uint8_t*>(out.data());
+    s.next_out = base + used;
+    s.avail_out = static_cast<uint32_t>(std::min<size_t>(out.size() - used, kMaxChunk));
+    const int rc = isal_deflate(&s);
+    used = static_cast<size_t>(s.next_out - base);
+    return rc;
+  }
   static constexpr size_t kMaxChunk = size_t{1} << 30;
 
   static uint32_t level_buf_size(int level) {

@@ -1,0 +1,2 @@
+// A sink file that includes scan/: the layer check must refuse it.
+#include "scan/compress.h"
