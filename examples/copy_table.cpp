@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "report/summary.h"
 #include "scan/scan.h"
 
 int main(int argc, char** argv) {
@@ -41,6 +42,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "copy failed: %s\n", summary.error().to_string().c_str());
     return 1;
   }
-  std::printf("%s\n", summary->to_json().c_str());
+  std::printf("%s\n", ddb2s3::summary_json(*summary).c_str());
   return 0;
 }

@@ -182,6 +182,7 @@ TEST_F(CliTest, ThreeConcurrentSegmentProcessesThenFinalize) {
   const std::string bucket = aws_.make_bucket("cli-shared");
   const std::string dest = "s3://" + bucket + "/shared";
   const std::string run_id = "cli-run-3";
+  uint64_t scan_bytes = 0, pages = 0;
   {
     std::vector<std::unique_ptr<Ddb2s3Process>> procs;
     for (int segment = 0; segment < 3; ++segment)
@@ -197,6 +198,8 @@ TEST_F(CliTest, ThreeConcurrentSegmentProcessesThenFinalize) {
       EXPECT_EQ(number_member(s, "segment"), static_cast<uint64_t>(segment));
       EXPECT_EQ(string_member(s, "segmentManifestKey"),
                 "shared/" + run_id + "/segments/" + std::to_string(segment) + ".json");
+      scan_bytes += number_member(s, "scanBytes");
+      pages += number_member(s, "pages");
     }
   }
   EXPECT_FALSE(summary_exists(dest, run_id)) << "segments alone do not complete the run";
@@ -210,6 +213,11 @@ TEST_F(CliTest, ThreeConcurrentSegmentProcessesThenFinalize) {
   Json s = parse_or_fail(fin.out);
   EXPECT_EQ(number_member(s, "itemCount"), items.size());
   EXPECT_EQ(number_member(s, "totalSegments"), 3u);
+  // What the segments scanned, summed from their manifests (finalize reported 0 before).
+  EXPECT_GT(scan_bytes, 0u);
+  EXPECT_EQ(number_member(s, "scanBytes"), scan_bytes);
+  EXPECT_EQ(number_member(s, "pages"), pages);
+  EXPECT_GT(std::stod(string_member(s, "seconds")), 0.0) << fin.out;
   EXPECT_EQ(run_ids(dest, run_id, OutputFormat::kJsonl, Compression::kGzip), ids_of(items));
 
   auto summary = aws_.read(dest_of(dest), run_id + "/manifest-summary.json");

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "report/progress.h"
+#include "report/summary.h"
 
 namespace ddb2s3 {
 namespace {
@@ -44,6 +45,32 @@ TEST(Progress, NoEtaWithoutAnItemCountOrPastIt) {
   EXPECT_EQ(format_progress(s).find("ETA"), std::string::npos);
   s.segments_total = 1;
   EXPECT_EQ(format_progress(s).find("segments"), std::string::npos);
+}
+
+TEST(Summary, JsonHasEveryFieldInOrder) {
+  ScanSummary s;
+  s.run.run_id = "r1";
+  s.run.table = "orders";
+  s.run.table_arn = "arn:aws:dynamodb:us-east-1:1:table/orders";
+  s.destination = "s3://b/p/r1";
+  s.segment_manifest_key = "p/r1/segments/2.json";
+  s.run.start_time = "2026-11-26T15:30:00.000Z";
+  s.run.end_time = "2026-11-26T15:30:01.500Z";
+  s.run.seconds = 1.5;
+  s.run.item_count = 7;
+  s.run.scanned_count = 9;
+  s.run.scan_bytes = 1000;
+  s.run.pages = 2;
+  s.run.total_segments = 4;
+  s.run.segment = 2;
+  s.run.files.push_back(DataFile{StoredObject{"p/r1/data/0002-00000.json.gz", 300, "md5==", "etag1"}, 7, 2});
+  EXPECT_EQ(summary_json(s),
+            R"({"runId":"r1","table":"orders","tableArn":"arn:aws:dynamodb:us-east-1:1:table/orders",)"
+            R"("destination":"s3://b/p/r1","segmentManifestKey":"p/r1/segments/2.json",)"
+            R"("startTime":"2026-11-26T15:30:00.000Z","endTime":"2026-11-26T15:30:01.500Z",)"
+            R"("seconds":1.500000,"itemCount":7,"scannedCount":9,"scanBytes":1000,"storedBytes":300,"pages":2,)"
+            R"("fileCount":1,"totalSegments":4,"segment":2,"files":[{"key":"p/r1/data/0002-00000.json.gz",)"
+            R"("itemCount":7,"size":300,"md5Checksum":"md5==","etag":"etag1"}]})");
 }
 
 }  // namespace

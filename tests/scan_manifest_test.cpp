@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "scan/manifest.h"
+#include "scan/parallel.h"
 
 namespace ddb2s3 {
 namespace {
@@ -24,7 +25,7 @@ RunRecord sample() {
   r.item_count = 7;
   r.scanned_count = 9;
   r.scan_json = R"({"TableName":"orders","FilterExpression":"a = :v \"q\""})";
-  r.files.push_back(DataFile{"exports/orders/run-1/data/0002-00000.json.zst", 7, 1234, "md5==", "etag1", 2});
+  r.files.push_back(DataFile{StoredObject{"exports/orders/run-1/data/0002-00000.json.zst", 1234, "md5==", "etag1"}, 7, 2});
   return r;
 }
 
@@ -71,9 +72,9 @@ TEST(Manifest, SegmentManifestRoundTrips) {
   EXPECT_EQ(out->compression, Compression::kZstd);
   EXPECT_EQ(out->scan_json, in.scan_json);
   ASSERT_EQ(out->files.size(), 1u);
-  EXPECT_EQ(out->files[0].key, in.files[0].key);
-  EXPECT_EQ(out->files[0].size, 1234u);
-  EXPECT_EQ(out->files[0].md5_base64, "md5==");
+  EXPECT_EQ(out->files[0].object.key, in.files[0].object.key);
+  EXPECT_EQ(out->files[0].object.size, 1234u);
+  EXPECT_EQ(out->files[0].object.md5_base64, "md5==");
   EXPECT_EQ(out->files[0].segment, 2);
 }
 
@@ -85,6 +86,43 @@ TEST(Manifest, BrokenSegmentManifestsAreRejectedWithTheirKey) {
     EXPECT_EQ(r.error().code, "InvalidSegmentManifest") << text;
     EXPECT_NE(r.error().to_string().find("segments/1.json"), std::string::npos) << r.error().to_string();
   }
+}
+
+TEST(Manifest, SegmentsAreCheckedInOnePlace) {
+  EXPECT_TRUE(check_segments(1, std::nullopt).ok());
+  EXPECT_TRUE(check_segments(kMaxTotalSegments, kMaxTotalSegments - 1).ok());
+  EXPECT_EQ(check_segments(0, std::nullopt).error().field, "total_segments");
+  EXPECT_EQ(check_segments(kMaxTotalSegments + 1, std::nullopt).error().field, "total_segments");
+  Status s = check_segments(3, 3);
+  EXPECT_EQ(s.error().field, "segment");
+  EXPECT_EQ(s.error().message, "segment must be from 0 to total_segments - 1 (2), not 3");
+  EXPECT_EQ(check_segments(3, -1).error().field, "segment");
+  // A segment manifest is held to the same bounds: 2^32 + 4 segments were read as 4 before.
+  auto r = parse_segment_manifest(R"({"segment":1,"totalSegments":4294967300,"files":[]})", "segments/1.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("total_segments must be from 1 to 1000000"), std::string::npos)
+      << r.error().message;
+}
+
+TEST(Manifest, SegmentManifestCarriesWhatTheSegmentScanned) {
+  RunRecord in = sample();
+  in.scan_bytes = 123456;
+  in.pages = 12;
+  in.seconds = 2.5;
+  auto out = parse_segment_manifest(segment_manifest_json(in), "segments/2.json");
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_EQ(out->scan_bytes, 123456u);
+  EXPECT_EQ(out->pages, 12u);
+  EXPECT_DOUBLE_EQ(out->seconds, 2.5);
+  // The native-shaped summary does not carry them.
+  EXPECT_EQ(manifest_summary_json(in, "k").find("scanBytes"), std::string::npos);
+  // A segment manifest of an earlier version, without them, still reads (as 0).
+  auto old = parse_segment_manifest(R"({"segment":0,"totalSegments":2,"itemCount":3,"files":[]})", "segments/0.json");
+  ASSERT_TRUE(old.ok()) << old.error().to_string();
+  EXPECT_EQ(old->item_count, 3u);
+  EXPECT_EQ(old->scan_bytes, 0u);
+  EXPECT_EQ(old->pages, 0u);
+  EXPECT_EQ(old->seconds, 0.0);
 }
 
 }  // namespace

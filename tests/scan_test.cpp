@@ -165,11 +165,11 @@ TEST_F(ScanTest, EveryTypeRoundTripsInBothFormatsAndAllCompressions) {
       o.file_size = 600;    // and several files
       auto summary = run(o);
       ASSERT_TRUE(summary) << summary.error().to_string();
-      EXPECT_EQ(summary->item_count, items.size());
-      EXPECT_GT(summary->files.size(), 1u);
-      for (const auto& f : summary->files)
-        EXPECT_TRUE(f.key.ends_with(".json" + std::string(file_extension(compression)))) << f.key;
-      auto lines = read_run_lines(aws_, dest, summary->run_id, compression);
+      EXPECT_EQ(summary->run.item_count, items.size());
+      EXPECT_GT(summary->run.files.size(), 1u);
+      for (const auto& f : summary->run.files)
+        EXPECT_TRUE(f.object.key.ends_with(".json" + std::string(file_extension(compression)))) << f.object.key;
+      auto lines = read_run_lines(aws_, dest, summary->run.run_id, compression);
       ASSERT_TRUE(lines) << lines.error().message;
       expect_same_items(*lines, items, format);
     }
@@ -193,7 +193,7 @@ TEST_F(ScanTest, ObjectsRollAtTheFirstPageEndPastFileSizeAndManifestsDescribeThe
     o.total_segments = 2;
     auto summary = run(o);
     ASSERT_TRUE(summary) << summary.error().to_string();
-    const std::string run_id = summary->run_id;
+    const std::string run_id = summary->run.run_id;
 
     auto listed = aws_.read_all(dest, run_id + "/data/");
     ASSERT_TRUE(listed) << listed.error().to_string();
@@ -230,7 +230,7 @@ TEST_F(ScanTest, ObjectsRollAtTheFirstPageEndPastFileSizeAndManifestsDescribeThe
       by_segment[name.substr(0, name.find('-'))].emplace_back(name, obj.bytes.size());
     }
     EXPECT_EQ(total, static_cast<uint64_t>(kItems));
-    EXPECT_EQ(summary->item_count, static_cast<uint64_t>(kItems));
+    EXPECT_EQ(summary->run.item_count, static_cast<uint64_t>(kItems));
     ASSERT_EQ(by_segment.size(), 2u) << "files of both segments";
     for (auto& [segment, files] : by_segment) {
       std::sort(files.begin(), files.end());
@@ -256,24 +256,53 @@ TEST_F(ScanTest, ParallelScansGiveEveryItemExactlyOnce) {
     o.request.limit = 25;
     auto summary = run(o);
     ASSERT_TRUE(summary) << summary.error().to_string();
-    EXPECT_EQ(summary->item_count, items.size());
-    EXPECT_EQ(summary->total_segments, segments);
+    EXPECT_EQ(summary->run.item_count, items.size());
+    EXPECT_EQ(summary->run.total_segments, segments);
     std::set<int> file_segments;
-    for (const auto& f : summary->files) {
+    for (const auto& f : summary->run.files) {
       EXPECT_GE(f.segment, 0);
       EXPECT_LT(f.segment, segments);
       file_segments.insert(f.segment);
     }
     EXPECT_GT(file_segments.size(), static_cast<size_t>(segments) / 2) << "items spread over the segments";
-    auto lines = read_run_lines(aws_, dest, summary->run_id, Compression::kZstd);
+    auto lines = read_run_lines(aws_, dest, summary->run.run_id, Compression::kZstd);
     ASSERT_TRUE(lines) << lines.error().message;
     int duplicates = 0;
     EXPECT_EQ(ids_once(*lines, OutputFormat::kJsonl, &duplicates), all_ids(items));
     EXPECT_EQ(duplicates, 0);
-    Json s = manifest_summary(aws_, dest, summary->run_id);
+    Json s = manifest_summary(aws_, dest, summary->run.run_id);
     EXPECT_EQ(number_member(s, "totalSegments"), static_cast<uint64_t>(segments));
     EXPECT_EQ(number_member(s, "itemCount"), items.size());
   }
+}
+
+TEST_F(ScanTest, StoredBytesGrowWhileADataFileIsWritten) {
+  const std::vector<TestItem> items = testing::simple_items(30, 40);
+  const std::string table = aws_.make_table("stored-progress", items);
+  const std::string bucket = aws_.make_bucket("stored-progress");
+  Destination dest = s3_dest(bucket, "p");
+  ScanOptions o = aws_.scan_options(table, dest);
+  o.compression = Compression::kNone;  // every page's bytes reach the sink as the page is written
+  o.request.limit = 10;                // three pages or more
+  o.file_size = 1ull << 30;            // one data file for the whole table: it ends with the run
+  ScanProgress progress;
+  o.progress = &progress;
+  // The item callback runs on the worker while it transcodes a page, after the previous page was written.
+  uint64_t stored_seen = 0, files_seen = 0;
+  o.item_callback = [&](std::string_view line, std::string& out) {
+    stored_seen = std::max(stored_seen, progress.stored_bytes.load());
+    files_seen = std::max(files_seen, progress.files.load());
+    out.append(line);
+    out.push_back('\n');
+  };
+  auto summary = run(o);
+  ASSERT_TRUE(summary) << summary.error().to_string();
+  ASSERT_EQ(summary->run.files.size(), 1u);
+  EXPECT_EQ(files_seen, 0u) << "no data file had ended while items were transcoded";
+  EXPECT_GT(stored_seen, 0u) << "the progress line's stored bytes stayed 0 until the data file ended";
+  EXPECT_LT(stored_seen, summary->run.stored_bytes());
+  EXPECT_EQ(progress.stored_bytes.load(), summary->run.stored_bytes());
+  EXPECT_EQ(summary->run.stored_bytes(), summary->run.files[0].object.size);
 }
 
 TEST_F(ScanTest, SegmentsRunSeparatelyThenFinalizeGiveEveryItemOnce) {
@@ -282,6 +311,7 @@ TEST_F(ScanTest, SegmentsRunSeparatelyThenFinalizeGiveEveryItemOnce) {
   const std::string bucket = aws_.make_bucket("shared");
   Destination dest = s3_dest(bucket, "shared");
   const std::string run_id = "run-shared-1";
+  uint64_t scan_bytes = 0, pages = 0;
   for (int segment : {2, 0, 1}) {
     ScanOptions o = aws_.scan_options(table, dest);
     o.total_segments = 3;
@@ -294,10 +324,17 @@ TEST_F(ScanTest, SegmentsRunSeparatelyThenFinalizeGiveEveryItemOnce) {
               "shared/" + run_id + "/segments/" + std::to_string(segment) + ".json");
     EXPECT_TRUE(summary->summary_key.empty());
     EXPECT_FALSE(summary_exists(aws_, dest, run_id)) << "one segment does not complete the run";
+    scan_bytes += summary->run.scan_bytes;
+    pages += summary->run.pages;
   }
   auto finalized = finalize_run(aws_.finalize_options(dest, run_id));
   ASSERT_TRUE(finalized) << finalized.error().to_string();
-  EXPECT_EQ(finalized->item_count, items.size());
+  EXPECT_EQ(finalized->run.item_count, items.size());
+  // The segment manifests carry what the segments scanned; finalize sums it (was 0).
+  EXPECT_GT(scan_bytes, 0u);
+  EXPECT_EQ(finalized->run.scan_bytes, scan_bytes);
+  EXPECT_EQ(finalized->run.pages, pages);
+  EXPECT_GT(finalized->run.seconds, 0.0);
   EXPECT_EQ(finalized->summary_key, "shared/" + run_id + "/manifest-summary.json");
 
   auto lines = read_run_lines(aws_, dest, run_id, Compression::kGzip);
@@ -342,7 +379,7 @@ TEST_F(ScanTest, SharedScanIntoADirectoryFinalizes) {
   }
   auto finalized = finalize_run(aws_.finalize_options(*dest, "dir-run"));
   ASSERT_TRUE(finalized) << finalized.error().to_string();
-  EXPECT_EQ(finalized->item_count, 45u);
+  EXPECT_EQ(finalized->run.item_count, 45u);
   std::vector<TestItem> odd;
   for (size_t i = 1; i < items.size(); i += 2) odd.push_back(items[i]);
   auto lines = read_run_lines(aws_, *dest, "dir-run", Compression::kNone);
@@ -409,13 +446,13 @@ TEST_F(ScanTest, ScanFieldsApply) {
     o.request.limit = 10;
     auto summary = run(o);
     ASSERT_TRUE(summary) << summary.error().to_string();
-    EXPECT_EQ(summary->item_count, even.size());
-    EXPECT_EQ(summary->scanned_count, items.size());
-    EXPECT_GE(summary->pages, 12u) << "Limit 10 over 120 items";
-    auto lines = read_run_lines(aws_, dest, summary->run_id, Compression::kGzip);
+    EXPECT_EQ(summary->run.item_count, even.size());
+    EXPECT_EQ(summary->run.scanned_count, items.size());
+    EXPECT_GE(summary->run.pages, 12u) << "Limit 10 over 120 items";
+    auto lines = read_run_lines(aws_, dest, summary->run.run_id, Compression::kGzip);
     ASSERT_TRUE(lines);
     expect_same_items(*lines, even, OutputFormat::kJsonl);
-    Json s = manifest_summary(aws_, dest, summary->run_id);
+    Json s = manifest_summary(aws_, dest, summary->run.run_id);
     const Json* scan = s.find("scan");
     ASSERT_NE(scan, nullptr);
     EXPECT_EQ(string_member(*scan, "FilterExpression"), "#g = :g AND #n >= :min");
@@ -431,7 +468,7 @@ TEST_F(ScanTest, ScanFieldsApply) {
     o.request.expression_attribute_names_json = R"({"#n":"n"})";
     auto summary = run(o);
     ASSERT_TRUE(summary) << summary.error().to_string();
-    auto lines = read_run_lines(aws_, dest, summary->run_id, Compression::kGzip);
+    auto lines = read_run_lines(aws_, dest, summary->run.run_id, Compression::kGzip);
     ASSERT_TRUE(lines);
     ASSERT_EQ(lines->size(), items.size());
     for (const auto& line : *lines) {
@@ -450,10 +487,10 @@ TEST_F(ScanTest, ScanFieldsApply) {
     o.format = OutputFormat::kDynamoDbJson;
     auto summary = run(o);
     ASSERT_TRUE(summary) << summary.error().to_string();
-    auto lines = read_run_lines(aws_, dest, summary->run_id, Compression::kGzip);
+    auto lines = read_run_lines(aws_, dest, summary->run.run_id, Compression::kGzip);
     ASSERT_TRUE(lines);
     expect_same_items(*lines, items, OutputFormat::kDynamoDbJson);
-    Json s = manifest_summary(aws_, dest, summary->run_id);
+    Json s = manifest_summary(aws_, dest, summary->run.run_id);
     ASSERT_NE(s.find("scan"), nullptr);
     EXPECT_EQ(string_member(*s.find("scan"), "IndexName"), "by-g");
   }
@@ -487,7 +524,7 @@ TEST_F(ScanTest, LocalDirectoryHasTheSameLayout) {
   EXPECT_TRUE(keys.count("local-run/manifest-files.json"));
   EXPECT_TRUE(keys.count("local-run/manifest-summary.json"));
   std::vector<Json> manifest = manifest_files(aws_, *dest, "local-run");
-  EXPECT_GT(manifest.size(), 2u) << summary->to_json();
+  EXPECT_GT(manifest.size(), 2u) << summary->summary_key;
   EXPECT_EQ(manifest.size() + 2, keys.size());
   for (const Json& m : manifest) {
     std::string key = string_member(m, "dataFileS3Key");
@@ -520,9 +557,9 @@ TEST_F(ScanTest, ManifestSummaryHasEveryField) {
   Json s = manifest_summary(aws_, dest, "summary-run");
   EXPECT_EQ(string_member(s, "version"), "2020-06-30");
   EXPECT_EQ(string_member(s, "runId"), "summary-run");
-  EXPECT_EQ(string_member(s, "tableArn"), summary->table_arn);
-  EXPECT_TRUE(summary->table_arn.starts_with("arn:aws:dynamodb:")) << summary->table_arn;
-  EXPECT_TRUE(summary->table_arn.ends_with(":table/" + table)) << summary->table_arn;
+  EXPECT_EQ(string_member(s, "tableArn"), summary->run.table_arn);
+  EXPECT_TRUE(summary->run.table_arn.starts_with("arn:aws:dynamodb:")) << summary->run.table_arn;
+  EXPECT_TRUE(summary->run.table_arn.ends_with(":table/" + table)) << summary->run.table_arn;
   EXPECT_EQ(string_member(s, "s3Bucket"), bucket);
   EXPECT_EQ(string_member(s, "s3Prefix"), "a/b");
   ASSERT_NE(s.find("s3SseAlgorithm"), nullptr);
@@ -542,7 +579,7 @@ TEST_F(ScanTest, ManifestSummaryHasEveryField) {
   EXPECT_EQ(start.size(), 24u) << start;  // 2026-11-26T15:30:00.123Z
   EXPECT_TRUE(start.ends_with("Z")) << start;
   EXPECT_LE(start, end);
-  EXPECT_EQ(start, summary->start_time);
+  EXPECT_EQ(start, summary->run.start_time);
 
   // JSONL names its format so.
   ScanOptions jl = aws_.scan_options(table, dest);
@@ -566,15 +603,15 @@ TEST_F(ScanTest, EmptyTableAndEmptyFilterGiveManifestsWithNoDataFiles) {
     }
     auto summary = run(o);
     ASSERT_TRUE(summary) << summary.error().to_string();
-    EXPECT_EQ(summary->item_count, 0u);
-    EXPECT_TRUE(summary->files.empty());
-    auto data = aws_.read_all(dest, summary->run_id + "/data/");
+    EXPECT_EQ(summary->run.item_count, 0u);
+    EXPECT_TRUE(summary->run.files.empty());
+    auto data = aws_.read_all(dest, summary->run.run_id + "/data/");
     ASSERT_TRUE(data);
     EXPECT_TRUE(data->empty());
-    auto files = aws_.read(dest, summary->run_id + "/manifest-files.json");
+    auto files = aws_.read(dest, summary->run.run_id + "/manifest-files.json");
     ASSERT_TRUE(files && files->has_value());
     EXPECT_EQ(**files, "");
-    Json s = manifest_summary(aws_, dest, summary->run_id);
+    Json s = manifest_summary(aws_, dest, summary->run.run_id);
     EXPECT_EQ(number_member(s, "itemCount"), 0u);
     EXPECT_EQ(number_member(s, "fileCount"), 0u);
   }
@@ -738,8 +775,8 @@ TEST_F(ScanTest, ItemCallbackTransformsAndDropsItems) {
   };
   auto summary = run(o);
   ASSERT_TRUE(summary) << summary.error().to_string();
-  EXPECT_EQ(summary->item_count, 50u);
-  auto lines = read_run_lines(aws_, dest, summary->run_id, Compression::kNone);
+  EXPECT_EQ(summary->run.item_count, 50u);
+  auto lines = read_run_lines(aws_, dest, summary->run.run_id, Compression::kNone);
   ASSERT_TRUE(lines) << lines.error().message;
   ASSERT_EQ(lines->size(), 50u);
   std::set<std::string> ids;
@@ -754,9 +791,9 @@ TEST_F(ScanTest, ItemCallbackTransformsAndDropsItems) {
   }
   EXPECT_EQ(ids.size(), 50u);
   uint64_t total = 0;
-  for (const Json& m : manifest_files(aws_, dest, summary->run_id)) total += number_member(m, "itemCount");
+  for (const Json& m : manifest_files(aws_, dest, summary->run.run_id)) total += number_member(m, "itemCount");
   EXPECT_EQ(total, 50u) << "manifests count the items written, not the items scanned";
-  EXPECT_EQ(number_member(manifest_summary(aws_, dest, summary->run_id), "itemCount"), 50u);
+  EXPECT_EQ(number_member(manifest_summary(aws_, dest, summary->run.run_id), "itemCount"), 50u);
 }
 
 TEST_F(ScanTest, CancellingMidRunLeavesNoSummaryAndNoPartialFiles) {

@@ -10,6 +10,7 @@
 #include "base/json_args.h"
 #include "base/json_writer.h"
 #include "base/strings.h"
+#include "scan/parallel.h"
 
 namespace ddb2s3::cli {
 
@@ -57,8 +58,6 @@ Result<uint64_t> parse_size(std::string_view text) {
 namespace {
 
 using Kind = JsonValue::Kind;
-
-constexpr int kMaxTotalSegments = 1000000;  // DynamoDB's limit
 
 Status marshal_value(const JsonValue& v, std::string& out, int depth) {
   if (depth > 32) return Error::usage("--values nests deeper than DynamoDB's 32 levels");

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -11,6 +12,8 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "report/progress.h"
+#include "report/summary.h"
+#include "scan/parallel.h"
 #include "scan/scan.h"
 
 namespace ddb2s3::cli {
@@ -171,7 +174,7 @@ const std::vector<ScanFlag>& scan_flags() {
        {},
        false,
        [](const std::string& t, ScanOptions& o) {
-         return set_integer(t, "--total-segments", 1, 1000000, o.total_segments);
+         return set_integer(t, "--total-segments", 1, kMaxTotalSegments, o.total_segments);
        }},
       {{"--segment", "segment", "Segment"},
        kParallel,
@@ -181,7 +184,7 @@ const std::vector<ScanFlag>& scan_flags() {
        false,
        [](const std::string& t, ScanOptions& o) -> Status {
          int segment = 0;
-         if (Status s = set_integer(t, "--segment", 0, 999999, segment); !s) return s;
+         if (Status s = set_integer(t, "--segment", 0, kMaxTotalSegments - 1, segment); !s) return s;
          o.segment = segment;
          return {};
        }},
@@ -283,19 +286,20 @@ int fail(const Error& e) { return cli::fail(e, flag_names()); }
 
 void print_summary(const ScanSummary& s, bool json, bool quiet) {
   if (json) {
-    std::printf("%s\n", s.to_json().c_str());
+    std::printf("%s\n", summary_json(s).c_str());
     return;
   }
   if (quiet) return;
   std::string where = !s.summary_key.empty() ? s.summary_key : s.segment_manifest_key;
+  const RunRecord& run = s.run;
   std::fprintf(stderr, "ddb2s3: %s items from table '%s' in %zu files (%s) to %s in %.1f s\n",
-               format_count(s.item_count).c_str(), s.table.c_str(), s.files.size(),
-               format_bytes(s.stored_bytes).c_str(), s.destination.c_str(), s.seconds);
+               format_count(run.item_count).c_str(), run.table.c_str(), run.files.size(),
+               format_bytes(run.stored_bytes()).c_str(), s.destination.c_str(), run.seconds);
   if (!s.summary_key.empty())
-    std::fprintf(stderr, "ddb2s3: run %s complete: %s\n", s.run_id.c_str(), where.c_str());
+    std::fprintf(stderr, "ddb2s3: run %s complete: %s\n", run.run_id.c_str(), where.c_str());
   if (!s.segment_manifest_key.empty())
     std::fprintf(stderr, "ddb2s3: segment %d of run %s done: %s (run `ddb2s3 finalize` when all are)\n",
-                 s.segment.value_or(0), s.run_id.c_str(), where.c_str());
+                 std::max(run.segment, 0), run.run_id.c_str(), where.c_str());
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "scan/scan.h"
+#include "scan/progress.h"
 
 namespace ddb2s3 {
 

@@ -1,3 +1,4 @@
+// Compression of scan output a page at a time: the gzip (ISA-L), zstd and pass-through Compressors.
 #include "scan/compress.h"
 
 #include <isa-l.h>

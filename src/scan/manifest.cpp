@@ -1,10 +1,14 @@
+// The manifests' text: writing manifest-files.json, manifest-summary.json and segment manifests, and
+// reading segment manifests back (for finalize).
 #include "scan/manifest.h"
 
 #include <simdjson.h>
 
 #include <algorithm>
+#include <climits>
 
 #include "base/json_writer.h"
+#include "scan/parallel.h"
 
 namespace ddb2s3 {
 namespace {
@@ -12,11 +16,11 @@ namespace {
 void append_file(std::string& out, const DataFile& f, bool with_extras) {
   JsonObjectWriter w(out);
   w.number("itemCount", f.item_count);
-  w.string("md5Checksum", f.md5_base64);
-  w.string("etag", f.etag);
-  w.string("dataFileS3Key", f.key);
+  w.string("md5Checksum", f.object.md5_base64);
+  w.string("etag", f.object.etag);
+  w.string("dataFileS3Key", f.object.key);
   if (with_extras) {
-    w.number("size", f.size);
+    w.number("size", f.object.size);
     w.number("segment", static_cast<uint64_t>(f.segment));
   }
   w.close();
@@ -48,6 +52,12 @@ std::string to_string(simdjson::ondemand::value v) {
 }
 
 }  // namespace
+
+uint64_t RunRecord::stored_bytes() const {
+  uint64_t total = 0;
+  for (const DataFile& f : files) total += f.object.size;
+  return total;
+}
 
 std::string_view output_format_name(OutputFormat format) {
   return format == OutputFormat::kJsonl ? "JSONL" : "DYNAMODB_JSON";
@@ -95,6 +105,9 @@ std::string segment_manifest_json(const RunRecord& run) {
   w.string("version", "ddb2s3-segment-1");
   w.number("segment", static_cast<uint64_t>(run.segment));
   append_common(w, run);
+  w.number("scanBytes", run.scan_bytes);
+  w.number("pages", run.pages);
+  w.number("seconds", run.seconds);
   w.array("files", run.files, [](std::string& o, const DataFile& f) { append_file(o, f, true); });
   w.close();
   out += '\n';
@@ -138,16 +151,22 @@ Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view
       run.compression = *c;
     } else if (name == "segment") {
       if (v.get_uint64().get(n)) return bad("segment is not a number");
-      run.segment = static_cast<int>(n);
+      run.segment = static_cast<int>(std::min<uint64_t>(n, INT_MAX));
       have_segment = true;
     } else if (name == "totalSegments") {
       if (v.get_uint64().get(n)) return bad("totalSegments is not a number");
-      run.total_segments = static_cast<int>(n);
+      run.total_segments = static_cast<int>(std::min<uint64_t>(n, INT_MAX));
       have_total = true;
     } else if (name == "itemCount") {
       if (v.get_uint64().get(run.item_count)) return bad("itemCount is not a number");
     } else if (name == "scannedCount") {
       if (v.get_uint64().get(run.scanned_count)) return bad("scannedCount is not a number");
+    } else if (name == "scanBytes") {  // scanBytes, pages and seconds: absent in manifests of older versions
+      if (v.get_uint64().get(run.scan_bytes)) return bad("scanBytes is not a number");
+    } else if (name == "pages") {
+      if (v.get_uint64().get(run.pages)) return bad("pages is not a number");
+    } else if (name == "seconds") {
+      if (v.get_double().get(run.seconds)) return bad("seconds is not a number");
     } else if (name == "scan") {
       simdjson::ondemand::object o;
       if (v.get_object().get(o)) return bad("scan is not an object");
@@ -169,24 +188,23 @@ Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view
           uint64_t x = 0;
           if (fname == "itemCount") {
             if (fval.get_uint64().get(f.item_count)) return bad("file itemCount is not a number");
-          } else if (fname == "md5Checksum") f.md5_base64 = to_string(fval);
-          else if (fname == "etag") f.etag = to_string(fval);
-          else if (fname == "dataFileS3Key") f.key = to_string(fval);
+          } else if (fname == "md5Checksum") f.object.md5_base64 = to_string(fval);
+          else if (fname == "etag") f.object.etag = to_string(fval);
+          else if (fname == "dataFileS3Key") f.object.key = to_string(fval);
           else if (fname == "size") {
-            if (fval.get_uint64().get(f.size)) return bad("file size is not a number");
+            if (fval.get_uint64().get(f.object.size)) return bad("file size is not a number");
           } else if (fname == "segment") {
             if (fval.get_uint64().get(x)) return bad("file segment is not a number");
             f.segment = static_cast<int>(x);
           }
         }
-        if (f.key.empty()) return bad("a file entry has no dataFileS3Key");
+        if (f.object.key.empty()) return bad("a file entry has no dataFileS3Key");
         run.files.push_back(std::move(f));
       }
     }
   }
   if (!have_segment || !have_total || !have_files) return bad("segment, totalSegments or files is missing");
-  if (run.total_segments < 1 || run.segment < 0 || run.segment >= run.total_segments)
-    return bad("segment " + std::to_string(run.segment) + " is outside 0.." + std::to_string(run.total_segments - 1));
+  if (Status s = check_segments(run.total_segments, run.segment); !s) return bad(s.error().message);
   return run;
 }
 

@@ -1,6 +1,7 @@
 // The run's manifests, in the shape of DynamoDB's native export: manifest-files.json (one line per
 // data file) and manifest-summary.json (written last: its presence means the run is complete); and
-// the per-segment manifest (segments/I.json) of a scan shared by many processes.
+// the per-segment manifest (segments/I.json) of a scan shared by many processes; and the records they
+// are written from (DataFile, RunRecord).
 #pragma once
 
 #include <string>
@@ -9,10 +10,17 @@
 
 #include "base/result.h"
 #include "scan/compress.h"
-#include "scan/scan.h"
 #include "scan/transcode.h"
+#include "sink/sink.h"
 
 namespace ddb2s3 {
+
+// One data file as the manifests record it: the object as stored, and what it holds.
+struct DataFile {
+  StoredObject object;  // key (with prefix, or relative to the destination directory), size, MD5, ETag
+  uint64_t item_count = 0;
+  int segment = 0;
+};
 
 // What a run (or one segment of it) wrote and how.
 struct RunRecord {
@@ -29,8 +37,15 @@ struct RunRecord {
   int segment = -1;  // segment manifests only
   uint64_t item_count = 0;
   uint64_t scanned_count = 0;
+  // What the scan read and for how long: segment manifests record them (so that finalize can sum them);
+  // manifest-summary.json, in the native export's shape, does not.
+  uint64_t scan_bytes = 0;  // bytes of Scan responses
+  uint64_t pages = 0;       // Scan pages
+  double seconds = 0;       // wall time
   std::vector<DataFile> files;
   std::string scan_json = "{}";  // the Scan parameters, a JSON object
+
+  uint64_t stored_bytes() const;  // the data files' sizes, summed
 };
 
 std::string_view output_format_name(OutputFormat format);  // "JSONL", "DYNAMODB_JSON"

@@ -19,25 +19,15 @@
 #include "dynamodb/dynamodb.h"
 #include "s3/s3.h"
 #include "scan/compress.h"
+#include "scan/manifest.h"
+#include "scan/parallel.h"
+#include "scan/progress.h"
 #include "scan/transcode.h"
 #include "sink/sink.h"
 
 namespace ddb2s3 {
 
 inline constexpr uint64_t kDefaultFileSize = 128ull << 20;  // 128 MiB (the operator's 1000 bytes is not kept)
-
-// Counters of a run in progress, updated by the workers (read them from any thread).
-struct ScanProgress {
-  std::atomic<uint64_t> items{0};          // items written
-  std::atomic<uint64_t> scanned{0};        // items DynamoDB read (ScannedCount)
-  std::atomic<uint64_t> scan_bytes{0};     // bytes of Scan responses
-  std::atomic<uint64_t> stored_bytes{0};   // bytes of data files as stored (compressed)
-  std::atomic<uint64_t> files{0};          // data files finished
-  std::atomic<uint64_t> pages{0};
-  std::atomic<int> segments_done{0};
-  int segments_total = 0;
-  int64_t table_item_count = 0;  // DescribeTable's ItemCount (approximate): for the ETA
-};
 
 struct ScanOptions {
   // Source: the table and its AWS side (profile, region, endpoint).
@@ -59,7 +49,8 @@ struct ScanOptions {
   int compression_level = kDefaultCompressionLevel;
   uint64_t file_size = kDefaultFileSize;  // a data file rolls at the first page end at or past this size
 
-  // Parallelism: total_segments > 1 is a parallel scan; with `segment` set, only that segment runs here.
+  // Parallelism: total_segments > 1 is a parallel scan; with `segment` set, only that segment runs here
+  // (both checked by check_segments(), scan/parallel.h).
   int total_segments = 1;
   std::optional<int> segment;
   int parallelism = 0;  // segments scanned at once; 0: min(total_segments, 4 x cores, 64)
@@ -81,34 +72,13 @@ struct ScanOptions {
   SessionOptions session;
 };
 
-// One data file as the manifests record it.
-struct DataFile {
-  std::string key;  // S3 key (with prefix), or the path relative to the destination directory
-  uint64_t item_count = 0;
-  uint64_t size = 0;
-  std::string md5_base64;
-  std::string etag;
-  int segment = 0;
-};
-
+// What run_scan() and finalize_run() report: the run's record (what the manifests say, with
+// run.segment >= 0 when one segment of a shared scan ran) and what only a summary has.
 struct ScanSummary {
-  std::string run_id;
-  std::string table;
-  std::string table_arn;
+  RunRecord run;
   std::string destination;  // s3://bucket/prefix/run-id or the directory/run-id
   std::string summary_key;  // where manifest-summary.json went; empty for a single segment of a shared scan
   std::string segment_manifest_key;  // segments/I.json when one segment ran
-  std::string start_time, end_time;  // ISO 8601 UTC
-  double seconds = 0;
-  uint64_t item_count = 0;
-  uint64_t scanned_count = 0;
-  uint64_t scan_bytes = 0;
-  uint64_t stored_bytes = 0;
-  uint64_t pages = 0;
-  int total_segments = 1;
-  std::optional<int> segment;
-  std::vector<DataFile> files;
-  std::string to_json() const;  // the --json summary
 };
 
 // Memory is bounded by pages, parsers and S3 parts in flight per segment. With many segments glibc's
@@ -133,7 +103,9 @@ struct FinalizeOptions {
 };
 
 // Reads PREFIX/RUN/segments/*.json of a scan shared by many processes, checks that all N segments
-// are there (an Error naming the missing ones otherwise) and writes the run's manifests.
+// are there (an Error naming the missing ones otherwise) and writes the run's manifests. The summary's
+// scan_bytes and pages are the segments' sums; its seconds the shared scan's wall time, from the earliest
+// segment's start to the latest one's end (segment manifests of older versions count as 0).
 Result<ScanSummary> finalize_run(FinalizeOptions options);
 
 // A fresh run id: UTC time (20261126T153000Z) and a short random suffix.

@@ -1,6 +1,7 @@
-// Scan page -> output lines. The walk is simdjson on-demand over the response bytes; strings and
-// numbers are copied from their source positions, so nothing goes through a DOM, a double or a
-// per-item allocation.
+// Scan page -> output lines: one job, kept in one file although it is long (its hot paths, the escaper
+// and the attribute walk, inline together). The walk is simdjson on-demand over the response bytes;
+// strings and numbers are copied from their source positions, so nothing goes through a DOM, a double
+// or a per-item allocation.
 #include "scan/transcode.h"
 
 #include <simdjson.h>

@@ -1,0 +1,42 @@
+// The summary of a run (ScanSummary) as the one JSON object that `--json` prints.
+#include "report/summary.h"
+
+#include "base/json_writer.h"
+
+namespace ddb2s3 {
+
+std::string summary_json(const ScanSummary& s) {
+  const RunRecord& run = s.run;
+  std::string out;
+  JsonObjectWriter w(out);
+  w.string("runId", run.run_id);
+  w.string("table", run.table);
+  w.string("tableArn", run.table_arn);
+  w.string("destination", s.destination);
+  w.string_if_set("manifestSummaryKey", s.summary_key);
+  w.string_if_set("segmentManifestKey", s.segment_manifest_key);
+  w.string("startTime", run.start_time);
+  w.string("endTime", run.end_time);
+  w.number("seconds", run.seconds);
+  w.number("itemCount", run.item_count);
+  w.number("scannedCount", run.scanned_count);
+  w.number("scanBytes", run.scan_bytes);
+  w.number("storedBytes", run.stored_bytes());
+  w.number("pages", run.pages);
+  w.number("fileCount", run.files.size());
+  w.number("totalSegments", run.total_segments);
+  if (run.segment >= 0) w.number("segment", run.segment);
+  w.array("files", run.files, [](std::string& o, const DataFile& f) {
+    JsonObjectWriter file(o);
+    file.string("key", f.object.key);
+    file.number("itemCount", f.item_count);
+    file.number("size", f.object.size);
+    file.string("md5Checksum", f.object.md5_base64);
+    file.string("etag", f.object.etag);
+    file.close();
+  });
+  w.close();
+  return out;
+}
+
+}  // namespace ddb2s3

@@ -1,0 +1,35 @@
+// Internal to scan/: what run_scan() and finalize_run() share about the destination: the run id's check,
+// opening the sink, refusing a finished run and writing the run's manifests.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "scan/manifest.h"
+#include "scan/scan.h"
+
+namespace ddb2s3 {
+
+bool valid_run_id(std::string_view id);
+
+// Where a run's objects go, and how: the destination, its AWS side (S3 only), and the S3 sink's knobs.
+struct SinkOptions {
+  Destination dest;
+  AwsOptions aws;
+  S3SinkOptions s3;
+  Environment env = Environment::process();
+  SessionOptions session;
+};
+
+// The directory sink for a local destination, else the S3 sink.
+Result<std::unique_ptr<Sink>> open_sink(const SinkOptions& options);
+
+// manifest-files.json, then manifest-summary.json (last: its presence means the run is complete).
+// Returns manifest-summary.json's key.
+Result<std::string> write_run_manifests(Sink& sink, const Destination& dest, const RunRecord& run);
+
+// An error when PREFIX/RUN_ID/manifest-summary.json exists already.
+Status refuse_finished_run(Sink& sink, const Destination& dest, const std::string& run_id);
+
+}  // namespace ddb2s3

@@ -1,0 +1,202 @@
+// Segment workers: each segment's pages are fetched, transcoded, compressed and rolled into data files
+// (ObjectRoller) that go to the sink.
+#include "scan/segment.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <thread>
+
+#include "scan/bounded_queue.h"
+#include "scan/manifest.h"
+
+namespace ddb2s3 {
+namespace {
+
+// Data files of one segment: a new object starts at the first page end at or past --file-size.
+class ObjectRoller {
+ public:
+  ObjectRoller(RunContext& ctx, int segment, Compressor& compressor, SegmentResult& result)
+      : ctx_(ctx), segment_(segment), compressor_(compressor), result_(result) {}
+
+  Status add_page(std::string_view lines, uint64_t items) {
+    if (items == 0 && lines.empty()) return {};
+    if (!writer_) {
+      if (auto s = open(); !s) return s;
+    }
+    std::string_view out = lines;  // uncompressed: written as they are, not copied through the compressor
+    if (compressor_.compression() != Compression::kNone) {
+      buf_.clear();
+      if (auto s = compressor_.add_page(lines, buf_); !s) return s;
+      out = buf_;
+    }
+    if (auto s = write(out); !s) return s;
+    items_ += items;
+    if (size_ >= ctx_.options.file_size) return close();
+    return {};
+  }
+
+  Status finish() { return writer_ ? close() : Status{}; }
+
+ private:
+  Status open() {
+    key_ = ctx_.options.dest.key(ctx_.run_prefix + data_file_name(segment_, ctx_.options.total_segments,
+                                                                  next_index_++, compressor_.compression()));
+    DDB2S3_ASSIGN_OR_RETURN(auto writer, ctx_.sink.open(key_));
+    writer_ = std::move(writer);
+    compressor_.start_object();
+    size_ = 0;
+    items_ = 0;
+    return {};
+  }
+
+  // Counted as they reach the sink, so that the progress line's stored bytes grow during a data file.
+  Status write(std::string_view bytes) {
+    if (auto s = writer_->write(bytes); !s) return s;
+    size_ += bytes.size();
+    ctx_.count(&ScanProgress::stored_bytes, bytes.size());
+    return {};
+  }
+
+  Status close() {
+    buf_.clear();
+    if (auto s = compressor_.finish_object(buf_); !s) return s;
+    if (auto s = write(buf_); !s) return s;
+    auto stored = writer_->finish();
+    writer_.reset();
+    if (!stored) return std::move(stored).error();
+    DataFile f{std::move(*stored), items_, segment_};
+    ctx_.count(&ScanProgress::files, 1);
+    result_.files.push_back(std::move(f));
+    return {};
+  }
+
+  RunContext& ctx_;
+  int segment_;
+  Compressor& compressor_;
+  SegmentResult& result_;
+  std::unique_ptr<ObjectWriter> writer_;  // destroyed unfinished on failure: the upload is aborted
+  std::string key_;
+  std::string buf_;
+  uint64_t size_ = 0, items_ = 0;
+  int next_index_ = 0;
+};
+
+uint64_t count_lines(std::string_view s) {
+  return static_cast<uint64_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+// One segment: a fetcher thread keeps the next Scan page coming while this thread transcodes,
+// compresses and writes the previous one (at most one page waits between them: each is ~1 MB per segment).
+Status run_segment(RunContext& ctx, int segment, PageTranscoder& transcoder, Compressor& compressor,
+                   SegmentResult& result) {
+  const ScanOptions& o = ctx.options;
+  BoundedQueue<ScanPage> pages(1);
+  // Pages held at once: one being processed and one fetched ahead (a Scan page is up to ~1 MB, and
+  // fetching further ahead only adds memory: the next fetch starts as soon as a page is taken).
+  constexpr int kPagesHeld = 2;
+  std::mutex spare_mu;
+  std::condition_variable page_done;
+  int held = 0;                    // pages fetched (or being fetched) and not yet processed
+  bool done = false;               // the processing side has stopped
+  std::vector<std::string> spare;  // emptied page buffers going back to the fetcher for reuse
+  std::optional<Error> fetch_error;
+
+  std::thread fetcher([&] {
+    DynamoDbClient ddb(ctx.source);
+    ScanRequest request = o.request;
+    request.table_name = o.table;
+    if (o.total_segments > 1) {
+      request.segment = segment;
+      request.total_segments = o.total_segments;
+    }
+    while (!ctx.stopping()) {
+      {
+        std::unique_lock lock(spare_mu);
+        page_done.wait(lock, [&] { return held < kPagesHeld || done; });
+        if (done) break;
+        ++held;
+        if (!spare.empty()) {
+          ddb.recycle(std::move(spare.back()));
+          spare.pop_back();
+        }
+      }
+      auto page = ddb.scan(request);
+      if (!page) {
+        fetch_error = std::move(page).error();
+        break;
+      }
+      std::string next = page->last_evaluated_key_json;
+      if (!pages.push(std::move(*page))) break;
+      if (next.empty()) break;
+      request.exclusive_start_key_json = std::move(next);
+    }
+    pages.close();
+  });
+
+  std::string lines;
+  ObjectRoller roller(ctx, segment, compressor, result);
+  Status status;
+  while (auto page = pages.pop()) {
+    if (ctx.stopping()) break;
+    lines.clear();
+    auto info = transcoder.transcode(page->body, lines);
+    if (!info) {
+      Error e = std::move(info).error();
+      e.operation = "Scan";
+      e.resource = "table '" + o.table + "' segment " + std::to_string(segment);
+      status = std::move(e);
+      break;
+    }
+    uint64_t items = o.item_callback ? count_lines(lines) : info->items;
+    result.items += items;
+    result.scanned += static_cast<uint64_t>(page->scanned_count);
+    result.scan_bytes += page->body.size();
+    result.pages += 1;
+    ctx.count(&ScanProgress::items, items);
+    ctx.count(&ScanProgress::scanned, static_cast<uint64_t>(page->scanned_count));
+    ctx.count(&ScanProgress::scan_bytes, page->body.size());
+    ctx.count(&ScanProgress::pages, 1);
+    if (status = roller.add_page(lines, items); !status) break;
+    {
+      std::lock_guard lock(spare_mu);
+      if (spare.empty()) spare.push_back(std::move(page->body));
+      --held;
+    }
+    page_done.notify_one();
+  }
+  {
+    std::lock_guard lock(spare_mu);
+    done = true;
+  }
+  page_done.notify_one();
+  pages.close();  // unblocks the fetcher if this side stopped first
+  fetcher.join();
+  if (!status) return status;
+  if (fetch_error) return std::move(*fetch_error);
+  if (ctx.stopping()) return cancelled_error();
+  return roller.finish();
+}
+
+}  // namespace
+
+Error cancelled_error() { return Error::make(ErrorKind::kCancelled, "Cancelled", "the run was cancelled"); }
+
+void run_worker(RunContext& ctx, std::atomic<int>& next, const std::vector<int>& segments) {
+  PageTranscoder transcoder(ctx.options.format);
+  if (ctx.options.item_callback) transcoder.set_item_callback(ctx.options.item_callback);
+  auto compressor = Compressor::make(ctx.options.compression, ctx.options.compression_level);
+  if (!compressor) return ctx.fail(std::move(compressor).error());
+  while (!ctx.stopping()) {
+    int i = next.fetch_add(1);
+    if (i >= static_cast<int>(segments.size())) return;
+    SegmentResult result;
+    result.segment = segments[i];
+    Status s = run_segment(ctx, segments[i], transcoder, **compressor, result);
+    if (!s) return ctx.fail(std::move(s).error());
+    if (ctx.options.progress != nullptr) ctx.options.progress->segments_done.fetch_add(1);
+    std::lock_guard lock(ctx.mu);
+    ctx.results.push_back(std::move(result));
+  }
+}
+
+}  // namespace ddb2s3
