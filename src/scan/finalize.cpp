@@ -38,9 +38,7 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
   sink_options.s3.part_size = kFinalizePartSize;
   sink_options.s3.max_parts_in_flight = kFinalizePartsInFlight;
   sink_options.s3.upload_threads = kFinalizeUploadThreads;
-  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_sink(sink_options));
-  DDB2S3_RETURN_IF_ERROR(sink->check());
-  DDB2S3_RETURN_IF_ERROR(refuse_finished_run(*sink, o.dest, o.run_id));
+  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_run_sink(sink_options, o.run_id));
 
   std::string seg_prefix = o.dest.key(o.run_id + "/segments/");
   DDB2S3_ASSIGN_OR_RETURN(auto keys, sink->list(seg_prefix));

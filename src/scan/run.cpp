@@ -114,9 +114,7 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   sink_options.s3.part_size = part_size;
   sink_options.s3.max_parts_in_flight = max_parts;
   sink_options.s3.upload_threads = upload_threads;
-  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_sink(sink_options));
-  DDB2S3_RETURN_IF_ERROR(sink->check());
-  DDB2S3_RETURN_IF_ERROR(refuse_finished_run(*sink, o.dest, o.run_id));
+  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_run_sink(sink_options, o.run_id));
 
   if (o.progress != nullptr) {
     o.progress->segments_total = static_cast<int>(segments.size());

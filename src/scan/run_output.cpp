@@ -13,21 +13,9 @@ bool valid_run_id(std::string_view id) {
   });
 }
 
-Result<std::unique_ptr<Sink>> open_sink(const SinkOptions& o) {
-  if (!o.dest.is_s3) return make_directory_sink(o.dest);
-  DDB2S3_ASSIGN_OR_RETURN(auto config, make_service_config("s3", o.aws, o.env, o.session));
-  return make_s3_sink(config, o.dest, o.s3);
-}
+namespace {
 
-Result<std::string> write_run_manifests(Sink& sink, const Destination& dest, const RunRecord& run) {
-  std::string prefix = run.run_id + "/";
-  std::string files_key = dest.key(prefix + std::string(kManifestFiles));
-  DDB2S3_RETURN_IF_ERROR(sink.put(files_key, manifest_files_json(run.files), "application/json"));
-  std::string summary_key = dest.key(prefix + std::string(kManifestSummary));
-  DDB2S3_RETURN_IF_ERROR(sink.put(summary_key, manifest_summary_json(run, files_key), "application/json"));
-  return summary_key;
-}
-
+// An error when PREFIX/RUN_ID/manifest-summary.json exists already.
 Status refuse_finished_run(Sink& sink, const Destination& dest, const std::string& run_id) {
   std::string key = dest.key(run_id + "/" + std::string(kManifestSummary));
   DDB2S3_ASSIGN_OR_RETURN(auto existing, sink.get(key));
@@ -40,6 +28,30 @@ Status refuse_finished_run(Sink& sink, const Destination& dest, const std::strin
     return e;
   }
   return {};
+}
+
+Result<std::unique_ptr<Sink>> open_sink(const SinkOptions& o) {
+  if (!o.dest.is_s3) return make_directory_sink(o.dest);
+  DDB2S3_ASSIGN_OR_RETURN(auto config, make_service_config("s3", o.aws, o.env, o.session));
+  return make_s3_sink(config, o.dest, o.s3);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Sink>> open_run_sink(const SinkOptions& options, const std::string& run_id) {
+  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_sink(options));
+  DDB2S3_RETURN_IF_ERROR(sink->check());
+  DDB2S3_RETURN_IF_ERROR(refuse_finished_run(*sink, options.dest, run_id));
+  return sink;
+}
+
+Result<std::string> write_run_manifests(Sink& sink, const Destination& dest, const RunRecord& run) {
+  std::string prefix = run.run_id + "/";
+  std::string files_key = dest.key(prefix + std::string(kManifestFiles));
+  DDB2S3_RETURN_IF_ERROR(sink.put(files_key, manifest_files_json(run.files), "application/json"));
+  std::string summary_key = dest.key(prefix + std::string(kManifestSummary));
+  DDB2S3_RETURN_IF_ERROR(sink.put(summary_key, manifest_summary_json(run, files_key), "application/json"));
+  return summary_key;
 }
 
 }  // namespace ddb2s3

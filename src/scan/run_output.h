@@ -22,14 +22,13 @@ struct SinkOptions {
   SessionOptions session;
 };
 
-// The directory sink for a local destination, else the S3 sink.
-Result<std::unique_ptr<Sink>> open_sink(const SinkOptions& options);
+// The directory sink for a local destination, else the S3 sink; checked (HeadBucket / the directory can be
+// made) before any data moves, and refused when run_id is already complete there.
+Result<std::unique_ptr<Sink>> open_run_sink(const SinkOptions& options, const std::string& run_id);
 
 // manifest-files.json, then manifest-summary.json (last: its presence means the run is complete).
 // Returns manifest-summary.json's key.
 Result<std::string> write_run_manifests(Sink& sink, const Destination& dest, const RunRecord& run);
 
-// An error when PREFIX/RUN_ID/manifest-summary.json exists already.
-Status refuse_finished_run(Sink& sink, const Destination& dest, const std::string& run_id);
 
 }  // namespace ddb2s3
