@@ -32,13 +32,11 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
     return Error::usage(
                "finalizing needs the run_id that the segments were run with (letters, digits, '-', '_', '.')")
         .with_field("run_id");
-  SinkOptions sink_options{o.dest, o.dest_aws, {}, o.env, o.session};
-  sink_options.s3.object_options = o.object_options;
-  sink_options.s3.expected_bucket_owner = o.expected_bucket_owner;
-  sink_options.s3.part_size = kFinalizePartSize;
-  sink_options.s3.max_parts_in_flight = kFinalizePartsInFlight;
-  sink_options.s3.upload_threads = kFinalizeUploadThreads;
-  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_run_sink(sink_options, o.run_id));
+  S3SinkOptions s3;
+  s3.part_size = kFinalizePartSize;
+  s3.max_parts_in_flight = kFinalizePartsInFlight;
+  s3.upload_threads = kFinalizeUploadThreads;
+  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_run_sink(sink_options(o, std::move(s3)), o.run_id));
 
   std::string seg_prefix = o.dest.key(o.run_id + "/segments/");
   DDB2S3_ASSIGN_OR_RETURN(auto keys, sink->list(seg_prefix));

@@ -108,13 +108,11 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   // most) keep those buffers near 128 MiB in all (32 segments: 5 MiB parts, 160 MiB instead of 256).
   const uint64_t part_size =
       std::max<uint64_t>(5ull << 20, std::min<uint64_t>(o.part_size, (128ull << 20) / static_cast<uint64_t>(workers)));
-  SinkOptions sink_options{o.dest, o.dest_aws, {}, o.env, o.session};
-  sink_options.s3.object_options = o.object_options;
-  sink_options.s3.expected_bucket_owner = o.expected_bucket_owner;
-  sink_options.s3.part_size = part_size;
-  sink_options.s3.max_parts_in_flight = max_parts;
-  sink_options.s3.upload_threads = upload_threads;
-  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_run_sink(sink_options, o.run_id));
+  S3SinkOptions s3;
+  s3.part_size = part_size;
+  s3.max_parts_in_flight = max_parts;
+  s3.upload_threads = upload_threads;
+  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_run_sink(sink_options(o, std::move(s3)), o.run_id));
 
   if (o.progress != nullptr) {
     o.progress->segments_total = static_cast<int>(segments.size());

@@ -22,6 +22,15 @@ struct SinkOptions {
   SessionOptions session;
 };
 
+// The sink options of a run's options (ScanOptions or FinalizeOptions): their destination, AWS side, object
+// headers and bucket owner, with the S3 sink's sizes from s3.
+template <class RunOptions>
+SinkOptions sink_options(const RunOptions& o, S3SinkOptions s3) {
+  s3.object_options = o.object_options;
+  s3.expected_bucket_owner = o.expected_bucket_owner;
+  return SinkOptions{o.dest, o.dest_aws, std::move(s3), o.env, o.session};
+}
+
 // The directory sink for a local destination, else the S3 sink; checked (HeadBucket / the directory can be
 // made) before any data moves, and refused when run_id is already complete there.
 Result<std::unique_ptr<Sink>> open_run_sink(const SinkOptions& options, const std::string& run_id);
