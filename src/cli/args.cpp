@@ -59,6 +59,8 @@ namespace {
 
 using Kind = JsonValue::Kind;
 
+Status marshal_members(const JsonValue& object, std::string& out, int depth);
+
 Status marshal_value(const JsonValue& v, std::string& out, int depth) {
   if (depth > 32) return Error::usage("--values nests deeper than DynamoDB's 32 levels");
   switch (v.kind) {
@@ -89,21 +91,28 @@ Status marshal_value(const JsonValue& v, std::string& out, int depth) {
       out += "]}";
       return {};
     }
-    case Kind::kObject: {
-      out += "{\"M\":{";
-      bool first = true;
-      for (const auto& [key, e] : v.members) {
-        if (!first) out += ',';
-        first = false;
-        append_json_string(out, key);
-        out += ':';
-        if (auto s = marshal_value(e, out, depth + 1); !s) return s;
-      }
-      out += "}}";
+    case Kind::kObject:
+      out += "{\"M\":";
+      DDB2S3_RETURN_IF_ERROR(marshal_members(v, out, depth + 1));
+      out += '}';
       return {};
-    }
   }
   return Error::internal("--values holds a value of an unknown kind");
+}
+
+// An object's members, each value marshalled: {"k":<typed>,...}.
+Status marshal_members(const JsonValue& object, std::string& out, int depth) {
+  out += '{';
+  bool first = true;
+  for (const auto& [key, v] : object.members) {
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, key);
+    out += ':';
+    DDB2S3_RETURN_IF_ERROR(marshal_value(v, out, depth));
+  }
+  out += '}';
+  return {};
 }
 
 bool is_word(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
@@ -115,16 +124,8 @@ Result<std::string> marshal_plain_values(std::string_view json) {
   if (!root.is(Kind::kObject))
     return Error::usage("--values must be a JSON object such as '{\":min\": 5, \":name\": \"x\"}', not " +
                         root.describe());
-  std::string out = "{";
-  bool first = true;
-  for (const auto& [key, v] : root.members) {
-    if (!first) out += ',';
-    first = false;
-    append_json_string(out, key);
-    out += ':';
-    DDB2S3_RETURN_IF_ERROR(marshal_value(v, out, 1));
-  }
-  out += '}';
+  std::string out;
+  DDB2S3_RETURN_IF_ERROR(marshal_members(root, out, 1));
   return out;
 }
 
