@@ -20,7 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ddb2s3;
   if (size < 2) return 0;
   static fuzz::LoopbackServer server;
-  static S3Client client(fuzz::loopback_config("s3", server.url()));
+  static const auto config = fuzz::loopback_config("s3", server.url());
+  // A client per input: the regions it learns from redirects would otherwise carry over to the next inputs.
+  S3Client client(config);
   static constexpr int kStatuses[] = {200, 200, 200, 200, 301, 307, 400, 403, 404, 500, 503, 206};
   const std::string_view input(reinterpret_cast<const char*>(data + 2), size - 2);
   auto [headers, body] = fuzz::headers_and_body(input);

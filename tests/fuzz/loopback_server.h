@@ -1,6 +1,6 @@
 // A minimal HTTP/1.1 server on a loopback port, in a thread of the fuzz target, that gives every request
 // the answer set last (status, headers, body): the AWS clients are fuzzed through their public calls, over
-// their real HTTP client, with the answer as the input. One connection at a time, kept alive.
+// their real HTTP client, with the answer as the input. Connections are kept alive.
 #pragma once
 
 #include <arpa/inet.h>
@@ -82,8 +82,12 @@ class LoopbackServer {
       if (fd < 0) continue;
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      serve_connection(fd);
-      ::close(fd);
+      // A thread per connection: a client may open a second one (S3's redirect to another region's client)
+      // while its first is kept alive.
+      std::thread([this, fd] {
+        serve_connection(fd);
+        ::close(fd);
+      }).detach();
     }
   }
 
