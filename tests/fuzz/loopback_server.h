@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <list>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -84,15 +85,32 @@ class LoopbackServer {
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       // A thread per connection: a client may open a second one (S3's redirect to another region's client)
       // while its first is kept alive.
-      std::thread([this, fd] {
-        serve_connection(fd);
-        ::close(fd);
+      // Its buffers belong to the server (reachable from it, so that LeakSanitizer, which libFuzzer runs
+      // when an input allocated more than it freed, does not take those of a connection in use for leaks).
+      Connection* c;
+      {
+        std::lock_guard lock(mu_);
+        c = &connections_.emplace_back();
+        c->fd = fd;
+      }
+      std::thread([this, c] {
+        serve_connection(*c);
+        ::close(c->fd);
+        std::lock_guard lock(mu_);
+        connections_.remove_if([c](const Connection& x) { return &x == c; });
       }).detach();
     }
   }
 
-  void serve_connection(int fd) {
-    std::string in;
+  struct Connection {
+    int fd = -1;
+    std::string in, out;
+  };
+
+  void serve_connection(Connection& c) {
+    const int fd = c.fd;
+    std::string& in = c.in;
+    std::string& out = c.out;
     char buf[16384];
     for (;;) {
       size_t end;
@@ -101,23 +119,28 @@ class LoopbackServer {
         if (n <= 0) return;
         in.append(buf, static_cast<size_t>(n));
       }
-      const std::string head = in.substr(0, end + 4);
+      // Nothing allocated but the connection's own buffers (see connections_): Content-Length read in place.
       size_t length = 0;
-      std::string lower = head;
-      for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-      if (size_t at = lower.find("\r\ncontent-length:"); at != std::string::npos)
-        length = std::strtoull(lower.c_str() + at + 17, nullptr, 10);
+      static constexpr std::string_view kLength = "\r\ncontent-length:";
+      for (size_t i = 0; i + kLength.size() <= end + 2; ++i) {
+        size_t k = 0;
+        while (k < kLength.size() && (in[i + k] | (in[i + k] >= 'A' && in[i + k] <= 'Z' ? 0x20 : 0)) == kLength[k]) ++k;
+        if (k == kLength.size()) {
+          length = std::strtoull(in.c_str() + i + k, nullptr, 10);
+          break;
+        }
+      }
+      const bool is_head = in.starts_with("HEAD ");
       while (in.size() < end + 4 + length) {
         ssize_t n = ::recv(fd, buf, sizeof buf, 0);
         if (n <= 0) return;
         in.append(buf, static_cast<size_t>(n));
       }
       in.erase(0, end + 4 + length);
-      std::string out;
       {
         std::lock_guard lock(mu_);
         out = head_;
-        if (!head.starts_with("HEAD ")) out += body_;
+        if (!is_head) out += body_;
       }
       for (size_t sent = 0; sent < out.size();) {
         ssize_t n = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
@@ -130,6 +153,7 @@ class LoopbackServer {
   int listen_fd_ = -1;
   int port_ = 0;
   std::mutex mu_;
+  std::list<Connection> connections_;
   std::string head_ = "HTTP/1.1 500 Unset\r\nContent-Length: 0\r\n\r\n";
   std::string body_;
 };
