@@ -20,13 +20,8 @@
 #include "fuzz_support.h"
 #include "scan/transcode.h"
 
-namespace {
-
-using namespace ddb2s3;
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace ddb2s3;
   if (size < 1) return 0;
   const uint8_t mode = data[0];
   const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
