@@ -28,6 +28,15 @@ struct JsonValue {
   std::vector<JsonValue> elements;                         // kArray
   std::vector<std::pair<std::string, JsonValue>> members;  // kObject, in the order given, names unique
 
+  // Defined in json_args.cpp, where JsonValue is complete: implicit ones make clang 14 with libstdc++ 12
+  // instantiate std::pair<std::string, JsonValue> while JsonValue is still incomplete, and fail.
+  JsonValue();
+  JsonValue(const JsonValue&);
+  JsonValue(JsonValue&&) noexcept;
+  JsonValue& operator=(const JsonValue&);
+  JsonValue& operator=(JsonValue&&) noexcept;
+  ~JsonValue();
+
   bool is(Kind k) const { return kind == k; }
   const JsonValue* find(std::string_view name) const;  // an object's member, or null
   // "a string", "an object", ... or, for a number, true or false, null: the text itself (for messages).

@@ -149,7 +149,10 @@ Status apply_scan_kwargs(std::string_view json, const GivenFlags& flags, ScanOpt
                         " (e.g. '{\"FilterExpression\": \"#s = :v\"}')");
   std::string extra = "{";
   bool gave_segment = false, gave_total = false;
-  for (const auto& [name, v] : root.members) {
+  for (const auto& member : root.members) {
+    // Not a structured binding: clang 14 does not let the lambdas below capture one.
+    const std::string& name = member.first;
+    const JsonValue& v = member.second;
     if (auto it = flags.fields.find(name); it != flags.fields.end())
       return Error::usage(name + " is given twice: by " + it->second + " and in --scan-kwargs; keep one");
     const std::string what = "--scan-kwargs: " + name;
