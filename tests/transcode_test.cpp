@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <malloc.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -396,6 +398,28 @@ TEST(TranscodePage, PaddedBodyIsUsedInPlaceAndUnpaddedBodyIsPaddedOnce) {
   EXPECT_EQ(out, "{\"a\":\"x\"}\n");
   EXPECT_EQ(tight, copy);
   EXPECT_GE(tight.capacity() - tight.size(), kScanBodyPadding);
+}
+
+// A fuzz finding (tests/fuzz/findings/transcode-buffer-growth): with an item callback, a page that failed
+// part way left the line buffer grown, and the next page wrote after those bytes, so the buffer doubled
+// with every such page. The heap must stay flat. (mallinfo2 counts glibc's heap; under ASan it reads 0.)
+TEST(TranscodePage, ItemCallbackBufferStaysFlatOverFailingPages) {
+  for (OutputFormat format : {OutputFormat::kJsonl, OutputFormat::kDynamoDbJson}) {
+    PageTranscoder transcoder(format);
+    transcoder.set_item_callback([](std::string_view line, std::string& out) { out.append(line); });
+    const std::string page =
+        R"({"Count":3,"Items":[{"id":{"S":"a\u00e9\n\"q\" \ud84d\ude00"},"n":{"N"1e30000000000000000036060)"
+        R"(27499638768842/w=="},"t":{"BOO8}})";
+    std::string out;
+    const size_t before = mallinfo2().uordblks;
+    for (int i = 0; i < 40; ++i) {
+      std::string body = page;
+      out.clear();
+      EXPECT_FALSE(transcoder.transcode(body, out).ok());
+    }
+    const size_t after = mallinfo2().uordblks;
+    EXPECT_LT(after, before + (16u << 20)) << "heap grew by " << (after - before) << " bytes";
+  }
 }
 
 TEST(TranscodePage, ItemCallbackSeesEachLineAndDecidesTheOutput) {

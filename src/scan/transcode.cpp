@@ -516,7 +516,8 @@ bool PageTranscoder::Impl::items(od::value v, PageInfo& info, std::string& out) 
   od::array array;
   DDB2S3_TRY(v.get_array().get(array));
   const bool jsonl = format == OutputFormat::kJsonl;
-  Writer w(callback ? scratch : out);
+  // With a callback each line is written over the scratch buffer from its start (its bytes serve as room).
+  Writer w = callback ? Writer(scratch, Writer::Overwrite{}) : Writer(out);
   if (callback) w.rewind();
   // A jsonl line is never longer than its item's bytes plus the separator, so one reservation
   // serves the whole page.

@@ -30,14 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // One transcoder per format, reused for every input as a scan reuses one per thread.
   static PageTranscoder jsonl(OutputFormat::kJsonl);
   static PageTranscoder dynamodb_json(OutputFormat::kDynamoDbJson);
-  // KNOWN FINDING (tests/fuzz/findings/transcode-buffer-growth): with an item callback, the transcoder's
-  // line buffer keeps every earlier page's bytes (items() rewinds its Writer to the buffer's old size, not
-  // to its start), so a reused transcoder's memory grows with all it has transcoded, ~doubling per page,
-  // and some 30 pages of that 126-byte input pass 2 GB. Until that is fixed, callback inputs get a fresh
-  // transcoder; SWITCH: DDB2S3_FUZZ_STRICT=1 reuses the long-lived one for them too.
-  std::optional<PageTranscoder> fresh;
+  // Callback inputs reuse them too: the line buffer once grew with every failed page
+  // (tests/fuzz/findings/transcode-buffer-growth, fixed; TranscodePage.ItemCallbackBufferStaysFlat...).
   PageTranscoder* chosen = format == OutputFormat::kJsonl ? &jsonl : &dynamodb_json;
-  if ((mode & 2) && !fuzz::strict()) chosen = &fresh.emplace(format);
   PageTranscoder& t = *chosen;
   if (mode & 2) {
     // A process_func that keeps each line as it is: the path through the callback.
