@@ -26,8 +26,23 @@ double wall_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+struct UsageCase {
+  std::vector<std::string> args;  // after `export orders s3://exports-bucket`, or a whole command
+  std::vector<std::string> says;  // parts of the message
+};
+
 class PitrCliTest : public ::testing::Test {
  protected:
+  // `export orders s3://exports-bucket ARGS` exits 2 with each part of the message; returns what it printed.
+  auto expect_usage_error(const UsageCase& c) {
+    std::vector<std::string> args = {"export", "orders", "s3://exports-bucket"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto o = run(args);
+    EXPECT_EQ(o.exit_code, 2) << o.err;
+    for (const auto& part : c.says) EXPECT_NE(o.err.find(part), std::string::npos) << o.err;
+    return o;
+  }
+
   void SetUp() override {
     ASSERT_FALSE(home_.path().empty());
     server_.add_table("orders");
@@ -285,11 +300,6 @@ TEST_F(PitrCliTest, BadTimesAreUsageErrorsBeforeAnyCall) {
   EXPECT_EQ(requests_of("ExportTableToPointInTime"), 0);
 }
 
-struct UsageCase {
-  std::vector<std::string> args;  // after `export orders s3://exports-bucket`, or a whole command
-  std::vector<std::string> says;  // parts of the message
-};
-
 TEST_F(PitrCliTest, OutOfRangeNumbersAndMalformedKwargsAreUsageErrorsNamingTheFlag) {
   const std::vector<UsageCase> cases = {
       {{"--max-attempts", "0"}, {"--max-attempts must be an integer from 1 to 2147483647, not '0'"}},
@@ -319,11 +329,7 @@ TEST_F(PitrCliTest, OutOfRangeNumbersAndMalformedKwargsAreUsageErrorsNamingTheFl
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.args[0] + " " + c.args[1]);
-    std::vector<std::string> args = {"export", "orders", "s3://exports-bucket"};
-    args.insert(args.end(), c.args.begin(), c.args.end());
-    auto o = run(args);
-    EXPECT_EQ(o.exit_code, 2) << o.err;
-    for (const auto& part : c.says) EXPECT_NE(o.err.find(part), std::string::npos) << o.err;
+    auto o = expect_usage_error(c);
   }
   for (const char* bad : {"0", "-3", "99999999999"}) {
     auto o = run(
@@ -360,11 +366,7 @@ TEST_F(PitrCliTest, LibraryErrorsNameTheFlags) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.args[0] + " " + c.args[1]);
-    std::vector<std::string> args = {"export", "orders", "s3://exports-bucket"};
-    args.insert(args.end(), c.args.begin(), c.args.end());
-    auto o = run(args);
-    EXPECT_EQ(o.exit_code, 2) << o.err;
-    for (const auto& part : c.says) EXPECT_NE(o.err.find(part), std::string::npos) << o.err;
+    auto o = expect_usage_error(c);
     for (const char* library_name :
          {"export_", "s3_sse", "in kwargs", "max_attempts", "check_interval_seconds"})
       EXPECT_EQ(o.err.find(library_name), std::string::npos) << o.err;
