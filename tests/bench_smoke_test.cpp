@@ -2,7 +2,6 @@
 // the raw fetch loop and the bench/run harness read in full. No timing assertions.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,61 +18,10 @@
 
 #include "support/process.h"
 #include "support/servers.h"
-
-extern char** environ;
+#include "support/simulator.h"
 
 namespace ddb2s3::testing {
 namespace {
-
-std::string sim_path() { return binary_dir() + "/bench/ddb2s3-sim"; }
-
-bool exists(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
-
-// A running ddb2s3-sim, stopped (SIGTERM, then reaped) by the destructor.
-class Simulator {
- public:
-  explicit Simulator(std::vector<std::string> args) {
-    args.insert(args.begin(), sim_path());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int out[2];
-    if (pipe(out) != 0) return;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    close(out[1]);
-    // The first line says where it listens: "ready dynamodb=URL s3=URL items=N table_bytes=N".
-    std::string line;
-    char c;
-    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    close(out[0]);
-    std::smatch m;
-    if (std::regex_search(line, m, std::regex(R"(dynamodb=(\S+) s3=(\S+))"))) {
-      dynamodb_ = m[1];
-      s3_ = m[2];
-    }
-  }
-  ~Simulator() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-    }
-  }
-  Simulator(const Simulator&) = delete;
-  Simulator& operator=(const Simulator&) = delete;
-
-  const std::string& dynamodb() const { return dynamodb_; }
-  const std::string& s3() const { return s3_; }
-
- private:
-  pid_t pid_ = -1;
-  std::string dynamodb_, s3_;
-};
 
 struct Output {
   int code = -1;
@@ -106,7 +54,7 @@ long long json_number(const std::string& json, const std::string& key) {
 class BenchSmokeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!exists(sim_path())) GTEST_SKIP() << "built without DDB2S3_BENCH: no " << sim_path();
+    if (!simulator_built()) GTEST_SKIP() << "built without DDB2S3_BENCH: no " << simulator_path();
   }
   std::string ddb2s3_scan(const Simulator& sim, const std::string& extra) {
     return binary_dir() + "/ddb2s3 scan bench s3://bench/smoke --source-endpoint-url " + sim.dynamodb() +
@@ -149,7 +97,7 @@ TEST_F(BenchSmokeTest, RawFetchReadsEverySegment) {
 }
 
 TEST_F(BenchSmokeTest, HarnessSmokeModeRunsEveryClient) {
-  ASSERT_TRUE(exists("/usr/bin/python3") && run("/usr/bin/python3 -c 'import boto3'").code == 0)
+  ASSERT_TRUE(access("/usr/bin/python3", X_OK) == 0 && run("/usr/bin/python3 -c 'import boto3'").code == 0)
       << "/usr/bin/python3 with boto3 is needed for the Airflow baseline (Debian: python3-boto3); run scripts/install-deps";
   std::string report = ::testing::TempDir() + "bench_smoke_report.md";
   Output o = run("/usr/bin/python3 " + source_dir() + "/bench/run --smoke --no-build --build-dir " +
@@ -165,7 +113,7 @@ TEST_F(BenchSmokeTest, HarnessSmokeModeRunsEveryClient) {
 // Ctrl-C in the middle of a copy: the run stops as a failure (exit 1), every multipart upload it had
 // started is aborted, and no summary is printed.
 TEST_F(BenchSmokeTest, InterruptAbortsUploadsAndFails) {
-  if (!exists(sim_path())) GTEST_SKIP() << "built without DDB2S3_BENCH: no " << sim_path();
+  if (!simulator_built()) GTEST_SKIP() << "built without DDB2S3_BENCH: no " << simulator_path();
   Simulator sim({"--items", "2000000", "--item-bytes", "750", "--latency-ms", "2"});
   ASSERT_FALSE(sim.dynamodb().empty());
   std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"},
