@@ -686,6 +686,20 @@ TEST(TranscodeMalformed, FieldsBesideTheItemsAreReadWholeInBothFormats) {
   for (const std::string& body : bodies) expect_malformed_in_both_formats(body);
 }
 
+// The raw copy of dynamodb-json once checked only that brackets balance (a fuzz finding:
+// tests/fuzz/findings/README.md, transcode-dynamodb-json-raw-copy): '{]' passed as an item and the
+// line was not JSON. Every item's grammar is checked now, as jsonl checks it.
+TEST(TranscodeMalformed, GrammarInsideAnItemIsCheckedInBothFormats) {
+  for (const char* body : {R"({"Items":[{]]})", R"({"Items":[{"a":{"S":"x"]}]})", R"({"Items":[{"a":["x"}}]})",
+                           R"({"Items":[{"a" "b"}]})", R"({"Items":[{"a":{"S" "x"}}]})",
+                           R"({"Items":[{"a":{"S":"x",}}]})", R"({"Items":[{"a":{"S":"x"} "b":{"S":"y"}}]})",
+                           R"({"Items":[{"a":{"S":"\q"}}]})", R"({"Items":[{"a":{"S":"\u12G4"}}]})",
+                           R"({"Items":[{"a":{"N":1x}}]})", R"({"Items":[{"a":{"BOOL":tru}}]})"}) {
+    SCOPED_TRACE(body);
+    expect_malformed_in_both_formats(body);
+  }
+}
+
 TEST(TranscodePage, WellFormedSetsAndFieldsAreUnchangedByTheChecks) {
   // Whitespace around set elements, every JSON type in the fields the page does not use, and a
   // spaced LastEvaluatedKey (kept compact).

@@ -41,10 +41,9 @@ inline constexpr size_t kScanBodyPadding = 64;
 // surrogate escape, which no UTF-8 string can hold, becomes U+FFFD (so strict parsers accept the line).
 //
 // dynamodb-json lines copy each item's bytes from the response. They are minified instead when the
-// page is not compact (judged on its first item) or an item's span holds a raw tab/CR/LF. The raw
-// copy checks strings, UTF-8 and that brackets balance (so truncated pages fail), not the grammar
-// inside an item: what DynamoDB never sends, such as '{"S":"x"]', is copied as it came. jsonl
-// checks everything.
+// page is not compact (judged on its first item) or an item's span holds a raw tab/CR/LF. The page
+// is validated whole first (simdjson's DOM parser: grammar, strings, escapes, UTF-8), so a copied
+// item is always JSON; jsonl checks everything as it walks each typed value.
 class PageTranscoder {
  public:
   explicit PageTranscoder(OutputFormat format);

@@ -92,15 +92,6 @@ inline simdjson::error_code json_error(std::string_view text) {
 
 inline bool is_json(std::string_view text) { return json_error(text) == simdjson::SUCCESS; }
 
-// DDB2S3_FUZZ_STRICT=1: check the properties that known gaps of the code break (see the targets).
-inline bool strict() {
-  static const bool on = [] {
-    const char* v = std::getenv("DDB2S3_FUZZ_STRICT");
-    return v && *v && std::string_view(v) != "0";
-  }();
-  return on;
-}
-
 // Splits the input at the first occurrence of sep: (before, after); no sep: (all, "").
 inline std::pair<std::string_view, std::string_view> split(std::string_view in, std::string_view sep) {
   size_t at = in.find(sep);
