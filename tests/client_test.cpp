@@ -305,6 +305,25 @@ TEST(ErrorFromResponse, BareStatusAndQueryProtocolAndHeaderOnlyCodes) {
   EXPECT_EQ(p.kind, ErrorKind::kTransient);
 }
 
+// A server's code, message and request id reach the user's terminal: control bytes are shown escaped.
+TEST(ErrorFromResponse, ControlCharactersFromTheServerAreEscaped) {
+  CallInfo info{"Scan", "table 't'", nullptr};
+  HttpResponse r;
+  r.status = 400;
+  r.headers = {{"x-amzn-requestid", "R\x1b[2J"}};
+  r.body = R"({"__type":"com.amazon#ValidationException","message":"bad\nddb2s3: forged line \u001b[31mred"})";
+  Error e = error_from_response(r, info);
+  EXPECT_EQ(e.code, "ValidationException");
+  EXPECT_EQ(e.message, R"(bad\x0addb2s3: forged line \x1b[31mred)");
+  EXPECT_EQ(e.request_id, R"(R\x1b[2J)");
+  EXPECT_EQ(e.to_string().find_first_of("\n\r\x1b"), std::string::npos) << e.to_string();
+
+  HttpResponse xml;
+  xml.status = 403;
+  xml.body = "<Error><Code>AccessDenied</Code><Message>no&#13;&#10;way</Message></Error>";
+  EXPECT_EQ(error_from_response(xml, info).message, R"(no\x0d\x0away)");
+}
+
 TEST_F(ClientTest, AuthenticationFailuresGetAHint) {
   struct Case {
     int status;

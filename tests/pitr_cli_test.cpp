@@ -206,6 +206,22 @@ TEST_F(PitrCliTest, FailedExportExitsOneWithFailureCodeAndMessage) {
   EXPECT_NE(o.out.find("failure     S3AccessDenied"), std::string::npos) << o.out;
 }
 
+// The failure message is the server's text: printed with its control bytes escaped, so it cannot forge
+// a line of the terminal or clear it.
+TEST_F(PitrCliTest, AFailureMessageWithControlCharactersIsPrintedEscaped) {
+  server_.set_schedule({.polls_in_progress = 0,
+                        .fail = true,
+                        .failure_code = "S3AccessDenied",
+                        .failure_message = "denied\nddb2s3: export COMPLETED\x1b[2J"});
+  auto o = run({"export", "orders", "s3://exports-bucket", "--check-interval", "0"});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.err.find(R"(FAILED: S3AccessDenied: denied\x0addb2s3: export COMPLETED\x1b[2J)"), std::string::npos)
+      << o.err;
+  EXPECT_EQ(o.err.find("\x1b"), std::string::npos) << o.err;
+  EXPECT_EQ(o.out.find("\x1b"), std::string::npos) << o.out;
+  EXPECT_EQ(o.err.find("\nddb2s3: export COMPLETED"), std::string::npos) << o.err;
+}
+
 TEST_F(PitrCliTest, TimeoutAfterMaxAttemptsGivesTheArnAndTheCommandToResume) {
   server_.set_schedule({.polls_in_progress = 100});
   auto o = run({"export", "orders", "s3://exports-bucket", "--check-interval", "0", "--max-attempts", "4",

@@ -200,6 +200,11 @@ Error error_from_response(const HttpResponse& response, const CallInfo& info) {
   // A code we made up from the status must not change the status's class (a bare 503 is throttling).
   e.kind = classify(e.http_status, e.code);
   if (e.code.empty()) e.code = code_from_status(response.status);
+  // What the server wrote is quoted in messages that a terminal or a log shows: its control bytes (and
+  // bytes outside ASCII) become \xNN, so that an answer cannot break or forge a line.
+  e.code = escape_controls(e.code, 128);
+  e.message = escape_controls(e.message, 1000);
+  e.request_id = escape_controls(e.request_id, 128);
   e.operation = std::string(info.operation);
   e.resource = info.resource;
   return e;

@@ -10,6 +10,7 @@
 
 #include "base/json_args.h"
 #include "base/json_writer.h"
+#include "base/strings.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "dynamodb/dynamodb.h"
@@ -155,28 +156,32 @@ std::function<void(const ExportPoll&)> progress_line(bool enabled) {
   };
 }
 
+// A field of the server's answer as printed for a person: control bytes escaped (base/strings.h), so
+// that an answer cannot break or forge a line of the terminal.
+std::string shown(const std::string& field) { return escape_controls(field, 2000); }
+
 void print_summary(const ExportDescription& d) {
-  std::printf("export      %s\n", d.export_arn.c_str());
-  std::printf("status      %s\n", d.export_status.c_str());
+  std::printf("export      %s\n", shown(d.export_arn).c_str());
+  std::printf("status      %s\n", shown(d.export_status).c_str());
   if (!d.failure_code.empty() || !d.failure_message.empty())
-    std::printf("failure     %s: %s\n", d.failure_code.c_str(), d.failure_message.c_str());
-  std::printf("table       %s\n", d.table_arn.c_str());
-  std::printf("type        %s, %s\n", d.export_type.empty() ? "FULL_EXPORT" : d.export_type.c_str(),
-              d.export_format.c_str());
+    std::printf("failure     %s: %s\n", shown(d.failure_code).c_str(), shown(d.failure_message).c_str());
+  std::printf("table       %s\n", shown(d.table_arn).c_str());
+  std::printf("type        %s, %s\n", d.export_type.empty() ? "FULL_EXPORT" : shown(d.export_type).c_str(),
+              shown(d.export_format).c_str());
   if (d.export_time) std::printf("export time %s\n", format_time(*d.export_time).c_str());
   if (d.incremental) {
     const auto& s = *d.incremental;
     std::printf("window      %s .. %s (%s)\n",
                 s.export_from_time ? format_time(*s.export_from_time).c_str() : "?",
-                s.export_to_time ? format_time(*s.export_to_time).c_str() : "?", s.export_view_type.c_str());
+                s.export_to_time ? format_time(*s.export_to_time).c_str() : "?", shown(s.export_view_type).c_str());
   }
   if (d.item_count)
     std::printf("items       %s\n", format_count(static_cast<uint64_t>(*d.item_count)).c_str());
   if (d.billed_size_bytes)
     std::printf("billed size %s\n", format_bytes(static_cast<uint64_t>(*d.billed_size_bytes)).c_str());
-  std::printf("s3          s3://%s/%s\n", d.s3_bucket.c_str(), d.s3_prefix.c_str());
+  std::printf("s3          s3://%s/%s\n", shown(d.s3_bucket).c_str(), shown(d.s3_prefix).c_str());
   if (!d.export_manifest.empty())
-    std::printf("manifest    s3://%s/%s\n", d.s3_bucket.c_str(), d.export_manifest.c_str());
+    std::printf("manifest    s3://%s/%s\n", shown(d.s3_bucket).c_str(), shown(d.export_manifest).c_str());
   if (d.start_time) std::printf("started     %s\n", format_time(*d.start_time).c_str());
   if (d.end_time) {
     std::printf("ended       %s", format_time(*d.end_time).c_str());
@@ -209,9 +214,9 @@ int report(const ExportOutcome& o, const OutputArgs& out, const SourceArgs& sour
     case ExportState::kStarted:
       return 0;
     case ExportState::kFailed:
-      std::fprintf(stderr, "ddb2s3: export %s FAILED: %s: %s\n", d.export_arn.c_str(),
-                   d.failure_code.empty() ? "(no FailureCode)" : d.failure_code.c_str(),
-                   d.failure_message.c_str());
+      std::fprintf(stderr, "ddb2s3: export %s FAILED: %s: %s\n", shown(d.export_arn).c_str(),
+                   d.failure_code.empty() ? "(no FailureCode)" : shown(d.failure_code).c_str(),
+                   shown(d.failure_message).c_str());
       return 1;
     case ExportState::kTimedOut:
       std::fprintf(
