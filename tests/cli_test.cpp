@@ -477,6 +477,32 @@ TEST_F(CliTest, OutOfRangeIntegersAreUsageErrorsNamingTheFlagOrField) {
   }
 }
 
+// A bad endpoint URL or region from a flag is named by that flag (it said "from the command line", which
+// does not tell the source side from the destination).
+TEST_F(CliTest, BadEndpointsAndRegionsAreUsageErrorsNamingTheirFlag) {
+  const std::string closed = "http://127.0.0.1:" + std::to_string(closed_port());
+  const std::vector<UsageCase> cases = {
+      {{"scan", "t", "s3://some-bucket/p", "--source-endpoint-url", "http://", "--dest-endpoint-url", closed},
+       {"endpoint URL 'http://' from --source-endpoint-url has no host name"}},
+      {{"scan", "t", "s3://some-bucket/p", "--source-endpoint-url", closed, "--source-region", "ev.il/"},
+       {"invalid region 'ev.il/' from --source-region"}},
+      {{"finalize", "s3://some-bucket/p", "--run-id", "r", "--dest-endpoint-url", "http://a b"},
+       {"endpoint URL 'http://a b' from --dest-endpoint-url holds white space"}},
+      {{"finalize", "s3://some-bucket/p", "--run-id", "r", "--dest-endpoint-url", closed, "--dest-region",
+        "us-east-1\r\nX: y"},
+       {"invalid region 'us-east-1\\x0d\\x0aX: y' from --dest-region"}},
+      {{"export", "t", "s3://some-bucket/p", "--endpoint-url", "ftp://x"},
+       {"endpoint URL 'ftp://x' from --endpoint-url must start with http:// or https://"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args[0] + " " + c.args[c.args.size() - 1]);
+    Outcome r = ddb2s3(c.args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    for (const auto& part : c.says) EXPECT_TRUE(contains(r.err, part)) << r.err;
+    EXPECT_FALSE(contains(r.err, "command line")) << r.err;
+  }
+}
+
 TEST_F(CliTest, MalformedJsonArgumentsAreUsageErrorsSayingWhere) {
   const std::vector<UsageCase> cases = {
       // Aborted with an uncaught simdjson_error (SIGABRT, exit 134).

@@ -187,7 +187,8 @@ TEST(ConfigRegion, EverySourceGivesARegionNameOrAUsageErrorNamingTheSource) {
                                 std::string(64, 'a'), std::string("-eu-west-1")}) {
     SCOPED_TRACE(bad);
     std::vector<Case> cases;
-    cases.push_back({{.region = bad}, Environment::from({}), "", "the command line"});
+    cases.push_back({{.region = bad}, Environment::from({}), "", "from region"});
+    cases.push_back({{.region = bad, .name = "source"}, Environment::from({}), "", "from source.region"});
     cases.push_back({{}, Environment::from({{"AWS_REGION", bad}}), "", "AWS_REGION"});
     cases.push_back({{}, Environment::from({{"AWS_DEFAULT_REGION", bad}}), "", "AWS_DEFAULT_REGION"});
     if (bad.find('\n') == std::string::npos)  // a value with a line break is two lines of the file
@@ -300,10 +301,12 @@ TEST(ConfigEndpoint, EndpointUrlsNeedASchemeAndAHostAndNameTheirSource) {
         std::string("http://host/\x01"), std::string("http://h\xc3\xa9st"), std::string("http://host/?x=1"),
         std::string("http://user@")}) {
     SCOPED_TRACE(bad);
-    auto option = resolve_endpoint("s3", "us-east-1", {.endpoint_url = bad}, Environment::from({}), {});
+    auto option = resolve_endpoint("s3", "us-east-1", {.endpoint_url = bad, .name = "dest_aws"},
+                                   Environment::from({}), {});
     ASSERT_FALSE(option.ok()) << option->url;
     EXPECT_EQ(option.error().kind, ErrorKind::kUsage);
-    EXPECT_NE(option.error().message.find("the command line"), std::string::npos) << option.error().message;
+    EXPECT_NE(option.error().message.find("from dest_aws.endpoint_url"), std::string::npos) << option.error().message;
+    EXPECT_EQ(option.error().field, "dest_aws.endpoint_url");
     EXPECT_EQ(option.error().message.find_first_of("\r\n"), std::string::npos);
     auto env = resolve_endpoint("s3", "us-east-1", {}, Environment::from({{"AWS_ENDPOINT_URL_S3", bad}}), {});
     ASSERT_FALSE(env.ok());

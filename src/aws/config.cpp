@@ -126,12 +126,14 @@ std::string setting_file(const SharedConfig& config, const std::string& profile,
 
 // scheme http or https, a host, and nothing that cannot go on the wire as is (white space, control or
 // non-ASCII bytes); the URL becomes the host of every request and is signed.
-Result<std::string> check_url(std::string url, std::string_view from) {
+// from_option: `from` is the caller's option (Error::field), not a setting or a variable.
+Result<std::string> check_url(std::string url, std::string_view from, bool from_option = false) {
   std::string out(trim(url));
   auto bad = [&](std::string_view what) -> Error {
     Error e = Error::usage("endpoint URL '" + escape_controls(out) + "' from " + std::string(from) + " " +
                            std::string(what));
     e.hint = "an endpoint URL looks like https://dynamodb.us-east-1.amazonaws.com or http://localhost:8000";
+    if (from_option) e.field = std::string(from);
     return e;
   };
   if (out.rfind("http://", 0) != 0 && out.rfind("https://", 0) != 0)
@@ -271,7 +273,7 @@ Result<std::string> resolve_region(const AwsOptions& options, const Environment&
   std::string from;
   std::string profile = profile_name(options, env);
   if (!options.region.empty()) {
-    region = options.region, from = "the command line";
+    region = options.region, from = options.option_name("region");
   } else if (auto r = env.get("AWS_REGION")) {
     region = *r, from = "AWS_REGION";
   } else if (auto r2 = env.get("AWS_DEFAULT_REGION")) {
@@ -286,6 +288,7 @@ Result<std::string> resolve_region(const AwsOptions& options, const Environment&
     Error e = Error::usage("invalid region '" + escape_controls(region) + "' from " + from +
                            ": a region name has only lower-case letters, digits and hyphens");
     e.hint = "a region looks like us-east-1";
+    if (!options.region.empty()) e.field = from;
     return e;
   }
   return region;
@@ -302,15 +305,16 @@ Result<Endpoint> resolve_endpoint(std::string_view service, std::string_view reg
 
   bool s3 = service_key == "s3";
   auto addressing = config.get_nested(profile, "s3", "addressing_style");
-  auto finish_custom = [&](std::string url, std::string_view from) -> Result<Endpoint> {
-    DDB2S3_ASSIGN_OR_RETURN(auto checked, check_url(std::move(url), from));
+  auto finish_custom = [&](std::string url, std::string_view from, bool from_option = false) -> Result<Endpoint> {
+    DDB2S3_ASSIGN_OR_RETURN(auto checked, check_url(std::move(url), from, from_option));
     Endpoint e{std::move(checked), true, false};
     // Custom S3 endpoints (MinIO, s3rver, LocalStack) usually cannot resolve BUCKET.host.
     e.s3_path_style = s3 && !(addressing && to_lower(*addressing) == "virtual");
     return e;
   };
 
-  if (!options.endpoint_url.empty()) return finish_custom(options.endpoint_url, "the command line");
+  if (!options.endpoint_url.empty())
+    return finish_custom(options.endpoint_url, options.option_name("endpoint_url"), true);
   bool ignore =
       flag(env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", config, profile, "ignore_configured_endpoint_urls");
   if (!ignore) {

@@ -18,6 +18,13 @@ struct AwsOptions {
   std::string profile;
   std::string region;
   std::string endpoint_url;
+  // What the caller calls this side, so that an error about a value given here names it: "source" makes
+  // them "source.region" and "source.endpoint_url" (in the message and in Error::field); empty: "region".
+  std::string name;
+
+  std::string option_name(std::string_view member) const {
+    return name.empty() ? std::string(member) : name + "." + std::string(member);
+  }
 };
 
 // One INI section: `key = value` lines, and nested sub-sections (`s3 =` then indented `key = value`).

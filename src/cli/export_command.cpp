@@ -83,6 +83,9 @@ const std::vector<FlagName>& flag_names() {
       {"s3://BUCKET/PREFIX", "s3_prefix", "S3Prefix"},
       {"--check-interval", "check_interval_seconds", ""},
       {"--max-attempts", "max_attempts", ""},
+      {"--endpoint-url", "source.endpoint_url", ""},
+      {"--region", "source.region", ""},
+      {"--profile", "source.profile", ""},
   };
   return names;
 }

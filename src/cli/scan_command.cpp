@@ -217,6 +217,13 @@ const std::vector<FlagName>& flag_names() {
     std::vector<FlagName> n;
     for (const ScanFlag& f : scan_flags()) n.push_back(f.name);
     n.push_back({"--s3-extra-args", "extra_args", ""});
+    for (const FlagName& side : {FlagName{"--source-region", "source.region", ""},
+                                 FlagName{"--source-endpoint-url", "source.endpoint_url", ""},
+                                 FlagName{"--source-profile", "source.profile", ""},
+                                 FlagName{"--dest-region", "dest_aws.region", ""},
+                                 FlagName{"--dest-endpoint-url", "dest_aws.endpoint_url", ""},
+                                 FlagName{"--dest-profile", "dest_aws.profile", ""}})
+      n.push_back(side);
     return n;
   }();
   return names;

@@ -101,10 +101,16 @@ Result<ExportOutcome> wait_for(DynamoDbClient& client, ExportOutcome outcome, co
   return outcome;
 }
 
+// The DynamoDB side as errors name it: the options' member, `source` (source.endpoint_url...).
+AwsOptions named_source(AwsOptions source) {
+  if (source.name.empty()) source.name = "source";
+  return source;
+}
+
 Result<std::shared_ptr<ServiceConfig>> dynamodb_config(const AwsOptions& source, const Environment& env,
                                                        const SessionOptions& session,
                                                        const ExportClock& clock) {
-  auto config = make_service_config("dynamodb", source, env, session);
+  auto config = make_service_config("dynamodb", named_source(source), env, session);
   if (!config) return config;
   if (clock.sleep) (*config)->clock.sleep = clock.sleep;  // the client's back-off waits on the same clock
   return config;
@@ -452,7 +458,7 @@ Result<ExportOutcome> export_status(const ExportStatusOptions& options) {
 
 Result<std::vector<ExportSummary>> list_table_exports(const std::string& table, const AwsOptions& source,
                                                       const Environment& env, const SessionOptions& session) {
-  DDB2S3_ASSIGN_OR_RETURN(auto config, make_service_config("dynamodb", source, env, session));
+  DDB2S3_ASSIGN_OR_RETURN(auto config, make_service_config("dynamodb", named_source(source), env, session));
   DynamoDbClient client(config);
   DDB2S3_ASSIGN_OR_RETURN(auto d, client.describe_table(table));
   std::vector<ExportSummary> all;

@@ -87,6 +87,9 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   DDB2S3_RETURN_IF_ERROR(Compressor::make(o.compression, o.compression_level));
   if (o.run_id.empty()) o.run_id = make_run_id();
   const auto started = Clock::now();
+  // Errors about a side's region or endpoint name it as its member: source.endpoint_url, dest_aws.region.
+  if (o.source.name.empty()) o.source.name = "source";
+  if (o.dest_aws.name.empty()) o.dest_aws.name = "dest_aws";
 
   DDB2S3_ASSIGN_OR_RETURN(auto source, make_service_config("dynamodb", o.source, o.env, o.session));
   // Up front, before any data moves: the table exists and may be read, the bucket may be written.
