@@ -139,9 +139,72 @@ class DirectorySink final : public Sink {
     return keys;
   }
 
+  Result<std::vector<ObjectSummary>> list_objects(const std::string& prefix) override {
+    std::vector<ObjectSummary> objects;
+    fs::path root(dest_.directory);
+    fs::path start = root / fs::path(prefix).parent_path();
+    std::error_code ec;
+    if (!fs::exists(start, ec)) return objects;
+    for (auto it = fs::recursive_directory_iterator(start, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (!it->is_regular_file()) continue;
+      std::string rel = fs::relative(it->path(), root, ec).generic_string();
+      if (rel.compare(0, prefix.size(), prefix) != 0) continue;
+      ObjectSummary o;
+      o.key = std::move(rel);
+      DDB2S3_ASSIGN_OR_RETURN(o.etag, file_md5_hex(it->path().string(), o.size));
+      objects.push_back(std::move(o));
+    }
+    if (ec) return file_error("cannot list", start.string(), ec.value());
+    std::sort(objects.begin(), objects.end(),
+              [](const ObjectSummary& a, const ObjectSummary& b) { return a.key < b.key; });
+    return objects;
+  }
+
+  Status read(const std::string& key, uint64_t offset, uint64_t length, std::string& out) override {
+    out.clear();
+    std::string path = describe(key);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return file_error("cannot open", path, errno);
+    out.resize(length);
+    size_t got = 0;
+    while (got < length) {
+      ssize_t n = ::pread(fd.get(), out.data() + got, length - got, static_cast<off_t>(offset + got));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        out.clear();
+        return file_error("cannot read", path, errno);
+      }
+      if (n == 0) break;  // the end of the file
+      got += static_cast<size_t>(n);
+    }
+    out.resize(got);
+    return {};
+  }
+
   std::string describe(std::string_view key) const override { return dest_.describe(key); }
 
  private:
+  // The hex MD5 of a file's bytes (the ETag this sink records) and its size, read in 1 MiB blocks.
+  static Result<std::string> file_md5_hex(const std::string& path, uint64_t& size) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return file_error("cannot open", path, errno);
+    DDB2S3_ASSIGN_OR_RETURN(auto md5, Md5::make());
+    std::string block(1 << 20, '\0');
+    size = 0;
+    while (true) {
+      ssize_t n = ::read(fd.get(), block.data(), block.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return file_error("cannot read", path, errno);
+      }
+      if (n == 0) break;
+      md5.update(std::string_view(block.data(), static_cast<size_t>(n)));
+      size += static_cast<uint64_t>(n);
+    }
+    return md5.hex_digest();
+  }
+
   Destination dest_;
 };
 
