@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -29,41 +30,128 @@ constexpr int kVerifyUploadThreads = 1;
 
 std::string text_of(uint64_t n) { return std::to_string(n); }
 
-// Why a DYNAMODB_JSON attribute value ({"S":"x"}, {"M":{...}}, ...) is not one; empty when it is.
-std::string typed_value_error(simdjson::dom::element v) {
-  simdjson::dom::object o;
-  if (v.get_object().get(o) || o.size() != 1) return "an attribute value is not an object of one type";
-  auto [type, value] = *o.begin();
-  auto all_strings = [](simdjson::dom::element set) {
-    simdjson::dom::array a;
-    if (set.get_array().get(a) || a.size() == 0) return false;
-    for (simdjson::dom::element e : a)
-      if (!e.is_string()) return false;
-    return true;
+namespace od = simdjson::ondemand;
+
+// JSON's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? (numbers are kept as written, digit for
+// digit, so they are checked as text, never converted).
+bool is_json_number(std::string_view t) {
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\r')) t.remove_suffix(1);
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t from = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i - from;
   };
-  if (type == "S" || type == "N" || type == "B") {
-    if (!value.is_string()) return std::string(type) + " is not a string";
-  } else if (type == "BOOL") {
-    if (!value.is_bool()) return "BOOL is not true or false";
-  } else if (type == "NULL") {
-    bool b = false;
-    if (value.get_bool().get(b) || !b) return "NULL is not true";
-  } else if (type == "SS" || type == "NS" || type == "BS") {
-    if (!all_strings(value)) return std::string(type) + " is not a non-empty array of strings";
-  } else if (type == "M") {
-    simdjson::dom::object m;
-    if (value.get_object().get(m)) return "M is not an object";
-    for (auto [name, member] : m)
-      if (std::string why = typed_value_error(member); !why.empty()) return why;
-  } else if (type == "L") {
-    simdjson::dom::array l;
-    if (value.get_array().get(l)) return "L is not an array";
-    for (simdjson::dom::element e : l)
-      if (std::string why = typed_value_error(e); !why.empty()) return why;
-  } else {
-    return "'" + std::string(type) + "' is not a DynamoDB type";
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') ++i;
+  else if (digits() == 0) return false;
+  if (i < t.size() && t[i] == '.' && (++i, digits() == 0)) return false;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (digits() == 0) return false;
   }
-  return {};
+  return i == t.size();
+}
+
+// Walks all of a JSON value, so that every part of it is checked; why it is not valid JSON, or empty.
+std::string json_value_error(od::value v) {
+  od::json_type type;
+  if (v.type().get(type)) return "not a JSON value";
+  switch (type) {
+    case od::json_type::object: {
+      od::object o;
+      if (v.get_object().get(o)) return "an unreadable object";
+      for (auto field : o) {
+        std::string_view name;
+        od::value member;
+        if (field.unescaped_key().get(name) || field.value().get(member)) return "an unreadable object member";
+        if (std::string why = json_value_error(member); !why.empty()) return why;
+      }
+      return {};
+    }
+    case od::json_type::array: {
+      od::array a;
+      if (v.get_array().get(a)) return "an unreadable array";
+      for (auto element : a) {
+        od::value e;
+        if (element.get(e)) return "an unreadable array element";
+        if (std::string why = json_value_error(e); !why.empty()) return why;
+      }
+      return {};
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      return v.get_string().get(s) ? "an invalid string" : "";
+    }
+    case od::json_type::number: {
+      return is_json_number(v.raw_json_token()) ? "" : "an invalid number";
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      return v.get_bool().get(b) ? "an invalid literal" : "";
+    }
+    case od::json_type::null: {
+      bool null = false;
+      return v.is_null().get(null) || !null ? "an invalid literal" : "";
+    }
+  }
+  return "not a JSON value";
+}
+
+// Why a DYNAMODB_JSON attribute value ({"S":"x"}, {"M":{...}}, ...) is not one; empty when it is.
+std::string typed_value_error(od::value v) {
+  od::object o;
+  if (v.get_object().get(o)) return "an attribute value is not an object";
+  size_t members = 0;
+  for (auto field : o) {
+    std::string_view type;
+    od::value value;
+    if (field.unescaped_key().get(type) || field.value().get(value)) return "an unreadable attribute value";
+    if (++members > 1) return "an attribute value has more than one type";
+    const std::string name(type);
+    if (type == "S" || type == "N" || type == "B") {
+      std::string_view text;
+      if (value.get_string().get(text)) return name + " is not a string";
+      if (type == "N" && !is_json_number(text)) return "N is not a number";
+    } else if (type == "BOOL") {
+      bool b = false;
+      if (value.get_bool().get(b)) return "BOOL is not true or false";
+    } else if (type == "NULL") {
+      bool b = false;
+      if (value.get_bool().get(b) || !b) return "NULL is not true";
+    } else if (type == "SS" || type == "NS" || type == "BS") {
+      od::array a;
+      if (value.get_array().get(a)) return name + " is not an array";
+      size_t n = 0;
+      for (auto element : a) {
+        std::string_view text;
+        if (element.get_string().get(text)) return name + " holds a value that is not a string";
+        ++n;
+      }
+      if (n == 0) return name + " is empty";
+    } else if (type == "M") {
+      od::object m;
+      if (value.get_object().get(m)) return "M is not an object";
+      for (auto member : m) {
+        std::string_view key;
+        od::value inner;
+        if (member.unescaped_key().get(key) || member.value().get(inner)) return "an unreadable M member";
+        if (std::string why = typed_value_error(inner); !why.empty()) return why;
+      }
+    } else if (type == "L") {
+      od::array l;
+      if (value.get_array().get(l)) return "L is not an array";
+      for (auto element : l) {
+        od::value inner;
+        if (element.get(inner)) return "an unreadable L element";
+        if (std::string why = typed_value_error(inner); !why.empty()) return why;
+      }
+    } else {
+      return "'" + name + "' is not a DynamoDB type";
+    }
+  }
+  return members == 1 ? "" : "an attribute value has no type";
 }
 
 // Lines of a decompressed data file, as they come in blocks: counted, each parsed as the run's format.
@@ -121,17 +209,49 @@ class LineChecker {
 
  private:
   void check(std::string_view line) {
-    simdjson::dom::element doc;
-    if (auto error = parser_.parse(line.data(), line.size()).get(doc); error)
-      return bad(lines_, simdjson::error_message(error));
-    simdjson::dom::object o;
-    if (doc.get_object().get(o)) return bad(lines_, "not a JSON object");
-    if (format_ == OutputFormat::kJsonl) return;
-    simdjson::dom::object item;
-    if (o.size() != 1 || o.at_key("Item").get_object().get(item))
-      return bad(lines_, "not {\"Item\":{...}}");
-    for (auto [name, value] : item)
-      if (std::string why = typed_value_error(value); !why.empty()) return bad(lines_, why);
+    // The on-demand parser reads past the end: the line goes into a padded buffer (reused).
+    if (padded_.size() < line.size() + simdjson::SIMDJSON_PADDING) padded_.resize(line.size() + simdjson::SIMDJSON_PADDING);
+    std::memcpy(padded_.data(), line.data(), line.size());
+    od::document doc;
+    od::object root;
+    if (parser_.iterate(padded_.data(), line.size(), padded_.size()).get(doc) || doc.get_object().get(root))
+      return bad(lines_, "not a JSON object");
+    std::string why;
+    if (format_ == OutputFormat::kJsonl) {
+      for (auto field : root) {
+        std::string_view name;
+        od::value v;
+        if (field.unescaped_key().get(name) || field.value().get(v)) {
+          why = "an unreadable object member";
+          break;
+        }
+        if (why = json_value_error(v); !why.empty()) break;
+      }
+    } else {
+      size_t members = 0;
+      for (auto field : root) {
+        std::string_view name;
+        od::object item;
+        if (++members > 1 || field.unescaped_key().get(name) || name != "Item" || field.value().get_object().get(item)) {
+          why = "not {\"Item\":{...}}";
+          break;
+        }
+        for (auto attribute : item) {
+          std::string_view attribute_name;
+          od::value v;
+          if (attribute.unescaped_key().get(attribute_name) || attribute.value().get(v)) {
+            why = "an unreadable attribute";
+            break;
+          }
+          if (why = typed_value_error(v); !why.empty()) break;
+        }
+        if (!why.empty()) break;
+      }
+      if (why.empty() && members != 1) why = "not {\"Item\":{...}}";
+    }
+    const char* rest = nullptr;
+    if (why.empty() && !doc.current_location().get(rest)) why = "text follows the JSON object";
+    if (!why.empty()) bad(lines_, std::move(why));
   }
 
   void bad(uint64_t line, std::string why) {
@@ -142,7 +262,8 @@ class LineChecker {
   }
 
   OutputFormat format_;
-  simdjson::dom::parser parser_;  // reused: its buffers grow to the longest line, then stay
+  od::parser parser_;    // reused: its buffers grow to the longest line, then stay
+  std::string padded_;  // the line being parsed, with simdjson's padding
   std::string partial_;           // a line split across blocks
   bool too_long_ = false;
   uint64_t lines_ = 0, bad_lines_ = 0, first_bad_ = 0;
