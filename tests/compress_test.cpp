@@ -460,13 +460,15 @@ Result<std::string> decompress_in_chunks(Compression compression, std::string_vi
   std::string out;
   size_t blocks = 0;
   const Decompressor::Output collect = [&](std::string_view block) -> Status {
-    if (block.empty() || block.size() > Decompressor::kDecompressedBlock) return Error::internal("bad block size");
+    if (block.empty() || block.size() > Decompressor::kDecompressedBlock)
+      return Error::internal("bad block size");
     ++blocks;
     out += block;
     return {};
   };
   (*d)->start();
-  for (size_t at = 0; at < file.size(); at += chunk) DDB2S3_RETURN_IF_ERROR((*d)->add(file.substr(at, chunk), collect));
+  for (size_t at = 0; at < file.size(); at += chunk)
+    DDB2S3_RETURN_IF_ERROR((*d)->add(file.substr(at, chunk), collect));
   DDB2S3_RETURN_IF_ERROR((*d)->finish());
   return out;
 }

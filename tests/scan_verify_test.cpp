@@ -2,8 +2,6 @@
 // from dynalite): good runs pass, in both formats and every compression; damaged ones (a changed byte, a
 // missing file, an extra file in data/, a wrong item count) fail naming the file and what is wrong, from the
 // listing alone where it can tell, and with --deep from the bytes.
-#include "scan/verify.h"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -16,6 +14,7 @@
 #include "base/digest.h"
 #include "s3/s3.h"
 #include "scan/scan.h"
+#include "scan/verify.h"
 #include "support/process.h"
 #include "support/scan_fixtures.h"
 #include "support/servers.h"
@@ -38,7 +37,8 @@ std::vector<TestItem> test_items() {
 // Every problem as "key|problem" lines, for messages.
 std::string problems_of(const VerifyReport& r) {
   std::string out;
-  for (const auto& p : r.problems) out += p.key + " | " + p.problem + " | " + p.expected + " | " + p.found + "\n";
+  for (const auto& p : r.problems)
+    out += p.key + " | " + p.problem + " | " + p.expected + " | " + p.found + "\n";
   return out.empty() ? "(no problem)" : out;
 }
 
@@ -162,8 +162,8 @@ TEST_F(ScanVerifyTest, GoodRunsPassInBothFormatsEveryCompressionInS3AndADirector
   for (bool to_s3 : {true, false}) {
     for (OutputFormat format : {OutputFormat::kJsonl, OutputFormat::kDynamoDbJson}) {
       for (Compression compression : {Compression::kGzip, Compression::kZstd, Compression::kNone}) {
-        const std::string name = std::string(output_format_name(format)) + "-" +
-                                 std::string(compression_name(compression));
+        const std::string name =
+            std::string(output_format_name(format)) + "-" + std::string(compression_name(compression));
         SCOPED_TRACE(name + (to_s3 ? " S3" : " directory"));
         Destination dest = to_s3 ? s3_dest("good/" + name) : dir_dest();
         ScanSummary run = make_run(dest, format, compression);
@@ -190,8 +190,9 @@ TEST_F(ScanVerifyTest, AChangedByteIsCaughtByETagAndWithDeepByMd5AndDecompressio
   bytes[bytes.size() / 2] ^= 0x20;  // the same size, one byte changed
   put(key, bytes);
   expect_problems(dest, run.run.run_id, false, {{key, "ETag differs"}});
-  VerifyReport deep = expect_problems(dest, run.run.run_id, true,
-                                      {{key, "ETag differs"}, {key, "MD5 differs"}, {key, "decompression failed"}});
+  VerifyReport deep =
+      expect_problems(dest, run.run.run_id, true,
+                      {{key, "ETag differs"}, {key, "MD5 differs"}, {key, "decompression failed"}});
   const VerifyProblem* md5 = find_problem(deep, key, "MD5 differs");
   ASSERT_NE(md5, nullptr);
   EXPECT_EQ(md5->expected, run.run.files[1].object.md5_base64);
@@ -207,8 +208,9 @@ TEST_F(ScanVerifyTest, AChangedByteInAnUncompressedFileNamesTheInvalidLine) {
   ASSERT_EQ(bytes.substr(second_line, 9), "{\"Item\":{");
   bytes[second_line + 2] = 'J';  // {"Jtem": the second line is JSON, but not DYNAMODB_JSON
   put(key, bytes);
-  VerifyReport r = expect_problems(dest, run.run.run_id, true,
-                                   {{key, "ETag differs"}, {key, "MD5 differs"}, {key, "line 2 is not valid DYNAMODB_JSON"}});
+  VerifyReport r = expect_problems(
+      dest, run.run.run_id, true,
+      {{key, "ETag differs"}, {key, "MD5 differs"}, {key, "line 2 is not valid DYNAMODB_JSON"}});
   EXPECT_EQ(find_problem(r, key, "line 2")->found, "not {\"Item\":{...}}");
 }
 
@@ -223,14 +225,20 @@ TEST_F(ScanVerifyTest, AMissingFileAnExtraFileAndAWrongSizeAreCaughtWithoutDeep)
   put(orphan, "not zstd");
   put(dest.key(run.run.run_id + "/segments/0.json"), "{}");  // not data: not an orphan
   VerifyReport r = expect_problems(dest, run.run.run_id, false,
-                                   {{gone, "missing"}, {orphan, "not in the manifest"},
-                                    {shorter, "size differs"}, {shorter, "ETag differs"}});
+                                   {{gone, "missing"},
+                                    {orphan, "not in the manifest"},
+                                    {shorter, "size differs"},
+                                    {shorter, "ETag differs"}});
   const VerifyProblem* size = find_problem(r, shorter, "size differs");
   EXPECT_EQ(size->expected, std::to_string(run.run.files[1].object.size) + " bytes");
   EXPECT_EQ(size->found, std::to_string(run.run.files[1].object.size - 1) + " bytes");
   expect_problems(dest, run.run.run_id, true,
-                  {{gone, "missing"}, {orphan, "not in the manifest"}, {shorter, "size differs"},
-                   {shorter, "ETag differs"}, {shorter, "MD5 differs"}, {shorter, "decompression failed"}});
+                  {{gone, "missing"},
+                   {orphan, "not in the manifest"},
+                   {shorter, "size differs"},
+                   {shorter, "ETag differs"},
+                   {shorter, "MD5 differs"},
+                   {shorter, "decompression failed"}});
 }
 
 TEST_F(ScanVerifyTest, AWrongItemCountInTheManifestIsNamed) {
@@ -262,11 +270,14 @@ TEST_F(ScanVerifyTest, ADamagedDirectoryRunIsCaught) {
   fs::remove(root + gone);
   const std::string orphan = run.run.run_id + "/data/0000-00099.json.gz.partial";
   write_file(root + orphan, "left by a crash");
-  expect_problems(dest, run.run.run_id, false,
-                  {{root + changed, "ETag differs"}, {root + gone, "missing"}, {root + orphan, "not in the manifest"}});
+  expect_problems(
+      dest, run.run.run_id, false,
+      {{root + changed, "ETag differs"}, {root + gone, "missing"}, {root + orphan, "not in the manifest"}});
   expect_problems(dest, run.run.run_id, true,
-                  {{root + changed, "ETag differs"}, {root + changed, "MD5 differs"},
-                   {root + changed, "decompression failed"}, {root + gone, "missing"},
+                  {{root + changed, "ETag differs"},
+                   {root + changed, "MD5 differs"},
+                   {root + changed, "decompression failed"},
+                   {root + gone, "missing"},
                    {root + orphan, "not in the manifest"}});
 }
 
@@ -280,7 +291,8 @@ TEST_F(ScanVerifyTest, AMissingSummaryIsAProblemAndNoSuchRunIsAnError) {
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().code, "NoSuchRun");
   EXPECT_NE(none.error().message.find("'no-such-run'"), std::string::npos) << none.error().message;
-  EXPECT_NE(none.error().message.find("s3://" + bucket_ + "/runs"), std::string::npos) << none.error().message;
+  EXPECT_NE(none.error().message.find("s3://" + bucket_ + "/runs"), std::string::npos)
+      << none.error().message;
 
   auto bad_id = verify(dest, "../x", false);
   ASSERT_FALSE(bad_id);
@@ -291,7 +303,8 @@ TEST_F(ScanVerifyTest, AMissingSummaryIsAProblemAndNoSuchRunIsAnError) {
   ASSERT_TRUE(d);
   auto no_bucket = verify(*d, run.run.run_id, false);
   ASSERT_FALSE(no_bucket);
-  EXPECT_NE(no_bucket.error().to_string().find(d->bucket), std::string::npos) << no_bucket.error().to_string();
+  EXPECT_NE(no_bucket.error().to_string().find(d->bucket), std::string::npos)
+      << no_bucket.error().to_string();
 }
 
 // ---- the ddb2s3 binary ----
@@ -348,8 +361,10 @@ TEST_F(VerifyCliTest, ProblemsExitOneNamingEachFileInTextAndJson) {
   const std::string where = "s3://" + bucket_ + "/cli-bad";
   auto r = ddb2s3(where, {"--run-id", run.run.run_id, "--deep"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_NE(r.out.find("s3://" + bucket_ + "/" + changed + ": MD5 differs: expected "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("s3://" + bucket_ + "/" + changed + ": decompression failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("s3://" + bucket_ + "/" + changed + ": MD5 differs: expected "), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("s3://" + bucket_ + "/" + changed + ": decompression failed"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("s3://" + bucket_ + "/" + gone + ": missing"), std::string::npos) << r.out;
   EXPECT_TRUE(r.out.ends_with(": FAILED: 4 problems\n")) << r.out;  // + ETag differs
 

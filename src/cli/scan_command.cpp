@@ -418,8 +418,10 @@ int run_verify_command(ScanCommands& c, std::atomic<bool>* cancel) {
   o.cancel = cancel;
   auto report = verify_run(std::move(o));
   if (!report) return fail(report.error());
-  if (c.ver_json) std::printf("%s\n", verify_report_json(*report).c_str());
-  else std::fputs(verify_report_text(*report).c_str(), stdout);
+  if (c.ver_json)
+    std::printf("%s\n", verify_report_json(*report).c_str());
+  else
+    std::fputs(verify_report_text(*report).c_str(), stdout);
   return report->ok() ? 0 : 1;
 }
 

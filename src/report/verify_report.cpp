@@ -13,9 +13,12 @@ std::string verify_report_text(const VerifyReport& r) {
   for (const VerifyProblem& p : r.problems) {
     out += r.bucket.empty() ? p.key : "s3://" + r.bucket + "/" + p.key;
     out += ": " + p.problem;
-    if (!p.expected.empty() && !p.found.empty()) out += ": expected " + p.expected + ", found " + p.found;
-    else if (!p.found.empty()) out += ": " + p.found;
-    else if (!p.expected.empty()) out += ": expected " + p.expected;
+    if (!p.expected.empty() && !p.found.empty())
+      out += ": expected " + p.expected + ", found " + p.found;
+    else if (!p.found.empty())
+      out += ": " + p.found;
+    else if (!p.expected.empty())
+      out += ": expected " + p.expected;
     out += '\n';
   }
   out += r.ok() ? "verified: " : "verify: ";
@@ -27,8 +30,9 @@ std::string verify_report_text(const VerifyReport& r) {
     out += " (deep: " + format_count(r.lines) + " lines read and parsed, " + rate + ")";
   }
   out += " in run " + r.run_id + " at " + r.destination + ": ";
-  out += r.ok() ? "OK" : "FAILED: " + std::to_string(r.problems.size()) +
-                             (r.problems.size() == 1 ? " problem" : " problems");
+  out += r.ok() ? "OK"
+                : "FAILED: " + std::to_string(r.problems.size()) +
+                      (r.problems.size() == 1 ? " problem" : " problems");
   out += '\n';
   return out;
 }

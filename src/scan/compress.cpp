@@ -288,8 +288,8 @@ Result<std::unique_ptr<Compressor>> Compressor::make(Compression compression, in
 namespace {
 
 Error corrupt(std::string_view format, const std::string& why) {
-  return Error::make(ErrorKind::kClient, "DecompressionFailed", "not a valid " + std::string(format) +
-                                                                     " stream: " + why);
+  return Error::make(ErrorKind::kClient, "DecompressionFailed",
+                     "not a valid " + std::string(format) + " stream: " + why);
 }
 
 class NoneDecompressor final : public Decompressor {
@@ -309,7 +309,9 @@ class NoneDecompressor final : public Decompressor {
 // ISA-L inflate (several times zlib's speed), gzip members one after the other, each's trailer checked.
 class GzipDecompressor final : public Decompressor {
  public:
-  GzipDecompressor() : state_(std::make_unique<inflate_state>()), block_(kDecompressedBlock, '\0') { start(); }
+  GzipDecompressor() : state_(std::make_unique<inflate_state>()), block_(kDecompressedBlock, '\0') {
+    start();
+  }
 
   void start() override {
     isal_inflate_init(state_.get());

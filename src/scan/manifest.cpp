@@ -235,7 +235,8 @@ Result<RunSummary> parse_manifest_summary(std::string_view json, std::string_vie
   if (parser.iterate(padded).get(doc) || doc.get_object().get(root)) return bad("not a JSON object");
   RunSummary s;
   RunRecord& run = s.run;
-  bool have_run = false, have_items = false, have_files = false, have_format = false, have_compression = false;
+  bool have_run = false, have_items = false, have_files = false, have_format = false,
+       have_compression = false;
   for (auto member : root) {
     std::string_view name;
     simdjson::ondemand::value v;
@@ -288,8 +289,11 @@ Result<RunSummary> parse_manifest_summary(std::string_view json, std::string_vie
       run.total_segments = static_cast<int>(n);
     }
   }
-  for (auto [have, field] : {std::pair{have_run, "runId"}, {have_items, "itemCount"}, {have_files, "fileCount"},
-                             {have_format, "outputFormat"}, {have_compression, "compression"},
+  for (auto [have, field] : {std::pair{have_run, "runId"},
+                             {have_items, "itemCount"},
+                             {have_files, "fileCount"},
+                             {have_format, "outputFormat"},
+                             {have_compression, "compression"},
                              {!s.manifest_files_key.empty(), "manifestFilesS3Key"}})
     if (!have) return bad(std::string(field) + " is missing");
   return s;

@@ -21,8 +21,8 @@
 namespace ddb2s3 {
 namespace {
 
-constexpr uint64_t kReadRange = 8ull << 20;       // bytes of a data file fetched at once (S3 ranged GET)
-constexpr size_t kMaxLine = 64ull << 20;           // longer is not an item (DynamoDB's items are <= 400 KB)
+constexpr uint64_t kReadRange = 8ull << 20;  // bytes of a data file fetched at once (S3 ranged GET)
+constexpr size_t kMaxLine = 64ull << 20;     // longer is not an item (DynamoDB's items are <= 400 KB)
 constexpr int kMaxDeepThreads = 4;
 constexpr uint64_t kVerifyPartSize = 8ull << 20;  // the S3 sink's knobs: verify writes nothing
 constexpr int kVerifyPartsInFlight = 1;
@@ -32,8 +32,8 @@ std::string text_of(uint64_t n) { return std::to_string(n); }
 
 namespace od = simdjson::ondemand;
 
-// JSON's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? (numbers are kept as written, digit for
-// digit, so they are checked as text, never converted).
+// JSON's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? (numbers are kept as written, digit
+// for digit, so they are checked as text, never converted).
 bool is_json_number(std::string_view t) {
   while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\r')) t.remove_suffix(1);
   size_t i = 0;
@@ -43,8 +43,10 @@ bool is_json_number(std::string_view t) {
     return i - from;
   };
   if (i < t.size() && t[i] == '-') ++i;
-  if (i < t.size() && t[i] == '0') ++i;
-  else if (digits() == 0) return false;
+  if (i < t.size() && t[i] == '0')
+    ++i;
+  else if (digits() == 0)
+    return false;
   if (i < t.size() && t[i] == '.' && (++i, digits() == 0)) return false;
   if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
     ++i;
@@ -65,7 +67,8 @@ std::string json_value_error(od::value v) {
       for (auto field : o) {
         std::string_view name;
         od::value member;
-        if (field.unescaped_key().get(name) || field.value().get(member)) return "an unreadable object member";
+        if (field.unescaped_key().get(name) || field.value().get(member))
+          return "an unreadable object member";
         if (std::string why = json_value_error(member); !why.empty()) return why;
       }
       return {};
@@ -210,7 +213,8 @@ class LineChecker {
  private:
   void check(std::string_view line) {
     // The on-demand parser reads past the end: the line goes into a padded buffer (reused).
-    if (padded_.size() < line.size() + simdjson::SIMDJSON_PADDING) padded_.resize(line.size() + simdjson::SIMDJSON_PADDING);
+    if (padded_.size() < line.size() + simdjson::SIMDJSON_PADDING)
+      padded_.resize(line.size() + simdjson::SIMDJSON_PADDING);
     std::memcpy(padded_.data(), line.data(), line.size());
     od::document doc;
     od::object root;
@@ -232,7 +236,8 @@ class LineChecker {
       for (auto field : root) {
         std::string_view name;
         od::object item;
-        if (++members > 1 || field.unescaped_key().get(name) || name != "Item" || field.value().get_object().get(item)) {
+        if (++members > 1 || field.unescaped_key().get(name) || name != "Item" ||
+            field.value().get_object().get(item)) {
           why = "not {\"Item\":{...}}";
           break;
         }
@@ -263,8 +268,8 @@ class LineChecker {
 
   OutputFormat format_;
   od::parser parser_;    // reused: its buffers grow to the longest line, then stay
-  std::string padded_;  // the line being parsed, with simdjson's padding
-  std::string partial_;           // a line split across blocks
+  std::string padded_;   // the line being parsed, with simdjson's padding
+  std::string partial_;  // a line split across blocks
   bool too_long_ = false;
   uint64_t lines_ = 0, bad_lines_ = 0, first_bad_ = 0;
   std::string first_why_;
@@ -352,7 +357,8 @@ class DeepChecker {
       found.push_back({f.location, "decompression failed", std::string(compression_name(compression_)),
                        *decompression_error});
     } else {
-      if (lines.finish()) found.push_back({f.location, "the last line has no newline (a truncated file?)", "", ""});
+      if (lines.finish())
+        found.push_back({f.location, "the last line has no newline (a truncated file?)", "", ""});
       if (lines.lines() != recorded.item_count)
         found.push_back({f.location, "line count differs from itemCount", text_of(recorded.item_count),
                          text_of(lines.lines())});
@@ -413,7 +419,8 @@ Result<VerifyReport> verify_run(VerifyOptions o) {
   s3.max_parts_in_flight = kVerifyPartsInFlight;
   s3.upload_threads = kVerifyUploadThreads;
   s3.expected_bucket_owner = o.expected_bucket_owner;
-  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_sink(SinkOptions{o.dest, o.dest_aws, std::move(s3), o.env, o.session}));
+  DDB2S3_ASSIGN_OR_RETURN(auto sink,
+                          open_sink(SinkOptions{o.dest, o.dest_aws, std::move(s3), o.env, o.session}));
   if (o.dest.is_s3) {
     DDB2S3_RETURN_IF_ERROR(sink->check());  // HeadBucket: a missing bucket or permission is said plainly
   } else if (struct stat st{}; ::stat(o.dest.directory.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -454,16 +461,17 @@ Result<VerifyReport> verify_run(VerifyOptions o) {
   const std::string summary_key = run_prefix + std::string(kManifestSummary);
   const std::string files_key = run_prefix + std::string(kManifestFiles);
   std::optional<RunSummary> summary;
-  DDB2S3_ASSIGN_OR_RETURN(auto summary_text,
-                          read_manifest(summary_key, "the run's summary, written when it completes (a "
-                                                     "shared scan's by finalize)"));
+  DDB2S3_ASSIGN_OR_RETURN(auto summary_text, read_manifest(summary_key,
+                                                           "the run's summary, written when it completes (a "
+                                                           "shared scan's by finalize)"));
   if (summary_text) {
     auto parsed = parse_manifest_summary(*summary_text, sink->describe(summary_key));
     if (!parsed) {
       problem(summary_key, "not a valid manifest summary", "", parsed.error().message);
     } else {
       summary = std::move(*parsed);
-      if (summary->run.run_id != o.run_id) problem(summary_key, "runId differs", o.run_id, summary->run.run_id);
+      if (summary->run.run_id != o.run_id)
+        problem(summary_key, "runId differs", o.run_id, summary->run.run_id);
       if (summary->manifest_files_key != files_key)
         problem(summary_key, "names another manifest (manifestFilesS3Key)", files_key,
                 summary->manifest_files_key);
@@ -498,7 +506,8 @@ Result<VerifyReport> verify_run(VerifyOptions o) {
       ++report.files;
       auto found = by_key.find(rec.key);
       if (found == by_key.end()) {
-        problem(rec.key, "missing", "a data file (manifest-files.json line " + text_of(e.line) + ")", "nothing");
+        problem(rec.key, "missing", "a data file (manifest-files.json line " + text_of(e.line) + ")",
+                "nothing");
         continue;
       }
       const ObjectSummary& obj = *found->second;
@@ -520,8 +529,9 @@ Result<VerifyReport> verify_run(VerifyOptions o) {
         problem(summary_key, "counts do not add up: fileCount", text_of(summary->file_count),
                 text_of(entries.size()) + " (lines of manifest-files.json)");
     }
-    report.checks.push_back(text_of(report.files) +
-                            " data files exist with the recorded size and ETag, and nothing else is in data/");
+    report.checks.push_back(
+        text_of(report.files) +
+        " data files exist with the recorded size and ETag, and nothing else is in data/");
     report.checks.push_back("itemCount and fileCount of the summary match manifest-files.json");
   }
 

@@ -121,43 +121,18 @@ class DirectorySink final : public Sink {
   }
 
   Result<std::vector<std::string>> list(const std::string& prefix) override {
-    std::vector<std::string> keys;
-    fs::path root(dest_.directory);
-    // The prefix is a key prefix; walk its directory part and filter by the whole prefix.
-    fs::path start = root / fs::path(prefix).parent_path();
-    std::error_code ec;
-    if (!fs::exists(start, ec)) return keys;
-    for (auto it = fs::recursive_directory_iterator(start, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-      if (!it->is_regular_file()) continue;
-      std::string rel = fs::relative(it->path(), root, ec).generic_string();
-      if (rel.ends_with(".partial")) continue;
-      if (rel.compare(0, prefix.size(), prefix) == 0) keys.push_back(std::move(rel));
-    }
-    if (ec) return file_error("cannot list", start.string(), ec.value());
-    std::sort(keys.begin(), keys.end());
+    DDB2S3_ASSIGN_OR_RETURN(auto keys, files_under(prefix));
+    std::erase_if(keys, [](const std::string& key) { return key.ends_with(".partial"); });
     return keys;
   }
 
   Result<std::vector<ObjectSummary>> list_objects(const std::string& prefix) override {
-    std::vector<ObjectSummary> objects;
-    fs::path root(dest_.directory);
-    fs::path start = root / fs::path(prefix).parent_path();
-    std::error_code ec;
-    if (!fs::exists(start, ec)) return objects;
-    for (auto it = fs::recursive_directory_iterator(start, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-      if (!it->is_regular_file()) continue;
-      std::string rel = fs::relative(it->path(), root, ec).generic_string();
-      if (rel.compare(0, prefix.size(), prefix) != 0) continue;
-      ObjectSummary o;
-      o.key = std::move(rel);
-      DDB2S3_ASSIGN_OR_RETURN(o.etag, file_md5_hex(it->path().string(), o.size));
-      objects.push_back(std::move(o));
+    DDB2S3_ASSIGN_OR_RETURN(auto keys, files_under(prefix));
+    std::vector<ObjectSummary> objects(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      DDB2S3_ASSIGN_OR_RETURN(objects[i].etag, file_md5_hex(describe(keys[i]), objects[i].size));
+      objects[i].key = std::move(keys[i]);
     }
-    if (ec) return file_error("cannot list", start.string(), ec.value());
-    std::sort(objects.begin(), objects.end(),
-              [](const ObjectSummary& a, const ObjectSummary& b) { return a.key < b.key; });
     return objects;
   }
 
@@ -185,6 +160,25 @@ class DirectorySink final : public Sink {
   std::string describe(std::string_view key) const override { return dest_.describe(key); }
 
  private:
+  // The keys (paths relative to the directory) of the regular files whose key starts with prefix, sorted.
+  Result<std::vector<std::string>> files_under(const std::string& prefix) const {
+    std::vector<std::string> keys;
+    fs::path root(dest_.directory);
+    // The prefix is a key prefix; walk its directory part and filter by the whole prefix.
+    fs::path start = root / fs::path(prefix).parent_path();
+    std::error_code ec;
+    if (!fs::exists(start, ec)) return keys;
+    for (auto it = fs::recursive_directory_iterator(start, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (!it->is_regular_file()) continue;
+      std::string rel = fs::relative(it->path(), root, ec).generic_string();
+      if (rel.compare(0, prefix.size(), prefix) == 0) keys.push_back(std::move(rel));
+    }
+    if (ec) return file_error("cannot list", start.string(), ec.value());
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+
   // The hex MD5 of a file's bytes (the ETag this sink records) and its size, read in 1 MiB blocks.
   static Result<std::string> file_md5_hex(const std::string& path, uint64_t& size) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
