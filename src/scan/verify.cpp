@@ -354,8 +354,7 @@ class DeepChecker {
     if (md5_found != recorded.object.md5_base64)
       found.push_back({f.location, "MD5 differs", recorded.object.md5_base64, md5_found});
     if (decompression_error) {
-      found.push_back({f.location, "decompression failed", std::string(compression_name(compression_)),
-                       *decompression_error});
+      found.push_back({f.location, "decompression failed", "", *decompression_error});
     } else {
       if (lines.finish())
         found.push_back({f.location, "the last line has no newline (a truncated file?)", "", ""});
