@@ -307,6 +307,33 @@ TEST_F(ScanVerifyTest, AMissingSummaryIsAProblemAndNoSuchRunIsAnError) {
       << no_bucket.error().to_string();
 }
 
+TEST_F(ScanVerifyTest, AFinalizedSharedScanPassesAndItsSegmentManifestsAreNotData) {
+  Destination dest = s3_dest("shared");
+  const std::string run_id = "shared-run";
+  for (int segment : {0, 1, 2}) {
+    ScanOptions o = aws_->scan_options(*table_, dest);
+    o.total_segments = 3;
+    o.segment = segment;
+    o.run_id = run_id;
+    o.file_size = 2000;
+    o.request.limit = 25;
+    auto s = run_scan(std::move(o));
+    ASSERT_TRUE(s) << s.error().to_string();
+  }
+  auto incomplete = verify(dest, run_id, false);  // segments done, not finalized: no summary yet
+  ASSERT_TRUE(incomplete) << incomplete.error().to_string();
+  EXPECT_NE(find_problem(*incomplete, run_id + "/manifest-summary.json", "missing"), nullptr)
+      << problems_of(*incomplete);
+  auto finalized = finalize_run(aws_->finalize_options(dest, run_id));
+  ASSERT_TRUE(finalized) << finalized.error().to_string();
+  auto r = verify(dest, run_id, true);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(r->ok()) << problems_of(*r);
+  EXPECT_EQ(r->items, items_->size());
+  EXPECT_EQ(r->lines, items_->size());
+  EXPECT_EQ(r->files, finalized->run.files.size());
+}
+
 // ---- the ddb2s3 binary ----
 
 class VerifyCliTest : public ScanVerifyTest {
@@ -381,6 +408,39 @@ TEST_F(VerifyCliTest, ProblemsExitOneNamingEachFileInTextAndJson) {
   EXPECT_EQ(problems.count(changed), 3u) << r.out;
   ASSERT_EQ(problems.count(gone), 1u) << r.out;
   EXPECT_EQ(problems.find(gone)->second, "missing");
+}
+
+TEST_F(VerifyCliTest, AnExtraFileAndAWrongItemCountAreNamedInTextAndJson) {
+  Destination dest = s3_dest("cli-extra");
+  ScanSummary run = make_run(dest, OutputFormat::kJsonl, Compression::kNone);
+  const std::string orphan = dest.key(run.run.run_id + "/data/0000-00099.json");
+  put(orphan, "{\"id\":\"x\"}\n");
+  std::vector<DataFile> files = run.run.files;
+  files[0].item_count = 0;
+  put(dest.key(run.run.run_id + "/manifest-files.json"), manifest_files_json(files));
+  const std::string where = "s3://" + bucket_ + "/cli-extra";
+  auto r = ddb2s3(where, {"--run-id", run.run.run_id});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("s3://" + bucket_ + "/" + orphan + ": not in the manifest"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("manifest-summary.json: counts do not add up: itemCount: expected " +
+                       std::to_string(items_->size()) + ", found " +
+                       std::to_string(items_->size() - run.run.files[0].item_count)),
+            std::string::npos)
+      << r.out;
+  EXPECT_TRUE(r.out.ends_with(": FAILED: 2 problems\n")) << r.out;
+
+  r = ddb2s3(where, {"--run-id", run.run.run_id, "--deep", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  Json j = parse_or_fail(r.out);
+  std::multimap<std::string, std::string> problems;
+  for (const Json& p : j.find("problems")->elements)
+    problems.emplace(p.find("key")->text, p.find("problem")->text);
+  EXPECT_EQ(problems.count(orphan), 1u) << r.out;
+  ASSERT_EQ(problems.count(files[0].object.key), 1u) << r.out;
+  EXPECT_EQ(problems.find(files[0].object.key)->second, "line count differs from itemCount");
+  EXPECT_EQ(problems.count(dest.key(run.run.run_id + "/manifest-summary.json")), 1u) << r.out;
+  EXPECT_EQ(problems.size(), 3u) << r.out;
 }
 
 TEST_F(VerifyCliTest, NoSuchRunExitsOneAndUsageErrorsExitTwo) {
