@@ -212,6 +212,19 @@ TEST_F(ScanVerifyTest, AChangedByteInAnUncompressedFileNamesTheInvalidLine) {
       dest, run.run.run_id, true,
       {{key, "ETag differs"}, {key, "MD5 differs"}, {key, "line 2 is not valid DYNAMODB_JSON"}});
   EXPECT_EQ(find_problem(r, key, "line 2")->found, "not {\"Item\":{...}}");
+
+  // A file cut short inside its last line: that line is counted, and named.
+  const std::string cut = run.run.files[1].object.key;
+  put(key, get(key).replace(second_line + 2, 1, "I"));  // the first file as it was
+  std::string cut_bytes = get(cut);
+  put(cut, cut_bytes.substr(0, cut_bytes.size() - 5));
+  r = expect_problems(
+      dest, run.run.run_id, true,
+      {{cut, "size differs"},
+       {cut, "ETag differs"},
+       {cut, "MD5 differs"},
+       {cut, "the last line has no newline"},
+       {cut, "line " + std::to_string(run.run.files[1].item_count) + " is not valid DYNAMODB_JSON"}});
 }
 
 TEST_F(ScanVerifyTest, AMissingFileAnExtraFileAndAWrongSizeAreCaughtWithoutDeep) {
