@@ -347,6 +347,18 @@ TEST_F(ScanVerifyTest, AFinalizedSharedScanPassesAndItsSegmentManifestsAreNotDat
   EXPECT_EQ(r->files, finalized->run.files.size());
 }
 
+TEST_F(ScanVerifyTest, AnEmptyTablesRunHasNoFilesAndPasses) {
+  const std::string empty = aws_->make_table("verify-empty", {});
+  Destination dest = s3_dest("empty");
+  auto run = run_scan(aws_->scan_options(empty, dest));
+  ASSERT_TRUE(run) << run.error().to_string();
+  auto r = verify(dest, run->run.run_id, true);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(r->ok()) << problems_of(*r);
+  EXPECT_EQ(r->files, 0u);
+  EXPECT_EQ(r->items, 0u);
+}
+
 // ---- the ddb2s3 binary ----
 
 class VerifyCliTest : public ScanVerifyTest {
