@@ -18,7 +18,7 @@ TEST(CliHelp, VersionPrintsNameAndVersion) {
 TEST(CliHelp, HelpListsEveryCommand) {
   auto r = run_process(ddb2s3_argv({"--help"}), kEnv);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  for (const char* command : {"scan", "finalize", "export", "export-status", "exports"})
+  for (const char* command : {"scan", "finalize", "verify", "export", "export-status", "exports"})
     EXPECT_NE(r.out.find(command), std::string::npos) << command << " missing from:\n" << r.out;
   EXPECT_NE(r.out.find("AWS_ENDPOINT_URL"), std::string::npos) << r.out;
 }
@@ -29,6 +29,14 @@ TEST(CliHelp, ScanHelpNamesTheOperatorsOptions) {
   for (const char* option : {"--scan-kwargs", "--file-size", "--total-segments", "--segment", "--source-profile",
                              "--dest-endpoint-url", "--sse", "--s3-extra-args", "--format", "--compression"})
     EXPECT_NE(r.out.find(option), std::string::npos) << option;
+}
+
+TEST(CliHelp, VerifyHelpNamesItsOptions) {
+  auto r = run_process(ddb2s3_argv({"verify", "--help"}), kEnv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const char* option : {"DEST", "--run-id", "--deep", "--json", "--dest-profile", "--dest-region",
+                             "--dest-endpoint-url", "--expected-bucket-owner"})
+    EXPECT_NE(r.out.find(option), std::string::npos) << option << " missing from:\n" << r.out;
 }
 
 TEST(CliHelp, UnknownOptionIsAUsageError) {

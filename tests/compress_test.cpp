@@ -451,6 +451,65 @@ TEST_P(EachCompression, StartObjectDropsAnUnfinishedObject) {
   EXPECT_EQ(decode(GetParam(), file), "kept\n");
 }
 
+// --- the streaming Decompressor (verify --deep) ---
+
+// The file decompressed by Decompressor, fed chunk bytes at a time; the Error when it refuses.
+Result<std::string> decompress_in_chunks(Compression compression, std::string_view file, size_t chunk) {
+  auto d = Decompressor::make(compression);
+  if (!d) return d.error();
+  std::string out;
+  size_t blocks = 0;
+  const Decompressor::Output collect = [&](std::string_view block) -> Status {
+    if (block.empty() || block.size() > Decompressor::kDecompressedBlock)
+      return Error::internal("bad block size");
+    ++blocks;
+    out += block;
+    return {};
+  };
+  (*d)->start();
+  for (size_t at = 0; at < file.size(); at += chunk)
+    DDB2S3_RETURN_IF_ERROR((*d)->add(file.substr(at, chunk), collect));
+  DDB2S3_RETURN_IF_ERROR((*d)->finish());
+  return out;
+}
+
+TEST_P(EachCompression, DecompressorRoundTripsInChunksOfAnySize) {
+  const auto pages = make_pages(2 << 20, 200 << 10);
+  auto c = make_or_die(GetParam());
+  const std::string file = compress_object(*c, pages);
+  for (size_t chunk : {size_t{1} << 30, size_t{8} << 20, size_t{65536}, size_t{4097}, size_t{7}}) {
+    auto out = decompress_in_chunks(GetParam(), file, chunk);
+    ASSERT_TRUE(out) << "chunk " << chunk << ": " << out.error().message;
+    EXPECT_EQ(*out, join(pages)) << "chunk " << chunk;
+  }
+}
+
+TEST_P(EachCompression, DecompressorRefusesATruncatedOrChangedFile) {
+  if (GetParam() == Compression::kNone) GTEST_SKIP() << "any bytes are a valid uncompressed file";
+  const auto pages = make_pages(1 << 20, 100 << 10);
+  auto c = make_or_die(GetParam());
+  const std::string file = compress_object(*c, pages);
+  auto truncated = decompress_in_chunks(GetParam(), std::string_view(file).substr(0, file.size() - 5), 65536);
+  ASSERT_FALSE(truncated);
+  EXPECT_EQ(truncated.error().code, "DecompressionFailed");
+  std::string changed = file;
+  changed[changed.size() - 6] ^= 0x01;  // gzip: the trailer's CRC-32; zstd: the frame checksum
+  EXPECT_FALSE(decompress_in_chunks(GetParam(), changed, 65536));
+  std::string garbage = file + "x";
+  EXPECT_FALSE(decompress_in_chunks(GetParam(), garbage, 65536)) << "bytes after the stream are refused";
+  EXPECT_FALSE(decompress_in_chunks(GetParam(), "", 65536)) << "an empty file is no stream";
+}
+
+TEST(Decompressor, ConcatenatedGzipMembersAreOneStream) {
+  auto c = make_or_die(Compression::kGzip);
+  std::string file = compress_object(*c, {"a\n", "b\n"});
+  c->start_object();
+  file += compress_object(*c, {"c\n"});
+  auto out = decompress_in_chunks(Compression::kGzip, file, 3);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(*out, "a\nb\nc\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(All, EachCompression,
                          ::testing::Values(Compression::kGzip, Compression::kZstd, Compression::kNone),
                          [](const auto& info) { return std::string(compression_name(info.param)); });

@@ -38,3 +38,8 @@ foreach(t client_test dynamodb_test)
     target_link_libraries(${t} PRIVATE ZLIB::ZLIB)
   endif()
 endforeach()
+# scan_verify_test runs the ddb2s3 binary (verify) besides the library; its fixtures read data files with zlib.
+if(TARGET scan_verify_test)
+  target_link_libraries(scan_verify_test PRIVATE ZLIB::ZLIB PkgConfig::ZSTD OpenSSL::Crypto)
+  add_dependencies(scan_verify_test ddb2s3)
+endif()

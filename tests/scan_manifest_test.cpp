@@ -40,7 +40,7 @@ TEST(Manifest, FilesLinesUseTheNativeFieldNames) {
   std::string text = manifest_files_json(sample().files);
   EXPECT_EQ(text,
             "{\"itemCount\":7,\"md5Checksum\":\"md5==\",\"etag\":\"etag1\",\"dataFileS3Key\":"
-            "\"exports/orders/run-1/data/0002-00000.json.zst\"}\n");
+            "\"exports/orders/run-1/data/0002-00000.json.zst\",\"size\":1234}\n");
 }
 
 TEST(Manifest, SummaryHasTheNativeFieldsAndOurs) {
@@ -123,6 +123,74 @@ TEST(Manifest, SegmentManifestCarriesWhatTheSegmentScanned) {
   EXPECT_EQ(old->scan_bytes, 0u);
   EXPECT_EQ(old->pages, 0u);
   EXPECT_EQ(old->seconds, 0.0);
+}
+
+TEST(Manifest, SummaryAndFilesReadBackAsWritten) {
+  RunRecord in = sample();
+  auto summary =
+      parse_manifest_summary(manifest_summary_json(in, "exports/orders/run-1/manifest-files.json"), "k");
+  ASSERT_TRUE(summary.ok()) << summary.error().to_string();
+  EXPECT_EQ(summary->run.run_id, "run-1");
+  EXPECT_EQ(summary->run.item_count, 7u);
+  EXPECT_EQ(summary->file_count, 1u);
+  EXPECT_EQ(summary->run.format, OutputFormat::kDynamoDbJson);
+  EXPECT_EQ(summary->run.compression, Compression::kZstd);
+  EXPECT_EQ(summary->manifest_files_key, "exports/orders/run-1/manifest-files.json");
+
+  in.files.push_back(
+      DataFile{StoredObject{"exports/orders/run-1/data/0003-00000.json.zst", 99, "m2==", "e2"}, 3, 3});
+  auto files = parse_manifest_files(manifest_files_json(in.files), "k");
+  ASSERT_TRUE(files.ok()) << files.error().to_string();
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[1].file.object.key, "exports/orders/run-1/data/0003-00000.json.zst");
+  EXPECT_EQ((*files)[1].file.object.size, 99u);
+  EXPECT_EQ((*files)[1].file.object.md5_base64, "m2==");
+  EXPECT_EQ((*files)[1].file.object.etag, "e2");
+  EXPECT_EQ((*files)[1].file.item_count, 3u);
+  EXPECT_TRUE((*files)[1].size_recorded);
+  EXPECT_EQ((*files)[1].line, 2u);
+  // A line in the native shape (no size) reads too.
+  auto native =
+      parse_manifest_files(R"({"itemCount":1,"md5Checksum":"m","etag":"e","dataFileS3Key":"d/x.json"})"
+                           "\n",
+                           "k");
+  ASSERT_TRUE(native.ok()) << native.error().to_string();
+  EXPECT_FALSE((*native)[0].size_recorded);
+}
+
+TEST(Manifest, BrokenSummariesAndFileListsAreRejectedNamingKeyAndWhy) {
+  const std::string good = manifest_summary_json(sample(), "m");
+  for (auto [text, why] : std::vector<std::pair<std::string, std::string>>{
+           {"", "not a JSON object"},
+           {"[1]", "not a JSON object"},
+           {R"({"runId":"r"})", "itemCount is missing"},
+           {std::string(good).replace(good.find("\"itemCount\":7"), 13, "\"itemCount\":\"7\""),
+            "itemCount is not a number"},
+           {std::string(good).replace(good.find("\"zstd\""), 6, "\"lz4\""),
+            "compression is not gzip, zstd or none"},
+           {std::string(good).replace(good.find("\"DYNAMODB_JSON\""), 15, "\"CSV\""),
+            "outputFormat is not JSONL"}}) {
+    auto r = parse_manifest_summary(text, "s3://b/p/r/manifest-summary.json");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().code, "InvalidManifestSummary");
+    EXPECT_NE(r.error().message.find("s3://b/p/r/manifest-summary.json"), std::string::npos)
+        << r.error().message;
+    EXPECT_NE(r.error().message.find(why), std::string::npos) << r.error().message;
+  }
+  const std::string line = R"({"itemCount":1,"md5Checksum":"m","etag":"e","dataFileS3Key":"d/x.json"})";
+  for (auto [text, why] : std::vector<std::pair<std::string, std::string>>{
+           {line, "line 1 does not end with a newline"},
+           {line + "\nnot json\n", "line 2 is not a JSON object"},
+           {line + "\n{\"itemCount\":-1,\"md5Checksum\":\"m\",\"etag\":\"e\",\"dataFileS3Key\":\"k\"}\n",
+            "line 2 has an itemCount"},
+           {"{\"itemCount\":1,\"etag\":\"e\",\"dataFileS3Key\":\"k\"}\n", "line 1 lacks"}}) {
+    auto r = parse_manifest_files(text, "s3://b/p/r/manifest-files.json");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().code, "InvalidManifestFiles");
+    EXPECT_NE(r.error().message.find("s3://b/p/r/manifest-files.json"), std::string::npos)
+        << r.error().message;
+    EXPECT_NE(r.error().message.find(why), std::string::npos) << r.error().message;
+  }
 }
 
 }  // namespace

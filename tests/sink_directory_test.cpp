@@ -135,5 +135,33 @@ TEST_F(DirectorySinkTest, ListGivesSortedKeysUnderAKeyPrefix) {
   EXPECT_EQ(sink_->describe("run/x.json"), root_.string() + "/run/x.json");
 }
 
+TEST_F(DirectorySinkTest, ListObjectsGivesSizesAndTheMd5AsETagAndReadGivesRanges) {
+  auto stored = sink_->put("run/data/0000-00000.json", "hello, world\n", "");
+  ASSERT_TRUE(stored.ok()) << stored.error().to_string();
+  ASSERT_TRUE(sink_->put("run/manifest-files.json", "{}", "").ok());
+  auto open = sink_->open("run/data/0000-00001.json");  // unfinished: listed as what is on disk
+  ASSERT_TRUE(open.ok());
+  ASSERT_TRUE((*open)->write("xy").ok());
+
+  auto objects = sink_->list_objects("run/data/");
+  ASSERT_TRUE(objects.ok()) << objects.error().to_string();
+  ASSERT_EQ(objects->size(), 2u);
+  EXPECT_EQ((*objects)[0].key, "run/data/0000-00000.json");
+  EXPECT_EQ((*objects)[0].size, 13u);
+  EXPECT_EQ((*objects)[0].etag, stored->etag) << "the ETag the sink recorded when it wrote the file";
+  EXPECT_EQ((*objects)[0].etag, md5_hex_of("hello, world\n"));
+  EXPECT_EQ((*objects)[1].key, "run/data/0000-00001.json.partial");
+  EXPECT_EQ((*objects)[1].size, 2u);
+
+  std::string out = "old contents";
+  ASSERT_TRUE(sink_->read("run/data/0000-00000.json", 7, 5, out).ok());
+  EXPECT_EQ(out, "world");
+  ASSERT_TRUE(sink_->read("run/data/0000-00000.json", 7, 100, out).ok());
+  EXPECT_EQ(out, "world\n") << "fewer bytes at the end";
+  Status missing = sink_->read("run/data/absent.json", 0, 10, out);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().to_string().find("run/data/absent.json"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ddb2s3

@@ -291,6 +291,27 @@ TEST_F(S3SinkTest, GetOfAMissingKeyIsNulloptAndListIsSortedUnderThePrefix) {
   EXPECT_EQ(err.error().code, "NoSuchBucket");
 }
 
+TEST_F(S3SinkTest, ListObjectsGivesSizesAndETagsAndReadGivesRanges) {
+  auto sink = sink_or_die(config_, dest_, {});
+  auto small = sink->put(dest_.key("data/b.json"), "hello, world\n", "");
+  ASSERT_TRUE(small.ok()) << small.error().to_string();
+  ASSERT_TRUE(sink->put(dest_.key("data/a.json"), "a", "").ok());
+  auto objects = sink->list_objects(dest_.key("data/"));
+  ASSERT_TRUE(objects.ok()) << objects.error().to_string();
+  ASSERT_EQ(objects->size(), 2u);
+  EXPECT_EQ((*objects)[0].key, "run/data/a.json");
+  EXPECT_EQ((*objects)[1].key, "run/data/b.json");
+  EXPECT_EQ((*objects)[1].size, 13u);
+  EXPECT_EQ((*objects)[1].etag, small->etag);
+
+  std::string out;
+  ASSERT_TRUE(sink->read(dest_.key("data/b.json"), 7, 5, out).ok());
+  EXPECT_EQ(out, "world");
+  ASSERT_TRUE(sink->read(dest_.key("data/b.json"), 0, 13, out).ok());
+  EXPECT_EQ(out, "hello, world\n");
+  EXPECT_FALSE(sink->read(dest_.key("data/absent.json"), 0, 5, out).ok());
+}
+
 TEST(S3SinkOptions, BadOptionsAreUsageErrors) {
   auto config = config_for("http://127.0.0.1:9");
   auto dest = dest_for("some-bucket");

@@ -1,4 +1,4 @@
-// The command line's subcommands, a group to a file (scan_command.cpp: scan and finalize;
+// The command line's subcommands, a group to a file (scan_command.cpp: scan, finalize and verify;
 // export_command.cpp: export, export-status and exports): added to the app before parsing, run after.
 #pragma once
 
@@ -21,7 +21,7 @@ class Commands {
   virtual std::optional<int> run(std::atomic<bool>* cancel) = 0;
 };
 
-std::unique_ptr<Commands> add_scan_commands(CLI::App& app);    // scan, finalize
+std::unique_ptr<Commands> add_scan_commands(CLI::App& app);    // scan, finalize, verify
 std::unique_ptr<Commands> add_export_commands(CLI::App& app);  // export, export-status, exports
 
 }  // namespace ddb2s3::cli

@@ -52,7 +52,7 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("ddb2s3 ") + DDB2S3_VERSION);
   app.require_subcommand(0, 1);
   app.footer("Run `ddb2s3 COMMAND --help` for a command's options.");
-  auto scan_commands = add_scan_commands(app);      // scan, finalize (cli/scan_command.cpp)
+  auto scan_commands = add_scan_commands(app);      // scan, finalize, verify (cli/scan_command.cpp)
   auto export_commands = add_export_commands(app);  // export, export-status, exports (cli/export_command.cpp)
 
   try {

@@ -13,8 +13,10 @@
 #include "cli/commands.h"
 #include "report/progress.h"
 #include "report/summary.h"
+#include "report/verify_report.h"
 #include "scan/parallel.h"
 #include "scan/scan.h"
+#include "scan/verify.h"
 
 namespace ddb2s3::cli {
 namespace {
@@ -329,6 +331,12 @@ class ScanCommands final : public Commands {
   SideArgs fin_side;
   S3Args fin_s3;
   bool fin_json = false, fin_quiet = false;
+
+  // verify
+  CLI::App* verify_cmd = nullptr;
+  std::string ver_dest, ver_run_id, ver_owner;
+  SideArgs ver_side;
+  bool ver_deep = false, ver_json = false;
 };
 
 namespace {
@@ -404,6 +412,26 @@ int run_finalize_command(ScanCommands& c) {
   return 0;
 }
 
+// Exit 0 when everything holds, 1 when a problem was found or verifying could not be done.
+int run_verify_command(ScanCommands& c, std::atomic<bool>* cancel) {
+  VerifyOptions o;
+  auto d = Destination::parse(c.ver_dest);
+  if (!d) return fail(d.error());
+  o.dest = *d;
+  o.run_id = c.ver_run_id;
+  o.dest_aws = c.ver_side.options();
+  o.expected_bucket_owner = c.ver_owner;
+  o.deep = c.ver_deep;
+  o.cancel = cancel;
+  auto report = verify_run(std::move(o));
+  if (!report) return fail(report.error());
+  if (c.ver_json)
+    std::printf("%s\n", verify_report_json(*report).c_str());
+  else
+    std::fputs(verify_report_text(*report).c_str(), stdout);
+  return report->ok() ? 0 : 1;
+}
+
 }  // namespace
 
 std::unique_ptr<Commands> add_scan_commands(CLI::App& app) {
@@ -441,6 +469,22 @@ std::unique_ptr<Commands> add_scan_commands(CLI::App& app) {
   add_s3(finalize, c->fin_s3);
   finalize->add_flag("--quiet,-q", c->fin_quiet, "print nothing but errors");
   finalize->add_flag("--json", c->fin_json, "print the run's summary as JSON on stdout");
+
+  CLI::App* verify = app.add_subcommand(
+      "verify",
+      "Check a finished run: manifests, every data file's size and ETag, no stray file in data/, counts; "
+      "--deep also reads every file (MD5, decompression, lines)");
+  c->verify_cmd = verify;
+  verify->add_option("DEST", c->ver_dest, "s3://BUCKET/PREFIX or a local directory, as given to scan")
+      ->required();
+  verify->add_option("--run-id", c->ver_run_id, "the run to verify")->required();
+  verify->add_flag("--deep", c->ver_deep,
+                   "download every data file: MD5 against md5Checksum, decompress, count lines against "
+                   "itemCount, parse every line as the run's format");
+  verify->add_flag("--json", c->ver_json, "print the report as JSON on stdout");
+  add_side(verify, c->ver_side, "dest", "the S3 bucket");
+  verify->add_option("--expected-bucket-owner", c->ver_owner, "account id the bucket must belong to")
+      ->group("S3");
   return c;
 }
 
@@ -448,6 +492,7 @@ std::optional<int> ScanCommands::run(std::atomic<bool>* cancel) {
   ScanCommands& c = *this;
   if (c.scan_cmd->parsed()) return run_scan_command(c, cancel);
   if (c.finalize_cmd->parsed()) return run_finalize_command(c);
+  if (c.verify_cmd->parsed()) return run_verify_command(c, cancel);
   return std::nullopt;
 }
 

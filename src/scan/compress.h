@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -54,6 +55,27 @@ class Compressor {
  private:
   Compression compression_;
   int level_;
+};
+
+// The inverse, streaming: a data file's bytes in chunks of any size, its decompressed bytes handed to a
+// callback in blocks of at most kDecompressedBlock, so memory stays flat however large the file. Checks what
+// the format checks (gzip: CRC-32 and length of every member; zstd: the frame checksum when present) and
+// that the stream ends complete. One per thread; reusable after start().
+class Decompressor {
+ public:
+  static constexpr size_t kDecompressedBlock = 256 * 1024;
+  using Output = std::function<Status(std::string_view)>;
+
+  static Result<std::unique_ptr<Decompressor>> make(Compression compression);
+  virtual ~Decompressor() = default;
+
+  // Begins a new file.
+  virtual void start() = 0;
+  // Decompresses the next chunk of the file, passing what comes out to output (whose Error stops it). An
+  // Error says why the bytes are not a valid stream of the format.
+  virtual Status add(std::string_view chunk, const Output& output) = 0;
+  // The file's end: an Error when the stream stopped part way (a truncated file).
+  virtual Status finish() = 0;
 };
 
 }  // namespace ddb2s3

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <climits>
+#include <optional>
+#include <utility>
 
 #include "base/json_writer.h"
 #include "scan/parallel.h"
@@ -13,16 +15,14 @@
 namespace ddb2s3 {
 namespace {
 
-void append_file(std::string& out, const DataFile& f, bool with_extras) {
+void append_file(std::string& out, const DataFile& f, bool with_segment) {
   JsonObjectWriter w(out);
   w.number("itemCount", f.item_count);
   w.string("md5Checksum", f.object.md5_base64);
   w.string("etag", f.object.etag);
   w.string("dataFileS3Key", f.object.key);
-  if (with_extras) {
-    w.number("size", f.object.size);
-    w.number("segment", static_cast<uint64_t>(f.segment));
-  }
+  w.number("size", f.object.size);
+  if (with_segment) w.number("segment", static_cast<uint64_t>(f.segment));
   w.close();
 }
 
@@ -206,6 +206,152 @@ Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view
   if (!have_segment || !have_total || !have_files) return bad("segment, totalSegments or files is missing");
   if (Status s = check_segments(run.total_segments, run.segment); !s) return bad(s.error().message);
   return run;
+}
+
+namespace {
+
+Error invalid_manifest(std::string_view code, std::string_view key, const std::string& why) {
+  Error e = Error::make(ErrorKind::kClient, std::string(code), std::string(key) + " is not valid: " + why);
+  e.resource = std::string(key);
+  e.hint = "it was not written by ddb2s3, or was changed since; scan the table again into a new run";
+  return e;
+}
+
+// A string member's value, or nullopt when it is not a string.
+std::optional<std::string> string_of(simdjson::ondemand::value v) {
+  std::string_view s;
+  if (v.get_string().get(s)) return std::nullopt;
+  return std::string(s);
+}
+
+}  // namespace
+
+Result<RunSummary> parse_manifest_summary(std::string_view json, std::string_view key) {
+  auto bad = [&](const std::string& why) { return invalid_manifest("InvalidManifestSummary", key, why); };
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object root;
+  if (parser.iterate(padded).get(doc) || doc.get_object().get(root)) return bad("not a JSON object");
+  RunSummary s;
+  RunRecord& run = s.run;
+  bool have_run = false, have_items = false, have_files = false, have_format = false,
+       have_compression = false;
+  for (auto member : root) {
+    std::string_view name;
+    simdjson::ondemand::value v;
+    if (member.unescaped_key().get(name) || member.value().get(v)) return bad("not JSON");
+    auto text = [&](std::string& out) -> bool {
+      auto str = string_of(v);
+      if (str) out = std::move(*str);
+      return str.has_value();
+    };
+    std::string value;
+    if (name == "runId") {
+      if (!text(run.run_id)) return bad("runId is not a string");
+      have_run = true;
+    } else if (name == "table") {
+      if (!text(run.table)) return bad("table is not a string");
+    } else if (name == "tableArn") {
+      if (!text(run.table_arn)) return bad("tableArn is not a string");
+    } else if (name == "startTime") {
+      if (!text(run.start_time)) return bad("startTime is not a string");
+    } else if (name == "endTime") {
+      if (!text(run.end_time)) return bad("endTime is not a string");
+    } else if (name == "s3Bucket") {
+      if (!text(run.bucket)) return bad("s3Bucket is not a string");
+    } else if (name == "s3Prefix") {
+      if (!text(run.prefix)) return bad("s3Prefix is not a string");
+    } else if (name == "manifestFilesS3Key") {
+      if (!text(s.manifest_files_key)) return bad("manifestFilesS3Key is not a string");
+    } else if (name == "outputFormat") {
+      if (!text(value) || (value != "JSONL" && value != "DYNAMODB_JSON"))
+        return bad("outputFormat is not JSONL or DYNAMODB_JSON");
+      run.format = value == "JSONL" ? OutputFormat::kJsonl : OutputFormat::kDynamoDbJson;
+      have_format = true;
+    } else if (name == "compression") {
+      auto c = text(value) ? parse_compression(value) : Result<Compression>(Error::usage(""));
+      if (!c) return bad("compression is not gzip, zstd or none");
+      run.compression = *c;
+      have_compression = true;
+    } else if (name == "itemCount") {
+      if (v.get_uint64().get(run.item_count)) return bad("itemCount is not a number");
+      have_items = true;
+    } else if (name == "scannedCount") {
+      if (v.get_uint64().get(run.scanned_count)) return bad("scannedCount is not a number");
+    } else if (name == "fileCount") {
+      if (v.get_uint64().get(s.file_count)) return bad("fileCount is not a number");
+      have_files = true;
+    } else if (name == "totalSegments") {
+      uint64_t n = 0;
+      if (v.get_uint64().get(n) || n < 1 || n > static_cast<uint64_t>(kMaxTotalSegments))
+        return bad("totalSegments is not a number from 1 to " + std::to_string(kMaxTotalSegments));
+      run.total_segments = static_cast<int>(n);
+    }
+  }
+  for (auto [have, field] : {std::pair{have_run, "runId"},
+                             {have_items, "itemCount"},
+                             {have_files, "fileCount"},
+                             {have_format, "outputFormat"},
+                             {have_compression, "compression"},
+                             {!s.manifest_files_key.empty(), "manifestFilesS3Key"}})
+    if (!have) return bad(std::string(field) + " is missing");
+  return s;
+}
+
+Result<std::vector<ManifestEntry>> parse_manifest_files(std::string_view text, std::string_view key) {
+  std::vector<ManifestEntry> entries;
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded;
+  size_t line_number = 0;
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    ++line_number;
+    auto bad = [&](const std::string& why) {
+      return invalid_manifest("InvalidManifestFiles", key, "line " + std::to_string(line_number) + " " + why);
+    };
+    if (end == std::string_view::npos) return bad("does not end with a newline");
+    padded = simdjson::padded_string(line);
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::object o;
+    if (parser.iterate(padded).get(doc) || doc.get_object().get(o)) return bad("is not a JSON object");
+    ManifestEntry entry;
+    entry.line = line_number;
+    StoredObject& object = entry.file.object;
+    bool have_count = false, have_md5 = false, have_etag = false;
+    for (auto member : o) {
+      std::string_view name;
+      simdjson::ondemand::value v;
+      if (member.unescaped_key().get(name) || member.value().get(v)) return bad("is not JSON");
+      auto text_of = [&](std::string& out, bool& have) -> bool {
+        auto str = string_of(v);
+        if (!str || str->empty()) return false;
+        out = std::move(*str);
+        have = true;
+        return true;
+      };
+      bool have_key = false;
+      if (name == "itemCount") {
+        if (v.get_uint64().get(entry.file.item_count)) return bad("has an itemCount that is not a number");
+        have_count = true;
+      } else if (name == "md5Checksum") {
+        if (!text_of(object.md5_base64, have_md5)) return bad("has an md5Checksum that is not a string");
+      } else if (name == "etag") {
+        if (!text_of(object.etag, have_etag)) return bad("has an etag that is not a string");
+      } else if (name == "dataFileS3Key") {
+        if (!text_of(object.key, have_key)) return bad("has a dataFileS3Key that is not a string");
+      } else if (name == "size") {
+        if (v.get_uint64().get(object.size)) return bad("has a size that is not a number");
+        entry.size_recorded = true;
+      }
+    }
+    if (!have_count || !have_md5 || !have_etag || object.key.empty())
+      return bad("lacks itemCount, md5Checksum, etag or dataFileS3Key");
+    entries.push_back(std::move(entry));
+  }
+  return entries;
 }
 
 }  // namespace ddb2s3

@@ -56,10 +56,32 @@ inline constexpr std::string_view kManifestFiles = "manifest-files.json";
 inline constexpr std::string_view kManifestSummary = "manifest-summary.json";
 std::string segment_manifest_name(int segment);  // segments/I.json
 
-// One line per data file: {"itemCount":N,"md5Checksum":"..","etag":"..","dataFileS3Key":".."}.
+// One line per data file: {"itemCount":N,"md5Checksum":"..","etag":"..","dataFileS3Key":"..","size":N}
+// (size, the stored bytes, is ours; the native export's lines end at dataFileS3Key).
 std::string manifest_files_json(const std::vector<DataFile>& files);
 std::string manifest_summary_json(const RunRecord& run, std::string_view manifest_files_key);
 std::string segment_manifest_json(const RunRecord& run);
 Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view key);
+
+// manifest-summary.json read back: the run's record (files empty) and what only the summary says.
+struct RunSummary {
+  RunRecord run;
+  uint64_t file_count = 0;
+  std::string manifest_files_key;
+};
+// Strict: every field that verifying needs (runId, itemCount, fileCount, outputFormat, compression,
+// manifestFilesS3Key) is there with its type and a known value; fields of later versions are ignored. The
+// Error names key and the field.
+Result<RunSummary> parse_manifest_summary(std::string_view json, std::string_view key);
+
+// One line of manifest-files.json read back.
+struct ManifestEntry {
+  DataFile file;               // segment 0: the line does not say
+  bool size_recorded = false;  // lines of versions before `size` have none
+  size_t line = 0;             // 1-based
+};
+// Strict: every line a JSON object with itemCount (a number), md5Checksum, etag and dataFileS3Key (non-empty
+// strings); the Error names key and the line.
+Result<std::vector<ManifestEntry>> parse_manifest_files(std::string_view text, std::string_view key);
 
 }  // namespace ddb2s3

@@ -30,13 +30,13 @@ Status refuse_finished_run(Sink& sink, const Destination& dest, const std::strin
   return {};
 }
 
+}  // namespace
+
 Result<std::unique_ptr<Sink>> open_sink(const SinkOptions& o) {
   if (!o.dest.is_s3) return make_directory_sink(o.dest);
   DDB2S3_ASSIGN_OR_RETURN(auto config, make_service_config("s3", o.aws, o.env, o.session));
   return make_s3_sink(config, o.dest, o.s3);
 }
-
-}  // namespace
 
 Result<std::unique_ptr<Sink>> open_run_sink(const SinkOptions& options, const std::string& run_id) {
   DDB2S3_ASSIGN_OR_RETURN(auto sink, open_sink(options));

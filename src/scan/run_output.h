@@ -31,6 +31,9 @@ SinkOptions sink_options(const RunOptions& o, S3SinkOptions s3) {
   return SinkOptions{o.dest, o.dest_aws, std::move(s3), o.env, o.session};
 }
 
+// The directory sink for a local destination, else the S3 sink, unchecked (verify reads through it).
+Result<std::unique_ptr<Sink>> open_sink(const SinkOptions& options);
+
 // The directory sink for a local destination, else the S3 sink; checked (HeadBucket / the directory can be
 // made) before any data moves, and refused when run_id is already complete there.
 Result<std::unique_ptr<Sink>> open_run_sink(const SinkOptions& options, const std::string& run_id);

@@ -121,6 +121,47 @@ class DirectorySink final : public Sink {
   }
 
   Result<std::vector<std::string>> list(const std::string& prefix) override {
+    DDB2S3_ASSIGN_OR_RETURN(auto keys, files_under(prefix));
+    std::erase_if(keys, [](const std::string& key) { return key.ends_with(".partial"); });
+    return keys;
+  }
+
+  Result<std::vector<ObjectSummary>> list_objects(const std::string& prefix) override {
+    DDB2S3_ASSIGN_OR_RETURN(auto keys, files_under(prefix));
+    std::vector<ObjectSummary> objects(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      DDB2S3_ASSIGN_OR_RETURN(objects[i].etag, file_md5_hex(describe(keys[i]), objects[i].size));
+      objects[i].key = std::move(keys[i]);
+    }
+    return objects;
+  }
+
+  Status read(const std::string& key, uint64_t offset, uint64_t length, std::string& out) override {
+    out.clear();
+    std::string path = describe(key);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return file_error("cannot open", path, errno);
+    out.resize(length);
+    size_t got = 0;
+    while (got < length) {
+      ssize_t n = ::pread(fd.get(), out.data() + got, length - got, static_cast<off_t>(offset + got));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        out.clear();
+        return file_error("cannot read", path, errno);
+      }
+      if (n == 0) break;  // the end of the file
+      got += static_cast<size_t>(n);
+    }
+    out.resize(got);
+    return {};
+  }
+
+  std::string describe(std::string_view key) const override { return dest_.describe(key); }
+
+ private:
+  // The keys (paths relative to the directory) of the regular files whose key starts with prefix, sorted.
+  Result<std::vector<std::string>> files_under(const std::string& prefix) const {
     std::vector<std::string> keys;
     fs::path root(dest_.directory);
     // The prefix is a key prefix; walk its directory part and filter by the whole prefix.
@@ -131,7 +172,6 @@ class DirectorySink final : public Sink {
          it.increment(ec)) {
       if (!it->is_regular_file()) continue;
       std::string rel = fs::relative(it->path(), root, ec).generic_string();
-      if (rel.ends_with(".partial")) continue;
       if (rel.compare(0, prefix.size(), prefix) == 0) keys.push_back(std::move(rel));
     }
     if (ec) return file_error("cannot list", start.string(), ec.value());
@@ -139,9 +179,26 @@ class DirectorySink final : public Sink {
     return keys;
   }
 
-  std::string describe(std::string_view key) const override { return dest_.describe(key); }
+  // The hex MD5 of a file's bytes (the ETag this sink records) and its size, read in 1 MiB blocks.
+  static Result<std::string> file_md5_hex(const std::string& path, uint64_t& size) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return file_error("cannot open", path, errno);
+    DDB2S3_ASSIGN_OR_RETURN(auto md5, Md5::make());
+    std::string block(1 << 20, '\0');
+    size = 0;
+    while (true) {
+      ssize_t n = ::read(fd.get(), block.data(), block.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return file_error("cannot read", path, errno);
+      }
+      if (n == 0) break;
+      md5.update(std::string_view(block.data(), static_cast<size_t>(n)));
+      size += static_cast<uint64_t>(n);
+    }
+    return md5.hex_digest();
+  }
 
- private:
   Destination dest_;
 };
 

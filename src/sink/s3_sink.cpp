@@ -472,6 +472,20 @@ class S3Sink final : public Sink {
     return keys;
   }
 
+  Result<std::vector<ObjectSummary>> list_objects(const std::string& prefix) override {
+    DDB2S3_ASSIGN_OR_RETURN(auto objects, core_->clients.acquire()->list_objects(core_->dest.bucket, prefix));
+    std::sort(objects.begin(), objects.end(),
+              [](const ObjectSummary& a, const ObjectSummary& b) { return a.key < b.key; });
+    return objects;
+  }
+
+  Status read(const std::string& key, uint64_t offset, uint64_t length, std::string& out) override {
+    out.clear();
+    if (length == 0) return {};
+    return core_->clients.acquire()->get_object(core_->dest.bucket, key, out,
+                                                ByteRange{offset, offset + length - 1});
+  }
+
   std::string describe(std::string_view key) const override { return core_->dest.describe(key); }
 
  private:

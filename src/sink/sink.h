@@ -61,6 +61,12 @@ class Sink {
   virtual Result<std::optional<std::string>> get(const std::string& key) = 0;
   // Keys under a prefix (full keys), sorted.
   virtual Result<std::vector<std::string>> list(const std::string& prefix) = 0;
+  // The objects under a prefix, sorted by key, with their sizes and ETags (S3: as listed; a directory: every
+  // regular file, `.partial` ones too, its size from stat and as ETag the hex MD5 of its bytes, as written).
+  virtual Result<std::vector<ObjectSummary>> list_objects(const std::string& prefix) = 0;
+  // Bytes [offset, offset + length) of an object, replacing out's contents (its capacity is reused); fewer
+  // at the object's end. An object that does not exist is an error.
+  virtual Status read(const std::string& key, uint64_t offset, uint64_t length, std::string& out) = 0;
   virtual std::string describe(std::string_view key) const = 0;
 };
 
