@@ -87,6 +87,8 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   DDB2S3_RETURN_IF_ERROR(Compressor::make(o.compression, o.compression_level));
   if (o.run_id.empty()) o.run_id = make_run_id();
   const auto started = Clock::now();
+  // A cancel also cuts short the waits of both sides' retries (back-off, throttle pause).
+  if (o.session.cancel == nullptr) o.session.cancel = o.cancel;
 
   DDB2S3_ASSIGN_OR_RETURN(auto source, make_service_config("dynamodb", o.source, o.env, o.session));
   // Up front, before any data moves: the table exists and may be read, the bucket may be written.
