@@ -165,9 +165,8 @@ steady_clock::time_point clock_now(const RetryClock& clock) {
   return clock.now ? clock.now() : steady_clock::now();
 }
 // Waits d on the clock: an injected sleep (tests), else the real clock, cut short by cancel. False when
-// cancel is set (before or while waiting); a cleanup call's wait is never cut short.
-bool clock_wait(const RetryClock& clock, milliseconds d, const std::atomic<bool>* cancel, bool cleanup) {
-  if (cleanup) cancel = nullptr;
+// cancel is set (before or while waiting).
+bool clock_wait(const RetryClock& clock, milliseconds d, const std::atomic<bool>* cancel) {
   if (is_cancelled(cancel)) return false;
   if (d <= milliseconds(0)) return true;
   if (!clock.sleep) return wait_unless_cancelled(d, cancel);
@@ -180,12 +179,10 @@ double clock_uniform01(const RetryClock& clock) {
 
 Error cancelled_while_waiting(const Error& last, int attempts) {
   if (attempts == 0) return Error::make(ErrorKind::kCancelled, "Cancelled", "cancelled before it was sent");
-  Error e = Error::make(ErrorKind::kCancelled, "Cancelled", "cancelled while waiting to retry");
-  {
-    e.message += " (after " + std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts") +
-                 ", the last answered " + last.code + ")";
-  }
-  return e;
+  return Error::make(ErrorKind::kCancelled, "Cancelled",
+                     "cancelled while waiting to retry (after " + std::to_string(attempts) +
+                         (attempts == 1 ? " attempt" : " attempts") + ", the last answered " + last.code +
+                         ")");
 }
 
 constexpr const char* kCredentialsHint =
@@ -264,18 +261,19 @@ Status AwsClient::send(HttpRequest& request, HttpResponse& response, const CallI
   milliseconds total_delay{0};
   Error last;
   int attempt = 1;
-  const bool cleanup_after_cancel = info.cleanup && is_cancelled(cfg.cancel);
+  // A cancelled call ends at once; a cleanup call goes on, briefly and without the shared pause.
+  auto cancelled = [&] { return is_cancelled(cfg.cancel); };
   for (;; ++attempt) {
-    if (!info.cleanup && is_cancelled(cfg.cancel)) {
+    if (cancelled() && !info.cleanup) {
       request.headers = std::move(original);
       return finish(cancelled_while_waiting(last, attempt - 1));
     }
-    if (cfg.throttle && !cleanup_after_cancel) {
+    if (cfg.throttle && !(info.cleanup && cancelled())) {
       // Another worker was throttled: everyone waits, so that the table recovers.
       auto until = cfg.throttle->paused_until();
       auto now = clock_now(clock);
-      if (until > now &&
-          !clock_wait(clock, std::chrono::ceil<milliseconds>(until - now), cfg.cancel, info.cleanup)) {
+      if (until > now && !clock_wait(clock, std::chrono::ceil<milliseconds>(until - now), cfg.cancel) &&
+          !info.cleanup) {
         request.headers = std::move(original);
         return finish(cancelled_while_waiting(last, attempt - 1));
       }
@@ -338,13 +336,16 @@ Status AwsClient::send(HttpRequest& request, HttpResponse& response, const CallI
     //   AbortMultipartUpload                    answers NoSuchUpload, which counts as done
     //   STS, SSO, container and EC2 credentials reads or fresh temporary credentials
     if (!last.retryable() || attempt >= max_attempts) break;
+    const bool cleanup_after_cancel = info.cleanup && cancelled();
     if (cleanup_after_cancel && attempt >= kCleanupAttemptsWhenCancelled) break;
     milliseconds delay = backoff_delay(cfg.retry, attempt, clock_uniform01(clock));
     if (total_delay + delay > cfg.retry.max_total_delay) break;
     if (last.kind == ErrorKind::kThrottling && cfg.throttle && !cleanup_after_cancel) {
       cfg.throttle->throttled_until(clock_now(clock) + delay);
     }
-    if (!clock_wait(clock, delay, cfg.cancel, info.cleanup)) {
+    // A cleanup call's short waits after a cancel are kept; one under way when the cancel comes ends, and
+    // the next attempt follows.
+    if (!clock_wait(clock, delay, cleanup_after_cancel ? nullptr : cfg.cancel) && !info.cleanup) {
       request.headers = std::move(original);
       return finish(cancelled_while_waiting(last, attempt));
     }
