@@ -32,6 +32,7 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
     return Error::usage(
                "finalizing needs the run_id that the segments were run with (letters, digits, '-', '_', '.')")
         .with_field("run_id");
+  if (o.session.cancel == nullptr) o.session.cancel = o.cancel;  // Ctrl-C cuts retry waits short
   S3SinkOptions s3;
   s3.part_size = kFinalizePartSize;
   s3.max_parts_in_flight = kFinalizePartsInFlight;
