@@ -1,8 +1,10 @@
 // The local-directory sink: files appear under their final names only when finished, aborts leave
 // nothing behind, and get/put/list see the same layout as S3 keys.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -199,6 +201,29 @@ TEST(DirectorySinkFaults, AReadOnlyDirectoryFailsTheCheckWithWhatToDo) {
     EXPECT_NE(put.error().message.find(std::strerror(EROFS)), std::string::npos) << put.error().message;
   }
   EXPECT_EQ(files_under(disk.path()), std::vector<std::string>{});
+}
+
+// A file size limit (ulimit -f) gives EFBIG, not ENOSPC: the hint names file_size (the CLI says --file-size).
+TEST_F(DirectorySinkTest, AFileSizeLimitNamesFileSize) {
+  struct rlimit before {};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &before), 0);
+  auto* old_handler = std::signal(SIGXFSZ, SIG_IGN);  // else the kernel ends the process
+  struct rlimit small = before;
+  small.rlim_cur = 64 << 10;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  Status s;
+  {
+    auto writer = sink_->open("run/data/big.json");
+    ASSERT_TRUE(writer.ok());
+    s = (*writer)->write(random_bytes(128 << 10, 9));
+  }
+  setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, old_handler);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find(std::strerror(EFBIG)), std::string::npos) << s.error().message;
+  EXPECT_EQ(s.error().field, "file_size");
+  EXPECT_NE(s.error().hint.find("smaller file_size"), std::string::npos) << s.error().hint;
+  EXPECT_EQ(files_under(root_), std::vector<std::string>{});
 }
 
 }  // namespace

@@ -48,6 +48,7 @@ Error file_error(const std::string& what, const std::string& path, int err) {
   Error e = Error::io(what + " '" + path + "': " + std::strerror(err));
   e.resource = path;
   e.hint = file_error_hint(err, path);
+  if (err == EFBIG) e.field = "file_size";  // the hint names it: the CLI says its flag
   return e;
 }
 
