@@ -21,6 +21,7 @@ TEST(CliHelp, HelpListsEveryCommand) {
   for (const char* command : {"scan", "finalize", "verify", "export", "export-status", "exports"})
     EXPECT_NE(r.out.find(command), std::string::npos) << command << " missing from:\n" << r.out;
   EXPECT_NE(r.out.find("AWS_ENDPOINT_URL"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Ctrl-C or SIGTERM stops at once"), std::string::npos) << r.out;
 }
 
 TEST(CliHelp, ScanHelpNamesTheOperatorsOptions) {

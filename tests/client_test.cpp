@@ -9,10 +9,11 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "support/http_server.h"
 #include "support/aws_fixtures.h"
+#include "support/http_server.h"
 #include "support/servers.h"
 
 namespace ddb2s3 {
@@ -471,6 +472,85 @@ TEST_F(ClientTest, AThrottledWorkerPausesTheOthers) {
   ASSERT_TRUE(b.send(req, res, {"Scan", "", nullptr}).ok());
   EXPECT_EQ(clock_b.sleeps, (std::vector<milliseconds>{milliseconds(50)}));
   EXPECT_EQ(script_.count, 3);
+}
+
+// Ctrl-C while a request backs off: the call ends as cancelled, not with the last throttle, and sends no
+// further attempt.
+TEST_F(ClientTest, ACancelDuringTheBackOffEndsTheCallAsCancelled) {
+  answer(400, kThrottleBody);
+  std::atomic<bool> cancel{false};
+  auto cfg = make_config(server_.url(), fake_);
+  cfg->cancel = &cancel;
+  cfg->clock.sleep = [&](milliseconds d) {
+    fake_.sleeps.push_back(d);
+    cancel = true;  // the signal arrives while waiting
+  };
+  AwsClient client(cfg);
+  HttpRequest req = dynamodb_request(server_.url(), "Scan", "{}");
+  HttpResponse res;
+  Status st = client.send(req, res, {"Scan", "table 't'", nullptr});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kCancelled);
+  EXPECT_EQ(st.error().code, "Cancelled");
+  EXPECT_EQ(st.error().operation, "Scan");
+  EXPECT_NE(st.error().message.find("ProvisionedThroughputExceededException"), std::string::npos)
+      << st.error().message;
+  EXPECT_EQ(script_.count, 1);
+  EXPECT_EQ(fake_.sleeps.size(), 1u);
+}
+
+// On the real clock: a 5 s back-off (and the shared pause it sets) is cut short within ~10 ms of the cancel.
+TEST_F(ClientTest, ACancelCutsARealBackOffAndTheSharedPauseShort) {
+  answer(400, kThrottleBody);
+  std::atomic<bool> cancel{false};
+  auto cfg = testing::test_service_config("dynamodb", server_.url());
+  cfg->retry.base_delay = milliseconds(5000);
+  cfg->clock.uniform01 = [] { return 1.0; };  // the whole 5 s
+  cfg->cancel = &cancel;
+  AwsClient client(cfg), other(cfg);  // other shares the throttle pause
+  std::thread canceller([&] {
+    while (script_.count < 1) std::this_thread::yield();  // the first attempt was answered
+    std::this_thread::sleep_for(milliseconds(100));  // let the back-off begin (if not, the call fails alike)
+    cancel = true;
+  });
+  HttpRequest req = dynamodb_request(server_.url(), "Scan", "{}");
+  HttpResponse res;
+  const auto start = std::chrono::steady_clock::now();
+  Status st = client.send(req, res, {"Scan", "table 't'", nullptr});
+  const auto took = std::chrono::steady_clock::now() - start;
+  canceller.join();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().kind, ErrorKind::kCancelled);
+  EXPECT_LT(took, milliseconds(1500));
+  EXPECT_EQ(script_.count, 1);
+
+  // The pause of 5 s that the throttle set is not waited out either: a cancelled call sends nothing.
+  ASSERT_GT(cfg->throttle->paused_until(), std::chrono::steady_clock::now() + milliseconds(2000));
+  HttpRequest req2 = dynamodb_request(server_.url(), "Scan", "{}");
+  Status st2 = other.send(req2, res, {"Scan", "table 't'", nullptr});
+  EXPECT_EQ(st2.error().kind, ErrorKind::kCancelled);
+  EXPECT_EQ(script_.count, 1);
+}
+
+// A cleanup call (an abort) is still sent after a cancel, retried briefly, and skips the shared pause.
+TEST_F(ClientTest, ACleanupCallIsSentAfterACancelAndRetriedAtMostThreeTimes) {
+  answer_xml(503, "<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>");
+  std::atomic<bool> cancel{true};
+  auto cfg = make_config(server_.url(), fake_, "s3");
+  cfg->cancel = &cancel;
+  cfg->throttle->throttled_until(fake_.t + std::chrono::hours(1));
+  AwsClient client(cfg);
+  HttpRequest req;
+  req.method = "PUT";
+  req.url = server_.url() + "/bucket/key?uploadId=u";
+  HttpResponse res;
+  CallInfo info{"AbortMultipartUpload", "s3://bucket/key", nullptr};
+  info.cleanup = true;
+  Status st = client.send(req, res, info);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "SlowDown");
+  EXPECT_EQ(script_.count, kCleanupAttemptsWhenCancelled);
+  EXPECT_EQ(fake_.sleeps.size(), 2u);  // two back-offs, no hour-long pause
 }
 
 // Against dynalite: real DynamoDB protocol, signed requests.

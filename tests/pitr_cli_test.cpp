@@ -2,12 +2,14 @@
 // against the export test server on loopback, with only the environment given here (temp HOME, test keys).
 // --check-interval 0 keeps waiting instant; the server moves exports on by counting polls.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <simdjson.h>
 
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pitr/pitr.h"
@@ -97,6 +99,24 @@ TEST_F(PitrCliTest, FullExportWaitsAndPrintsTheExportDescriptionAsJson) {
   EXPECT_NE(o.err.find("(random): to retry without starting a second export, pass --client-token"),
             std::string::npos)
       << o.err;
+}
+
+// Ctrl-C between two polls of a long --check-interval stops waiting at once (the export goes on in AWS).
+TEST_F(PitrCliTest, CtrlCBetweenPollsStopsWaitingAtOnce) {
+  server_.set_schedule({.polls_in_progress = 50});
+  testing::ChildProcess child(
+      testing::ddb2s3_argv({"export", "orders", "s3://exports-bucket/p", "--check-interval", "600"}), env());
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (server_.succeeded("ExportTableToPointInTime") < 1 && std::chrono::steady_clock::now() < limit)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling another process's progress
+  ASSERT_EQ(server_.succeeded("ExportTableToPointInTime"), 1);
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_EQ(kill(child.pid(), SIGINT), 0);
+  Outcome o = child.wait();
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, std::chrono::seconds(3)) << o.err;  // not 600 s
+  EXPECT_EQ(o.exit_code, 1) << o.err;
+  EXPECT_NE(o.err.find("interrupted: export arn:aws:dynamodb:"), std::string::npos) << o.err;
+  EXPECT_EQ(requests_of("DescribeExport"), 0);
 }
 
 TEST_F(PitrCliTest, HumanSummaryNamesArnStatusItemsSizeS3AndTimes) {

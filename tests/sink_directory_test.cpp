@@ -1,12 +1,17 @@
 // The local-directory sink: files appear under their final names only when finished, aborts leave
 // nothing behind, and get/put/list see the same layout as S3 keys.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "sink/sink.h"
 #include "support/files.h"
+#include "support/mount.h"
 
 namespace ddb2s3 {
 namespace {
@@ -15,7 +20,9 @@ namespace fs = std::filesystem;
 
 using testing::md5_base64_of;
 using testing::md5_hex_of;
+using testing::random_bytes;
 using testing::read_file;
+using testing::ScratchMount;
 using testing::TempDir;
 
 // Every file under root, relative, so a test can say "nothing else is there".
@@ -161,6 +168,90 @@ TEST_F(DirectorySinkTest, ListObjectsGivesSizesAndTheMd5AsETagAndReadGivesRanges
   Status missing = sink_->read("run/data/absent.json", 0, 10, out);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().to_string().find("run/data/absent.json"), std::string::npos);
+}
+
+// A full disk and a read-only one, for real: a tmpfs of the test's own (root ignores permission bits, so a
+// chmod'ed directory would not fail; /dev/full fails every write alike and has no directory to publish in).
+std::unique_ptr<Sink> sink_on(const std::string& directory) {
+  auto d = Destination::parse(directory);
+  return d.ok() ? make_directory_sink(*d) : nullptr;
+}
+
+TEST(DirectorySinkFaults, AFullDiskFailsNamingTheFileAndTheOsErrorAndPublishesNothing) {
+  ScratchMount disk(64 << 10, /*read_only=*/false);
+  ASSERT_FALSE(disk.path().empty()) << disk.error();
+  auto sink = sink_on(disk.path() + "/out");
+  ASSERT_TRUE(sink->check().ok());
+  const std::string key = "run/data/0000-00000.json";
+  {
+    auto writer = sink->open(key);
+    ASSERT_TRUE(writer.ok()) << writer.error().to_string();
+    Status s;
+    for (int i = 0; i < 8 && s.ok(); ++i) s = (*writer)->write(random_bytes(32 << 10, i));  // 256 KiB
+    ASSERT_FALSE(s.ok()) << "256 KiB fit on a 64 KiB tmpfs";
+    const Error& e = s.error();
+    EXPECT_EQ(e.kind, ErrorKind::kIo);
+    EXPECT_NE(e.message.find(disk.path() + "/out/" + key), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find(std::strerror(ENOSPC)), std::string::npos) << e.message;
+    EXPECT_NE(e.hint.find("is full"), std::string::npos) << e.hint;
+    EXPECT_NE(e.hint.find("df -h"), std::string::npos) << e.hint;
+  }  // the writer is dropped unfinished, as the scan does on an error
+  EXPECT_EQ(files_under(disk.path()), std::vector<std::string>{});  // neither NAME nor NAME.partial
+}
+
+TEST(DirectorySinkFaults, AManifestThatDoesNotFitIsNotWritten) {
+  ScratchMount disk(16 << 10, /*read_only=*/false);
+  ASSERT_FALSE(disk.path().empty()) << disk.error();
+  auto sink = sink_on(disk.path());
+  ASSERT_TRUE(sink->check().ok());
+  ASSERT_TRUE(sink->put("run/data/0000-00000.json", "{}\n", "").ok());
+  auto put = sink->put("run/manifest-files.json", random_bytes(64 << 10, 7), "application/json");
+  ASSERT_FALSE(put.ok());
+  EXPECT_NE(put.error().message.find(disk.path() + "/run/manifest-files.json"), std::string::npos)
+      << put.error().message;
+  EXPECT_NE(put.error().message.find(std::strerror(ENOSPC)), std::string::npos) << put.error().message;
+  EXPECT_EQ(files_under(disk.path()), std::vector<std::string>{"run/data/0000-00000.json"});
+}
+
+TEST(DirectorySinkFaults, AReadOnlyDirectoryFailsTheCheckWithWhatToDo) {
+  ScratchMount disk(64 << 10, /*read_only=*/true);
+  ASSERT_FALSE(disk.path().empty()) << disk.error();
+  for (const std::string& dir : {disk.path(), disk.path() + "/out"}) {
+    auto sink = sink_on(dir);
+    Status s = sink->check();
+    ASSERT_FALSE(s.ok()) << dir;
+    EXPECT_EQ(s.error().kind, ErrorKind::kIo);
+    EXPECT_NE(s.error().message.find(dir), std::string::npos) << s.error().message;
+    EXPECT_NE(s.error().message.find(std::strerror(EROFS)), std::string::npos) << s.error().message;
+    EXPECT_NE(s.error().hint.find("read-only file system"), std::string::npos) << s.error().hint;
+    auto put = sink->put("run/manifest-summary.json", "{}", "application/json");
+    ASSERT_FALSE(put.ok());
+    EXPECT_NE(put.error().message.find(std::strerror(EROFS)), std::string::npos) << put.error().message;
+  }
+  EXPECT_EQ(files_under(disk.path()), std::vector<std::string>{});
+}
+
+// A file size limit (ulimit -f) gives EFBIG, not ENOSPC: the hint names file_size (the CLI says --file-size).
+TEST_F(DirectorySinkTest, AFileSizeLimitNamesFileSize) {
+  struct rlimit before {};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &before), 0);
+  auto* old_handler = std::signal(SIGXFSZ, SIG_IGN);  // else the kernel ends the process
+  struct rlimit small = before;
+  small.rlim_cur = 64 << 10;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  Status s;
+  {
+    auto writer = sink_->open("run/data/big.json");
+    ASSERT_TRUE(writer.ok());
+    s = (*writer)->write(random_bytes(128 << 10, 9));
+  }
+  setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, old_handler);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find(std::strerror(EFBIG)), std::string::npos) << s.error().message;
+  EXPECT_EQ(s.error().field, "file_size");
+  EXPECT_NE(s.error().hint.find("smaller file_size"), std::string::npos) << s.error().hint;
+  EXPECT_EQ(files_under(root_), std::vector<std::string>{});
 }
 
 }  // namespace

@@ -8,8 +8,8 @@
 #include <cctype>
 #include <charconv>
 #include <pugixml.hpp>
-#include <thread>
 
+#include "base/cancel.h"
 #include "base/strings.h"
 
 namespace ddb2s3 {
@@ -164,16 +164,25 @@ std::string client_hint(const Error& e, const ServiceConfig& config, const Crede
 steady_clock::time_point clock_now(const RetryClock& clock) {
   return clock.now ? clock.now() : steady_clock::now();
 }
-void clock_sleep(const RetryClock& clock, milliseconds d) {
-  if (d <= milliseconds(0)) return;
-  if (clock.sleep) {
-    clock.sleep(d);
-  } else {
-    std::this_thread::sleep_for(d);
-  }
+// Waits d on the clock: an injected sleep (tests), else the real clock, cut short by cancel. False when
+// cancel is set (before or while waiting).
+bool clock_wait(const RetryClock& clock, milliseconds d, const std::atomic<bool>* cancel) {
+  if (is_cancelled(cancel)) return false;
+  if (d <= milliseconds(0)) return true;
+  if (!clock.sleep) return wait_unless_cancelled(d, cancel);
+  clock.sleep(d);
+  return !is_cancelled(cancel);
 }
 double clock_uniform01(const RetryClock& clock) {
   return clock.uniform01 ? clock.uniform01() : RetryClock::system().uniform01();
+}
+
+Error cancelled_while_waiting(const Error& last, int attempts) {
+  if (attempts == 0) return Error::make(ErrorKind::kCancelled, "Cancelled", "cancelled before it was sent");
+  return Error::make(ErrorKind::kCancelled, "Cancelled",
+                     "cancelled while waiting to retry (after " + std::to_string(attempts) +
+                         (attempts == 1 ? " attempt" : " attempts") + ", the last answered " + last.code +
+                         ")");
 }
 
 constexpr const char* kCredentialsHint =
@@ -257,12 +266,22 @@ Status AwsClient::send(HttpRequest& request, HttpResponse& response, const CallI
   milliseconds total_delay{0};
   Error last;
   int attempt = 1;
+  // A cancelled call ends at once; a cleanup call goes on, briefly and without the shared pause.
+  auto cancelled = [&] { return is_cancelled(cfg.cancel); };
   for (;; ++attempt) {
-    if (cfg.throttle) {
+    if (cancelled() && !info.cleanup) {
+      request.headers = std::move(original);
+      return finish(cancelled_while_waiting(last, attempt - 1));
+    }
+    if (cfg.throttle && !(info.cleanup && cancelled())) {
       // Another worker was throttled: everyone waits, so that the table recovers.
       auto until = cfg.throttle->paused_until();
       auto now = clock_now(clock);
-      if (until > now) clock_sleep(clock, std::chrono::ceil<milliseconds>(until - now));
+      if (until > now && !clock_wait(clock, std::chrono::ceil<milliseconds>(until - now), cfg.cancel) &&
+          !info.cleanup) {
+        request.headers = std::move(original);
+        return finish(cancelled_while_waiting(last, attempt - 1));
+      }
     }
 
     Result<Credentials> creds = cfg.credentials->credentials();
@@ -304,13 +323,37 @@ Status AwsClient::send(HttpRequest& request, HttpResponse& response, const CallI
       if (!last.retryable() && last.hint.empty()) last.hint = client_hint(last, cfg, &*creds, response);
     }
 
+    // The retry decision. Every call of a run may be repeated: a repetition after a lost answer does no
+    // harm, or the caller recognises its answer (here, and in README's "Failure paths"):
+    //   call                                    repeated after a lost answer
+    //   Scan, DescribeTable, DescribeContinuousBackups, DescribeExport, ListExports
+    //                                           reads: the same answer
+    //   ExportTableToPointInTime                its ClientToken (sent on every attempt) makes DynamoDB
+    //                                           return the export already started, not a second one
+    //   HeadBucket, HeadObject, GetObject, ListObjectsV2
+    //                                           reads: the same answer
+    //   PutObject, UploadPart                   the same bytes under the same key / part number again
+    //   DeleteObject                            204 for a key already gone
+    //   CreateMultipartUpload                   a second upload; the first one, empty (no parts, nothing
+    //                                           billed), is left to the bucket's lifecycle rule
+    //   CompleteMultipartUpload                 answers NoSuchUpload: the sink then checks with HeadObject
+    //                                           that the object has the expected size and multipart ETag
+    //   AbortMultipartUpload                    answers NoSuchUpload, which counts as done
+    //   STS, SSO, container and EC2 credentials reads or fresh temporary credentials
     if (!last.retryable() || attempt >= max_attempts) break;
+    const bool cleanup_after_cancel = info.cleanup && cancelled();
+    if (cleanup_after_cancel && attempt >= kCleanupAttemptsWhenCancelled) break;
     milliseconds delay = backoff_delay(cfg.retry, attempt, clock_uniform01(clock));
     if (total_delay + delay > cfg.retry.max_total_delay) break;
-    if (last.kind == ErrorKind::kThrottling && cfg.throttle) {
+    if (last.kind == ErrorKind::kThrottling && cfg.throttle && !cleanup_after_cancel) {
       cfg.throttle->throttled_until(clock_now(clock) + delay);
     }
-    clock_sleep(clock, delay);
+    // A cleanup call's short waits after a cancel are kept; one under way when the cancel comes ends, and
+    // the next attempt follows.
+    if (!clock_wait(clock, delay, cleanup_after_cancel ? nullptr : cfg.cancel) && !info.cleanup) {
+      request.headers = std::move(original);
+      return finish(cancelled_while_waiting(last, attempt));
+    }
     total_delay += delay;
   }
   request.headers = std::move(original);

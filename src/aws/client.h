@@ -1,6 +1,7 @@
 // One AWS service endpoint as seen by one worker: sign, send over a kept-alive connection, retry.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -24,6 +25,9 @@ struct ServiceConfig {
   HttpOptions http;
   std::shared_ptr<ThrottleSignal> throttle = std::make_shared<ThrottleSignal>();
   RetryClock clock = RetryClock::system();
+  // Set (e.g. by a SIGINT handler, through ScanOptions::cancel) to stop: a call waiting to retry, or in the
+  // shared throttle pause, returns an ErrorKind::kCancelled error within ~10 ms. May be null.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct CallInfo {
@@ -32,7 +36,12 @@ struct CallInfo {
   // Checks a 2xx answer; an Error returned is treated like any other (classified, maybe retried):
   // e.g. an x-amz-crc32 mismatch, or a 200 whose body is an <Error>.
   std::function<std::optional<Error>(const HttpResponse&)> check;
+  // A call that cleans up after a failure or a cancellation (AbortMultipartUpload): once cancel is set it is
+  // still sent and retried, but at most kCleanupAttemptsWhenCancelled times, without the shared pause.
+  bool cleanup = false;
 };
+
+inline constexpr int kCleanupAttemptsWhenCancelled = 3;
 
 // Not thread-safe: one per worker thread (it owns that worker's connection).
 class AwsClient {

@@ -5,7 +5,6 @@
 #include <array>
 #include <cmath>
 #include <random>
-#include <thread>
 
 namespace ddb2s3 {
 namespace {
@@ -89,7 +88,6 @@ std::chrono::steady_clock::time_point ThrottleSignal::paused_until() const {
 RetryClock RetryClock::system() {
   RetryClock clock;
   clock.now = [] { return std::chrono::steady_clock::now(); };
-  clock.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   clock.uniform01 = [] {
     // One generator per thread: no lock, no shared state between workers.
     thread_local std::mt19937_64 generator{std::random_device{}()};

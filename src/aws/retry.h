@@ -27,7 +27,9 @@ struct RetryPolicy {
 // Injectable time and randomness, so that tests check the policy exactly and without sleeping.
 struct RetryClock {
   std::function<std::chrono::steady_clock::time_point()> now = [] { return std::chrono::steady_clock::now(); };
-  std::function<void(std::chrono::milliseconds)> sleep;  // default: std::this_thread::sleep_for
+  // Empty (the default, and system()): the real clock, a wait that ServiceConfig::cancel cuts short
+  // (wait_unless_cancelled, base/cancel.h). Tests inject a sleep that only records.
+  std::function<void(std::chrono::milliseconds)> sleep;
   std::function<double()> uniform01;                     // default: a thread-local mt19937_64
   static RetryClock system();
 };

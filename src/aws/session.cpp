@@ -46,6 +46,7 @@ Result<std::shared_ptr<ServiceConfig>> make_service_config(std::string_view serv
   config->endpoint = endpoint.url;
   config->s3_path_style = endpoint.s3_path_style;
   config->credentials = std::move(credentials);
+  config->cancel = session.cancel;
   if (auto ca = env.get("AWS_CA_BUNDLE")) {
     config->http.ca_bundle = *ca;
   } else if (auto ca_profile = shared.get(profile, "ca_bundle")) {

@@ -2,6 +2,7 @@
 // profile files, region, endpoint, credentials chain, CA bundle and retry settings.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string_view>
 
@@ -16,6 +17,8 @@ struct SessionOptions {
   ChainOptions chain;  // tests point STS/IMDS/container endpoints at loopback servers
   // Attempts per request; 0: AWS_MAX_ATTEMPTS, else the profile's max_attempts, else RetryPolicy's default.
   int max_attempts = 0;
+  // Becomes ServiceConfig::cancel: once set, retry back-off and the throttle pause stop at once.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // service: "dynamodb" or "s3". No network unless the region must come from EC2 instance metadata.

@@ -23,6 +23,8 @@ constexpr const char* kDescription =
     "~/.aws/config (profiles, credential_process, assume-role, SSO), web identity, container and EC2\n"
     "instance credentials; region from AWS_REGION / AWS_DEFAULT_REGION / the profile; endpoints from\n"
     "AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL.\n\n"
+    "Ctrl-C or SIGTERM stops at once, also while a request waits to retry: uploads in flight are aborted\n"
+    "and no manifest-summary.json is written (Ctrl-C again quits without cleaning up).\n\n"
     "Exit codes: 0 done, 1 failed (or interrupted), 2 usage error (nothing was called).";
 
 std::atomic<bool> g_cancel{false};  // set by SIGINT/SIGTERM: the only state a signal handler may touch

@@ -395,8 +395,9 @@ int run_scan_command(ScanCommands& c, std::atomic<bool>* cancel) {
   return 0;
 }
 
-int run_finalize_command(ScanCommands& c) {
+int run_finalize_command(ScanCommands& c, std::atomic<bool>* cancel) {
   FinalizeOptions o;
+  o.cancel = cancel;
   auto d = Destination::parse(c.fin_dest);
   if (!d) return fail(d.error());
   o.dest = *d;
@@ -491,7 +492,7 @@ std::unique_ptr<Commands> add_scan_commands(CLI::App& app) {
 std::optional<int> ScanCommands::run(std::atomic<bool>* cancel) {
   ScanCommands& c = *this;
   if (c.scan_cmd->parsed()) return run_scan_command(c, cancel);
-  if (c.finalize_cmd->parsed()) return run_finalize_command(c);
+  if (c.finalize_cmd->parsed()) return run_finalize_command(c, cancel);
   if (c.verify_cmd->parsed()) return run_verify_command(c, cancel);
   return std::nullopt;
 }

@@ -125,6 +125,13 @@ Headers per_request_headers(const ObjectOptions& options) {
 
 }  // namespace
 
+std::string multipart_etag(std::string_view part_md5s) {
+  auto md5 = Md5::make();
+  if (!md5) return {};
+  md5->update(part_md5s);
+  return md5->hex_digest() + "-" + std::to_string(part_md5s.size() / 16);
+}
+
 // ---- ObjectOptions ----------------------------------------------------------------------------
 
 ObjectOptions& ObjectOptions::set(std::string name, std::string value) {
@@ -465,8 +472,31 @@ Result<std::string> S3Client::complete_multipart_upload(std::string_view bucket,
 Status S3Client::abort_multipart_upload(std::string_view bucket, std::string_view key,
                                         std::string_view upload_id) {
   Request r{.method = "DELETE", .key = std::string(key), .query = {{"uploadId", std::string(upload_id)}}};
-  CallInfo info{.operation = "AbortMultipartUpload", .resource = object_resource(bucket, key)};
-  return send(bucket, r, response_, info);
+  CallInfo info{
+      .operation = "AbortMultipartUpload", .resource = object_resource(bucket, key), .cleanup = true};
+  Status s = send(bucket, r, response_, info);
+  if (!s.ok() && s.error().code == "NoSuchUpload") return {};
+  return s;
+}
+
+Result<std::optional<ObjectSummary>> S3Client::head_object(std::string_view bucket, std::string_view key,
+                                                           const ObjectOptions& options) {
+  Request r{.method = "HEAD", .key = std::string(key), .headers = per_request_headers(options)};
+  CallInfo info{.operation = "HeadObject", .resource = object_resource(bucket, key)};
+  Status s = send(bucket, r, response_, info);
+  if (!s.ok()) {
+    if (s.error().http_status == 404) return std::optional<ObjectSummary>();
+    return std::move(s).error();
+  }
+  ObjectSummary o;
+  o.key = std::string(key);
+  o.etag = unquote(response_.header("etag"));
+  std::string_view length = response_.header("content-length");
+  auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), o.size);
+  if (length.empty() || ec != std::errc() || end != length.data() + length.size())
+    return bad_answer(info.operation, info.resource,
+                      "the Content-Length '" + escape_controls(length, 40) + "' is not a number");
+  return std::optional<ObjectSummary>(std::move(o));
 }
 
 Status S3Client::get_object(std::string_view bucket, std::string_view key, std::string& out,

@@ -123,6 +123,10 @@ struct ListPage {
   std::string next_continuation_token;  // set when truncated
 };
 
+// The ETag S3 gives an object made by a multipart upload: the hex MD5 of the parts' binary MD5s one after
+// the other (16 bytes a part), '-', the number of parts ("9b2cf535f27731c974343645a3985328-3").
+std::string multipart_etag(std::string_view part_md5s);
+
 struct CompletedPart {
   int part_number = 0;
   std::string etag;  // as UploadPart returned it
@@ -161,7 +165,14 @@ class S3Client {
   Result<std::string> complete_multipart_upload(std::string_view bucket, std::string_view key,
                                                 std::string_view upload_id,
                                                 const std::vector<CompletedPart>& parts);
+  // NoSuchUpload counts as done: the upload is gone (an earlier attempt, whose answer was lost, aborted it).
+  // A cleanup call (CallInfo::cleanup): still sent, briefly retried, after a cancel.
   Status abort_multipart_upload(std::string_view bucket, std::string_view key, std::string_view upload_id);
+
+  // HeadObject: the object's size and ETag, or nullopt when there is none (404). The SSE-C and request-payer
+  // headers of options are sent (S3 wants the key of an SSE-C object to answer).
+  Result<std::optional<ObjectSummary>> head_object(std::string_view bucket, std::string_view key,
+                                                   const ObjectOptions& options = {});
 
   // The object's bytes replace out's contents (out's capacity is reused).
   Status get_object(std::string_view bucket, std::string_view key, std::string& out,

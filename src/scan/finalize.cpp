@@ -33,6 +33,7 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
                "finalizing needs the run_id that the segments were run with (letters, digits, '-', '_', '.')")
         .with_field("run_id");
   if (o.dest_aws.name.empty()) o.dest_aws.name = "dest_aws";  // errors name dest_aws.endpoint_url...
+  if (o.session.cancel == nullptr) o.session.cancel = o.cancel;  // Ctrl-C cuts retry waits short
   S3SinkOptions s3;
   s3.part_size = kFinalizePartSize;
   s3.max_parts_in_flight = kFinalizePartsInFlight;

@@ -90,6 +90,8 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   // Errors about a side's region or endpoint name it as its member: source.endpoint_url, dest_aws.region.
   if (o.source.name.empty()) o.source.name = "source";
   if (o.dest_aws.name.empty()) o.dest_aws.name = "dest_aws";
+  // A cancel also cuts short the waits of both sides' retries (back-off, throttle pause).
+  if (o.session.cancel == nullptr) o.session.cancel = o.cancel;
 
   DDB2S3_ASSIGN_OR_RETURN(auto source, make_service_config("dynamodb", o.source, o.env, o.session));
   // Up front, before any data moves: the table exists and may be read, the bucket may be written.

@@ -98,6 +98,8 @@ struct FinalizeOptions {
   ObjectOptions object_options;
   std::string expected_bucket_owner;
   std::string run_id;
+  // Set it (e.g. from a SIGINT handler) to stop waiting to retry a request: the call fails as cancelled.
+  std::atomic<bool>* cancel = nullptr;
   Environment env = Environment::process();
   SessionOptions session;
 };

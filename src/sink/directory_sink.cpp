@@ -21,9 +21,42 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// What the user can do about a file system error (the OS error itself is in the message).
+std::string file_error_hint(int err, const std::string& path) {
+  const std::string dir = fs::path(path).parent_path().string();
+  switch (err) {
+    case ENOSPC:
+    case EDQUOT:
+      return "the file system holding '" + dir + "' is full (or its quota is used up): free space there " +
+             "(df -h '" + dir + "') or choose another destination, then run the copy again";
+    case EROFS:
+      return "'" + dir + "' is on a read-only file system: choose a writable destination directory";
+    case EACCES:
+    case EPERM:
+      return "this user may not write in '" + dir + "': check its permissions or choose another destination";
+    case EFBIG:
+      return "the file is larger than the file system or the file size limit (ulimit -f) allows: choose a "
+             "smaller file_size or another destination";
+    case EIO:
+      return "the device holding '" + dir + "' reported an I/O error: check it (dmesg) or choose another one";
+    default:
+      return {};
+  }
+}
+
 Error file_error(const std::string& what, const std::string& path, int err) {
   Error e = Error::io(what + " '" + path + "': " + std::strerror(err));
   e.resource = path;
+  e.hint = file_error_hint(err, path);
+  if (err == EFBIG) e.field = "file_size";  // the hint names it: the CLI says its flag
+  return e;
+}
+
+// A file being written failed: it is not published (NAME.partial is removed by the writer), which the
+// message says, naming the file as the manifests would.
+Error write_error(const std::string& what, const std::string& path, int err) {
+  Error e = file_error(what, path, err);
+  e.message += " (nothing was written under that name: its .partial file is removed)";
   return e;
 }
 
@@ -47,7 +80,7 @@ class FileWriter final : public ObjectWriter {
       ssize_t n = ::write(fd_.get(), bytes.data(), bytes.size());
       if (n < 0) {
         if (errno == EINTR) continue;
-        return file_error("cannot write", partial(), errno);
+        return write_error("cannot write", path_, errno);
       }
       bytes.remove_prefix(static_cast<size_t>(n));
     }
@@ -56,8 +89,10 @@ class FileWriter final : public ObjectWriter {
 
   Result<StoredObject> finish() override {
     int fd = fd_.release();
-    if (::close(fd) != 0) return file_error("cannot close", partial(), errno);
-    if (::rename(partial().c_str(), path_.c_str()) != 0) return file_error("cannot rename", partial(), errno);
+    // Some file systems (NFS, quotas) report a full disk only when the file is closed.
+    if (::close(fd) != 0) return write_error("cannot write", path_, errno);
+    if (::rename(partial().c_str(), path_.c_str()) != 0)
+      return write_error("cannot rename '" + partial() + "' to", path_, errno);
     done_ = true;
     return StoredObject{key_, size_, md5_.base64_digest(), md5_.hex_digest()};
   }
@@ -97,7 +132,7 @@ class DirectorySink final : public Sink {
     DDB2S3_ASSIGN_OR_RETURN(auto md5, Md5::make());
     std::string partial = path + ".partial";
     UniqueFd fd(::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (fd.get() < 0) return file_error("cannot create", partial, errno);
+    if (fd.get() < 0) return file_error("cannot create", partial, errno);  // nothing to remove
     return std::unique_ptr<ObjectWriter>(
         std::make_unique<FileWriter>(key, path, std::move(fd), std::move(md5)));
   }

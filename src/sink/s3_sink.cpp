@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "base/digest.h"
+#include "base/encoding.h"
+#include "base/strings.h"
 #include "sink/sink.h"
 
 namespace ddb2s3 {
@@ -331,6 +333,7 @@ class S3ObjectWriter final : public ObjectWriter {
         parts.push_back(CompletedPart{static_cast<int>(i) + 1, upload_->etags[i]});
       auto done =
           core_->clients.acquire()->complete_multipart_upload(bucket, key_, upload_->upload_id, parts);
+      if (!done && done.error().code == "NoSuchUpload") done = completed_earlier(std::move(done).error());
       if (!done) return fail(std::move(done).error());
       etag = std::move(*done);
       upload_.reset();
@@ -367,6 +370,35 @@ class S3ObjectWriter final : public ObjectWriter {
     return e;
   }
 
+  // CompleteMultipartUpload answered NoSuchUpload: when an earlier attempt completed the upload and its
+  // answer was lost, the object is there with this upload's size and multipart ETag (from the parts' MD5s);
+  // then that is the answer. Otherwise the upload was aborted or replaced elsewhere: an error naming the key.
+  Result<std::string> completed_earlier(Error no_such_upload) {
+    const std::string& bucket = core_->dest.bucket;
+    const ObjectOptions& options = core_->options.object_options;
+    auto head = core_->clients.acquire()->head_object(bucket, key_, options);
+    if (!head) return std::move(head).error();
+    const std::string expected = multipart_etag(part_md5s_);
+    // With SSE-KMS or SSE-C, S3's ETags are not MD5s of the data: only the size can be compared.
+    const bool etag_is_md5 = !istarts_with(options.get("x-amz-server-side-encryption"), "aws:kms") &&
+                             options.get("x-amz-server-side-encryption-customer-algorithm").empty();
+    if (*head && (*head)->size == size_ && (!etag_is_md5 || (*head)->etag == expected)) return (*head)->etag;
+    Error e = std::move(no_such_upload);
+    e.kind = ErrorKind::kClient;
+    if (!*head) {
+      e.message += "; the multipart upload is gone and '" + core_->dest.describe(key_) +
+                   "' does not exist: it was aborted elsewhere (another process, a lifecycle rule)";
+    } else {
+      e.message += "; the multipart upload is gone and '" + core_->dest.describe(key_) + "' holds " +
+                   std::to_string((*head)->size) + " bytes with ETag " + (*head)->etag +
+                   ", not this upload's " + std::to_string(size_) + " bytes" +
+                   (etag_is_md5 ? " with ETag " + expected : "") +
+                   ": another writer completed or replaced it";
+    }
+    e.hint = "make sure that no other run writes under this prefix, then run the copy again";
+    return e;
+  }
+
   // Sends buffer_ as the next part, creating the multipart upload first if this is the first part.
   Status send_part() {
     if (next_part_ > kMaxParts) {
@@ -385,7 +417,10 @@ class S3ObjectWriter final : public ObjectWriter {
       upload_->key = key_;
       upload_->upload_id = std::move(*id);
     }
-    Status submitted = core_->uploader.submit(upload_, next_part_, std::move(buffer_), md5_.base64_digest(1),
+    const auto part_md5 = md5_.digest(1);
+    part_md5s_.append(reinterpret_cast<const char*>(part_md5.data()), part_md5.size());
+    Status submitted = core_->uploader.submit(upload_, next_part_, std::move(buffer_),
+                                              base64_encode(part_md5.data(), part_md5.size()),
                                               filling_.value_or(std::thread::id()));
     filling_.reset();
     if (!submitted) return fail(std::move(submitted).error());
@@ -429,6 +464,7 @@ class S3ObjectWriter final : public ObjectWriter {
   uint64_t size_ = 0;
   int next_part_ = 1;
   std::shared_ptr<Upload> upload_;  // null until the first part is sent
+  std::string part_md5s_;           // the binary MD5 of every part sent, in order (the multipart ETag)
   State state_ = State::kOpen;
   std::optional<Error> failure_;
 };
