@@ -38,3 +38,8 @@ foreach(t client_test dynamodb_test)
     target_link_libraries(${t} PRIVATE ZLIB::ZLIB)
   endif()
 endforeach()
+# scan_resume_test runs the ddb2s3 binary against the simulator (and s3rver), and reads gzip back with zlib.
+if(TARGET scan_resume_test AND TARGET ddb2s3-sim)
+  target_link_libraries(scan_resume_test PRIVATE ZLIB::ZLIB PkgConfig::ZSTD)
+  add_dependencies(scan_resume_test ddb2s3 ddb2s3-sim)
+endif()

@@ -102,6 +102,8 @@ class DirectorySink final : public Sink {
         std::make_unique<FileWriter>(key, path, std::move(fd), std::move(md5)));
   }
 
+  // As a data file: NAME.partial, renamed when whole, so a crash while writing (a checkpoint, say) leaves
+  // the previous version of the object in place.
   Result<StoredObject> put(const std::string& key, std::string_view bytes, std::string_view) override {
     DDB2S3_ASSIGN_OR_RETURN(auto writer, open(key));
     DDB2S3_RETURN_IF_ERROR(writer->write(bytes));
@@ -120,7 +122,25 @@ class DirectorySink final : public Sink {
     return std::optional<std::string>(ss.str());
   }
 
-  Result<std::vector<std::string>> list(const std::string& prefix) override {
+  Result<std::vector<std::string>> list(const std::string& prefix) override { return walk(prefix, false); }
+
+  Status remove(const std::string& key) override {
+    std::string path = describe(key);
+    for (const std::string& p : {path + ".partial", path}) {
+      if (::unlink(p.c_str()) != 0 && errno != ENOENT) return file_error("cannot remove", p, errno);
+    }
+    return {};
+  }
+
+  Result<std::vector<std::string>> list_unfinished(const std::string& prefix) override {
+    return walk(prefix, true);
+  }
+
+  std::string describe(std::string_view key) const override { return dest_.describe(key); }
+
+ private:
+  // Keys under prefix of finished files, or (unfinished) of NAME.partial files, as NAME.
+  Result<std::vector<std::string>> walk(const std::string& prefix, bool unfinished) {
     std::vector<std::string> keys;
     fs::path root(dest_.directory);
     // The prefix is a key prefix; walk its directory part and filter by the whole prefix.
@@ -131,7 +151,9 @@ class DirectorySink final : public Sink {
          it.increment(ec)) {
       if (!it->is_regular_file()) continue;
       std::string rel = fs::relative(it->path(), root, ec).generic_string();
-      if (rel.ends_with(".partial")) continue;
+      constexpr std::string_view kPartial = ".partial";
+      if (rel.ends_with(kPartial) != unfinished) continue;
+      if (unfinished) rel.resize(rel.size() - kPartial.size());
       if (rel.compare(0, prefix.size(), prefix) == 0) keys.push_back(std::move(rel));
     }
     if (ec) return file_error("cannot list", start.string(), ec.value());
@@ -139,9 +161,6 @@ class DirectorySink final : public Sink {
     return keys;
   }
 
-  std::string describe(std::string_view key) const override { return dest_.describe(key); }
-
- private:
   Destination dest_;
 };
 

@@ -61,6 +61,12 @@ class Sink {
   virtual Result<std::optional<std::string>> get(const std::string& key) = 0;
   // Keys under a prefix (full keys), sorted.
   virtual Result<std::vector<std::string>> list(const std::string& prefix) = 0;
+  // Removes an object; done too when it does not exist. Directory: also its NAME.partial, if any.
+  virtual Status remove(const std::string& key) = 0;
+  // Keys under a prefix of objects that a killed process left half-written (sorted), for remove(): the
+  // directory's NAME.partial files. S3: none (an open multipart upload is not an object; a bucket lifecycle
+  // rule, AbortIncompleteMultipartUpload, ends those).
+  virtual Result<std::vector<std::string>> list_unfinished(const std::string& prefix) = 0;
   virtual std::string describe(std::string_view key) const = 0;
 };
 
