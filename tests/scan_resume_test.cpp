@@ -92,12 +92,14 @@ class ScanResumeTest : public ::testing::Test {
   }
 
   // A copy of the simulator's table to the directory dest, uncompressed (lines countable as they are), in
-  // 64 KB files unless extra says otherwise; source: the simulator unless extra names another endpoint.
+  // 64 KB files with a checkpoint after each unless extra says otherwise; source: the simulator unless extra
+  // names another endpoint.
   std::vector<std::string> scan_args(const std::string& dest, const std::string& run_id,
                                      std::vector<std::string> extra) const {
     auto given = [&](const char* flag) { return std::find(extra.begin(), extra.end(), flag) != extra.end(); };
     std::vector<std::string> a = {"scan", "bench", dest, "--run-id", run_id, "--quiet", "--compression", "none"};
     if (!given("--file-size")) a.insert(a.end(), {"--file-size", "64k"});
+    if (!given("--checkpoint-interval")) a.insert(a.end(), {"--checkpoint-interval", "0"});  // one per file
     if (!given("--source-endpoint-url")) a.insert(a.end(), {"--source-endpoint-url", sim_->dynamodb()});
     a.insert(a.end(), extra.begin(), extra.end());
     return ddb2s3_argv(a);

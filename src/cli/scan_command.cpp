@@ -218,6 +218,16 @@ const std::vector<ScanFlag>& scan_flags() {
          o.resume = true;
          return {};
        }},
+      {{"--checkpoint-interval", "checkpoint_interval", ""},
+       kResume,
+       "at most one checkpoint per segment this often, in seconds (default 1; 0: after every data file)",
+       "SECONDS",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) -> Status {
+         DDB2S3_ASSIGN_OR_RETURN(o.checkpoint_interval, parse_seconds(t, "--checkpoint-interval", 86400));
+         return {};
+       }},
       {{"--no-checkpoints", "", ""},
        kResume,
        "write no checkpoints (the run cannot be resumed)",

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstddef>
 #include <set>
 
 #include "base/digest.h"
@@ -256,23 +257,20 @@ const Checkpoint* Checkpoints::find(int segment) const {
   return it == read_.end() ? nullptr : &it->second;
 }
 
-Status Checkpoints::record(const SegmentResult& r, int next_file_index, std::string_view exclusive_start_key,
-                           bool finished) const {
+Status Checkpoints::record(int segment, const std::vector<DataFile>& files, const SegmentPosition& at) const {
   if (!options_.checkpoints) return {};
   Checkpoint c;
-  c.done.segment = r.segment;
-  c.done.items = r.items;
-  c.done.scanned = r.scanned;
-  c.done.scan_bytes = r.scan_bytes;
-  c.done.pages = r.pages;
-  c.exclusive_start_key = std::string(exclusive_start_key);
-  c.next_file_index = next_file_index;
-  c.finished = finished;
+  c.done.segment = segment;
+  c.done.items = at.items;
+  c.done.scanned = at.scanned;
+  c.done.scan_bytes = at.scan_bytes;
+  c.done.pages = at.pages;
+  c.exclusive_start_key = at.exclusive_start_key;
+  c.next_file_index = at.next_file_index;
+  c.finished = at.finished;
   c.start_time = start_time_;
-  // The files by reference would be nicer, but a checkpoint is written once per data file: the copy of a
-  // few hundred bytes per file is small beside the file itself.
-  c.done.files = r.files;
-  const std::string key = options_.dest.key(options_.run_id + "/" + checkpoint_name(r.segment));
+  c.done.files.assign(files.begin(), files.begin() + static_cast<std::ptrdiff_t>(std::min(at.files, files.size())));
+  const std::string key = options_.dest.key(options_.run_id + "/" + checkpoint_name(segment));
   DDB2S3_RETURN_IF_ERROR(sink_.put(key, checkpoint_json(c, options_, options_json_, fingerprint_), "application/json"));
   return {};
 }

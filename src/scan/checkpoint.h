@@ -30,6 +30,15 @@ std::string checkpoint_name(int segment);  // checkpoints/segment-I.json
 // members (table, format, compression, compression_level, file_size, total_segments) and "scan".
 std::string output_options_json(const ScanOptions& o);
 
+// Where a segment stands after its last finished data file: what a checkpoint records beside the files.
+struct SegmentPosition {
+  uint64_t items = 0, scanned = 0, scan_bytes = 0, pages = 0;
+  size_t files = 0;  // the first `files` of the segment's data files are finished
+  int next_file_index = 0;
+  std::string exclusive_start_key;  // the LastEvaluatedKey of the last page in those files
+  bool finished = false;            // no page is left
+};
+
 // The checkpoints of one run (or one segment of a shared scan) in this process. Thread-safe: record() writes
 // a segment's own object, and nothing else changes after open().
 class Checkpoints {
@@ -43,9 +52,9 @@ class Checkpoints {
   const Checkpoint* find(int segment) const;  // null: the segment starts from its beginning
   // The run's start: the earliest of the checkpoints read, else this attempt's.
   const std::string& start_time() const { return start_time_; }
-  // Writes segment r.segment's checkpoint (nothing when o.checkpoints is off).
-  Status record(const SegmentResult& r, int next_file_index, std::string_view exclusive_start_key,
-                bool finished) const;
+  // Writes the segment's checkpoint: the first at.files of files, and the position (nothing when
+  // o.checkpoints is off).
+  Status record(int segment, const std::vector<DataFile>& files, const SegmentPosition& at) const;
 
   Checkpoints(Sink& sink, const ScanOptions& o, std::string options_json, std::string start_time);
 

@@ -38,6 +38,8 @@ Status validate(const ScanOptions& o) {
     return usage("run_id '" + o.run_id + "' may only hold letters, digits, '-', '_' and '.' (at most 128)",
                  "run_id");
   if (o.file_size == 0) return usage("file_size must be at least 1 byte", "file_size");
+  if (!(o.checkpoint_interval >= 0 && o.checkpoint_interval <= 86400))
+    return usage("checkpoint_interval must be from 0 to 86400 seconds", "checkpoint_interval");
   if (o.parallelism < 0) return usage("parallelism must be 0 (the default) or more", "parallelism");
   if (o.part_size < (5ull << 20))
     return usage("part_size (of S3 uploads) must be at least 5 MiB", "part_size");

@@ -59,8 +59,11 @@ struct ScanOptions {
   // read again, the others go on from their last finished data file. A finished run (or segment) is left as
   // it is (ScanSummary::already_complete); a run without checkpoints starts. Needs run_id.
   bool resume = false;
-  // Each segment writes a checkpoint whenever one of its data files is complete (what resume needs).
+  // Each segment writes a checkpoint whenever one of its data files is complete (what resume needs), at most
+  // once per checkpoint_interval seconds (a file finished sooner goes into the next checkpoint, written after
+  // a later page; the segment's end is recorded at once); 0: after every data file.
   bool checkpoints = true;
+  double checkpoint_interval = 1.0;
 
   // S3 uploads: part size and how many parts may be in flight (memory bound: their product).
   uint64_t part_size = 8ull << 20;  // at most; with many workers smaller: max(5 MiB, 128 MiB / workers)
@@ -112,7 +115,8 @@ struct FinalizeOptions {
 };
 
 // Reads PREFIX/RUN/segments/*.json of a scan shared by many processes, checks that all N segments
-// are there (an Error naming the missing ones otherwise) and writes the run's manifests. The summary's
+// are there (an Error naming the missing ones otherwise), removes what data/ holds beyond the segment
+// manifests' files (a killed or retried process's leftovers) and writes the run's manifests. The summary's
 // scan_bytes and pages are the segments' sums; its seconds the shared scan's wall time, from the earliest
 // segment's start to the latest one's end (segment manifests of older versions count as 0).
 Result<ScanSummary> finalize_run(FinalizeOptions options);

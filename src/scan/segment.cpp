@@ -3,6 +3,7 @@
 #include "scan/segment.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <thread>
 
@@ -14,7 +15,9 @@ namespace ddb2s3 {
 namespace {
 
 // Data files of one segment: a new object starts at the first page end at or past --file-size. Each
-// finished file is checkpointed with the LastEvaluatedKey of its last page (where a resumed scan goes on).
+// finished file is checkpointed with the LastEvaluatedKey of its last page (where a resumed scan goes on),
+// at most once per checkpoint_interval: a file finished sooner is recorded after a later page (so that
+// tiny files do not cost a PutObject each), and the segment's end always at once.
 class ObjectRoller {
  public:
   ObjectRoller(RunContext& ctx, int segment, Compressor& compressor, SegmentResult& result, int next_index)
@@ -23,7 +26,7 @@ class ObjectRoller {
   // last_key: the page's LastEvaluatedKey (empty on the segment's last page).
   Status add_page(std::string_view lines, uint64_t items, std::string_view last_key) {
     last_key_.assign(last_key);
-    if (items == 0 && lines.empty()) return {};
+    if (items == 0 && lines.empty()) return checkpoint_if_due();
     if (!writer_) {
       if (auto s = open(); !s) return s;
     }
@@ -36,13 +39,14 @@ class ObjectRoller {
     if (auto s = write(out); !s) return s;
     items_ += items;
     if (size_ >= ctx_.options.file_size) return close();
-    return {};
+    return checkpoint_if_due();
   }
 
   // After the last page: the open file closed, and the segment checkpointed as finished.
   Status finish() {
     if (writer_) DDB2S3_RETURN_IF_ERROR(close());
-    return recorded_finished_ ? Status{} : record();
+    if (!position_.finished) mark();  // the last file closed before the last pages (or none at all)
+    return checkpoint_if_due();
   }
 
  private:
@@ -75,14 +79,31 @@ class ObjectRoller {
     DataFile f{std::move(*stored), items_, segment_};
     ctx_.count(&ScanProgress::files, 1);
     result_.files.push_back(std::move(f));
-    return record();
+    mark();
+    return checkpoint_if_due();
   }
 
-  // The pages so far are all in finished files: the segment can go on from last_key_.
-  Status record() {
-    recorded_finished_ = last_key_.empty();
-    return ctx_.checkpoints ? ctx_.checkpoints->record(result_, next_index_, last_key_, recorded_finished_)
-                            : Status{};
+  // The pages so far are all in finished files: a checkpoint may say that the segment goes on from last_key_.
+  void mark() {
+    position_.items = result_.items;
+    position_.scanned = result_.scanned;
+    position_.scan_bytes = result_.scan_bytes;
+    position_.pages = result_.pages;
+    position_.files = result_.files.size();
+    position_.next_file_index = next_index_;
+    position_.exclusive_start_key = last_key_;
+    position_.finished = last_key_.empty();
+    pending_ = true;
+  }
+
+  Status checkpoint_if_due() {
+    if (!pending_ || ctx_.checkpoints == nullptr) return {};
+    const auto now = std::chrono::steady_clock::now();
+    if (!position_.finished && now - last_checkpoint_ < std::chrono::duration<double>(ctx_.options.checkpoint_interval))
+      return {};
+    pending_ = false;
+    last_checkpoint_ = now;
+    return ctx_.checkpoints->record(segment_, result_.files, position_);
   }
 
   RunContext& ctx_;
@@ -95,7 +116,9 @@ class ObjectRoller {
   std::string last_key_;  // of the last page added
   uint64_t size_ = 0, items_ = 0;
   int next_index_ = 0;
-  bool recorded_finished_ = false;
+  SegmentPosition position_;  // as of the last finished file
+  bool pending_ = false;      // position_ is not checkpointed yet
+  std::chrono::steady_clock::time_point last_checkpoint_{};  // the first file is checkpointed at once
 };
 
 uint64_t count_lines(std::string_view s) {
