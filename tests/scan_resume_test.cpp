@@ -354,6 +354,29 @@ TEST_F(ScanResumeTest, ResumeNeedsARunIdAndStartsARunWithoutCheckpoints) {
   expect_exact_copy(dir.path(), "fresh", "a resume of a run that never started");
 }
 
+// A checkpoint cut short (a store that is not atomic, killed mid-write) restarts its segment, exactly; one
+// that parses but is not a checkpoint stops the resume naming it.
+TEST_F(ScanResumeTest, ACutCheckpointRestartsItsSegmentAndAForeignOneIsNamed) {
+  TempDir dir;
+  const std::string data = dir.path() + "/cut/data";
+  ASSERT_TRUE(kill_after({scan_args(dir.path(), "cut", {"--total-segments", "8"})}, data, 20, {true}));
+  const std::string checkpoint = dir.path() + "/cut/checkpoints/segment-2.json";
+  const std::string text = read_file(checkpoint);
+  ASSERT_FALSE(text.empty());
+  write_file(checkpoint, text.substr(0, text.size() / 2));
+  auto out = run_process(scan_args(dir.path(), "cut", {"--total-segments", "8", "--resume"}), child_env());
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  expect_exact_copy(dir.path(), "cut", "a cut checkpoint");
+
+  ASSERT_TRUE(kill_after({scan_args(dir.path(), "foreign", {"--total-segments", "8"})}, dir.path() + "/foreign/data",
+                         20, {true}));
+  write_file(dir.path() + "/foreign/checkpoints/segment-3.json", "{\"version\":\"other\"}\n");
+  auto foreign = run_process(scan_args(dir.path(), "foreign", {"--total-segments", "8", "--resume"}), child_env());
+  EXPECT_EQ(foreign.exit_code, 1) << foreign.err;
+  EXPECT_NE(foreign.err.find("InvalidCheckpoint"), std::string::npos) << foreign.err;
+  EXPECT_NE(foreign.err.find("segment-3.json"), std::string::npos) << foreign.err;
+}
+
 // Leftovers of an earlier attempt in a fresh run's folder (a retried process) are removed before the
 // manifests; --no-checkpoints writes none.
 TEST_F(ScanResumeTest, OrphansOfARetriedProcessAreRemoved) {
