@@ -3,10 +3,9 @@
 // again with --resume (and finalize, for a shared scan). Each time the copy must hold every item exactly
 // once, data/ exactly the files of manifest-files.json, and each file the MD5 and line count recorded.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include <httplib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -49,7 +48,8 @@ std::map<std::string, std::string> child_env() {
 int finished_files(const std::string& data_dir) {
   std::error_code ec;
   int n = 0;
-  for (auto it = fs::directory_iterator(data_dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+  for (auto it = fs::directory_iterator(data_dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec))
     if (!it->path().string().ends_with(".partial")) ++n;
   return n;
 }
@@ -82,8 +82,8 @@ class ScanResumeTest : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!simulator_built()) return;
     // ~300-byte items in ~128 KB pages: 100,000 items make some 250 pages, each closing a 64 KB data file.
-    sim_ = std::make_unique<Simulator>(std::vector<std::string>{"--items", std::to_string(kItems), "--item-bytes",
-                                                                "300", "--page-bytes", "131072"});
+    sim_ = std::make_unique<Simulator>(std::vector<std::string>{
+        "--items", std::to_string(kItems), "--item-bytes", "300", "--page-bytes", "131072"});
   }
   static void TearDownTestSuite() { sim_.reset(); }
   void SetUp() override {
@@ -97,7 +97,8 @@ class ScanResumeTest : public ::testing::Test {
   std::vector<std::string> scan_args(const std::string& dest, const std::string& run_id,
                                      std::vector<std::string> extra) const {
     auto given = [&](const char* flag) { return std::find(extra.begin(), extra.end(), flag) != extra.end(); };
-    std::vector<std::string> a = {"scan", "bench", dest, "--run-id", run_id, "--quiet", "--compression", "none"};
+    std::vector<std::string> a = {"scan",    "bench",         dest,  "--run-id", run_id,
+                                  "--quiet", "--compression", "none"};
     if (!given("--file-size")) a.insert(a.end(), {"--file-size", "64k"});
     if (!given("--checkpoint-interval")) a.insert(a.end(), {"--checkpoint-interval", "0"});  // one per file
     if (!given("--source-endpoint-url")) a.insert(a.end(), {"--source-endpoint-url", sim_->dynamodb()});
@@ -187,10 +188,10 @@ class ScanResumeTest : public ::testing::Test {
       Reference r;
       TempDir dir;
       auto start = Clock::now();
-      auto out = run_process(
-          ddb2s3_argv({"scan", "bench", dir.path(), "--source-endpoint-url", sim_->dynamodb(), "--run-id", "ref",
-                       "--quiet", "--compression", "none", "--file-size", "64k", "--total-segments", "8"}),
-          child_env());
+      auto out = run_process(ddb2s3_argv({"scan", "bench", dir.path(), "--source-endpoint-url",
+                                          sim_->dynamodb(), "--run-id", "ref", "--quiet", "--compression",
+                                          "none", "--file-size", "64k", "--total-segments", "8"}),
+                             child_env());
       r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
       EXPECT_EQ(out.exit_code, 0) << out.err;
       r.files = finished_files(dir.path() + "/ref/data");
@@ -288,8 +289,8 @@ TEST_F(ScanResumeTest, ResumeWithOtherOptionsIsAUsageErrorNamingTheFlag) {
   const std::string data = dir.path() + "/r/data";
   ASSERT_TRUE(kill_after({scan_args(dir.path(), "r", {"--total-segments", "8"})}, data, 5, {true}));
   const long long before = sim_scans(*sim_);
-  auto size = run_process(scan_args(dir.path(), "r", {"--total-segments", "8", "--resume", "--file-size", "1MiB"}),
-                          child_env());
+  auto size = run_process(
+      scan_args(dir.path(), "r", {"--total-segments", "8", "--resume", "--file-size", "1MiB"}), child_env());
   EXPECT_EQ(size.exit_code, 2) << size.err;
   EXPECT_NE(size.err.find("--file-size"), std::string::npos) << size.err;
   auto segments = run_process(scan_args(dir.path(), "r", {"--total-segments", "4", "--resume"}), child_env());
@@ -303,8 +304,9 @@ TEST_F(ScanResumeTest, ResumeWithOtherOptionsIsAUsageErrorNamingTheFlag) {
   EXPECT_EQ(sim_scans(*sim_), before) << "no Scan before the usage error";
   EXPECT_GT(before, 0);
   // Nor any other DynamoDB call: the options are checked against the checkpoints first.
-  auto no_ddb = run_process(scan_args(dir.path(), "r", {"--total-segments", "8", "--resume", "--file-size", "1MiB",
-                                                        "--source-endpoint-url", kNoDynamoDb}),
+  auto no_ddb = run_process(scan_args(dir.path(), "r",
+                                      {"--total-segments", "8", "--resume", "--file-size", "1MiB",
+                                       "--source-endpoint-url", kNoDynamoDb}),
                             child_env());
   EXPECT_EQ(no_ddb.exit_code, 2) << no_ddb.err;
   // With the same options it goes on.
@@ -320,19 +322,22 @@ TEST_F(ScanResumeTest, ResumeOfAFinishedRunSaysSoWithoutReadingTheTable) {
   ASSERT_EQ(first.exit_code, 0) << first.err;
   const long long before = sim_scans(*sim_);
   // DynamoDB out of reach: a call to it (DescribeTable) would fail the run.
-  auto again = scan_args(dir.path(), "done", {"--total-segments", "2", "--file-size", "1MiB", "--resume",
-                                              "--source-endpoint-url", kNoDynamoDb});
+  auto again = scan_args(
+      dir.path(), "done",
+      {"--total-segments", "2", "--file-size", "1MiB", "--resume", "--source-endpoint-url", kNoDynamoDb});
   std::erase(again, std::string("--quiet"));
   auto out = run_process(again, child_env());
   EXPECT_EQ(out.exit_code, 0) << out.err;
   EXPECT_NE(out.err.find("already complete"), std::string::npos) << out.err;
   EXPECT_EQ(sim_scans(*sim_), before) << "no DescribeTable, no Scan";
   // One segment of a shared scan, likewise.
-  auto seg = run_process(scan_args(dir.path(), "seg", {"--total-segments", "2", "--segment", "1"}), child_env());
+  auto seg =
+      run_process(scan_args(dir.path(), "seg", {"--total-segments", "2", "--segment", "1"}), child_env());
   ASSERT_EQ(seg.exit_code, 0) << seg.err;
   const long long before_segment = sim_scans(*sim_);
-  auto seg_again = run_process(scan_args(dir.path(), "seg", {"--total-segments", "2", "--segment", "1", "--resume",
-                                                            "--json", "--source-endpoint-url", kNoDynamoDb}),
+  auto seg_again = run_process(scan_args(dir.path(), "seg",
+                                         {"--total-segments", "2", "--segment", "1", "--resume", "--json",
+                                          "--source-endpoint-url", kNoDynamoDb}),
                                child_env());
   EXPECT_EQ(seg_again.exit_code, 0) << seg_again.err;
   EXPECT_NE(seg_again.out.find("\"alreadyComplete\":true"), std::string::npos) << seg_again.out;
@@ -349,7 +354,8 @@ TEST_F(ScanResumeTest, ResumeNeedsARunIdAndStartsARunWithoutCheckpoints) {
   auto no_id = run_process(ddb2s3_argv({"scan", "bench", dir.path(), "--resume"}), child_env());
   EXPECT_EQ(no_id.exit_code, 2) << no_id.err;
   EXPECT_NE(no_id.err.find("--run-id"), std::string::npos) << no_id.err;
-  auto fresh = run_process(scan_args(dir.path(), "fresh", {"--total-segments", "4", "--resume"}), child_env());
+  auto fresh =
+      run_process(scan_args(dir.path(), "fresh", {"--total-segments", "4", "--resume"}), child_env());
   ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
   expect_exact_copy(dir.path(), "fresh", "a resume of a run that never started");
 }
@@ -368,10 +374,11 @@ TEST_F(ScanResumeTest, ACutCheckpointRestartsItsSegmentAndAForeignOneIsNamed) {
   ASSERT_EQ(out.exit_code, 0) << out.err;
   expect_exact_copy(dir.path(), "cut", "a cut checkpoint");
 
-  ASSERT_TRUE(kill_after({scan_args(dir.path(), "foreign", {"--total-segments", "8"})}, dir.path() + "/foreign/data",
-                         20, {true}));
+  ASSERT_TRUE(kill_after({scan_args(dir.path(), "foreign", {"--total-segments", "8"})},
+                         dir.path() + "/foreign/data", 20, {true}));
   write_file(dir.path() + "/foreign/checkpoints/segment-3.json", "{\"version\":\"other\"}\n");
-  auto foreign = run_process(scan_args(dir.path(), "foreign", {"--total-segments", "8", "--resume"}), child_env());
+  auto foreign =
+      run_process(scan_args(dir.path(), "foreign", {"--total-segments", "8", "--resume"}), child_env());
   EXPECT_EQ(foreign.exit_code, 1) << foreign.err;
   EXPECT_NE(foreign.err.find("InvalidCheckpoint"), std::string::npos) << foreign.err;
   EXPECT_NE(foreign.err.find("segment-3.json"), std::string::npos) << foreign.err;
@@ -383,7 +390,8 @@ TEST_F(ScanResumeTest, OrphansOfARetriedProcessAreRemoved) {
   TempDir dir;
   write_file(dir.path() + "/again/data/0000-00777.json", "{\"pk\":\"stray\"}\n");
   write_file(dir.path() + "/again/data/0001-00001.json.partial", "{\"pk\":\"stray\"}\n");
-  auto out = run_process(scan_args(dir.path(), "again", {"--total-segments", "2", "--no-checkpoints"}), child_env());
+  auto out =
+      run_process(scan_args(dir.path(), "again", {"--total-segments", "2", "--no-checkpoints"}), child_env());
   ASSERT_EQ(out.exit_code, 0) << out.err;
   expect_exact_copy(dir.path(), "again", "a retried run");
   EXPECT_FALSE(fs::exists(dir.path() + "/again/checkpoints"));
@@ -395,9 +403,9 @@ TEST_F(ScanResumeTest, KilledScanToS3Resumes) {
   LocalAws aws;
   const std::string bucket = aws.make_bucket("resume");
   const std::string dest = "s3://" + bucket + "/p";
-  std::vector<std::string> argv =
-      ddb2s3_argv({"scan", "bench", dest, "--source-endpoint-url", sim_->dynamodb(), "--dest-endpoint-url",
-                   aws.s3_endpoint(), "--run-id", "s3run", "--quiet", "--file-size", "256k", "--total-segments", "4"});
+  std::vector<std::string> argv = ddb2s3_argv(
+      {"scan", "bench", dest, "--source-endpoint-url", sim_->dynamodb(), "--dest-endpoint-url",
+       aws.s3_endpoint(), "--run-id", "s3run", "--quiet", "--file-size", "256k", "--total-segments", "4"});
   auto env = aws.env_vars();
   {
     ChildProcess child(argv, env);
@@ -406,7 +414,8 @@ TEST_F(ScanResumeTest, KilledScanToS3Resumes) {
     while (Clock::now() < deadline) {
       std::error_code ec;
       int n = 0;
-      for (auto it = fs::directory_iterator(checkpoints, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+      for (auto it = fs::directory_iterator(checkpoints, ec); !ec && it != fs::directory_iterator();
+           it.increment(ec))
         ++n;
       if (n >= 2) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(2));

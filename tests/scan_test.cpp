@@ -518,7 +518,8 @@ TEST_F(ScanTest, LocalDirectoryHasTheSameLayout) {
     keys.insert(f.key);
     EXPECT_FALSE(f.key.ends_with(".partial")) << f.key;
     EXPECT_TRUE(f.key.starts_with("local-run/data/") || f.key == "local-run/manifest-files.json" ||
-                f.key == "local-run/manifest-summary.json" || f.key == "local-run/checkpoints/segment-0.json" ||
+                f.key == "local-run/manifest-summary.json" ||
+                f.key == "local-run/checkpoints/segment-0.json" ||
                 f.key == "local-run/checkpoints/segment-1.json")
         << f.key;
   }

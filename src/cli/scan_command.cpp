@@ -328,8 +328,8 @@ void print_summary(const ScanSummary& s, bool json, bool quiet) {
       std::fprintf(stderr, "ddb2s3: segment %d of run %s is already done: %s exists; nothing to do\n",
                    std::max(run.segment, 0), run.run_id.c_str(), where.c_str());
     else
-      std::fprintf(stderr, "ddb2s3: run %s is already complete: %s exists; nothing to do\n", run.run_id.c_str(),
-                   where.c_str());
+      std::fprintf(stderr, "ddb2s3: run %s is already complete: %s exists; nothing to do\n",
+                   run.run_id.c_str(), where.c_str());
     return;
   }
   std::fprintf(stderr, "ddb2s3: %s items from table '%s' in %zu files (%s) to %s in %.1f s\n",

@@ -22,8 +22,9 @@ Error invalid(std::string_view key, const std::string& why) {
   Error e = Error::make(ErrorKind::kClient, "InvalidCheckpoint",
                         "checkpoint '" + std::string(key) + "' is not valid: " + why);
   e.resource = std::string(key);
-  e.hint = "it was not written by this version of ddb2s3, or was damaged; remove it to scan that segment "
-           "again from its start";
+  e.hint =
+      "it was not written by this version of ddb2s3, or was damaged; remove it to scan that segment "
+      "again from its start";
   return e;
 }
 
@@ -44,7 +45,8 @@ class Fields {
   Fields(const JsonValue& object, std::string_view key) : object_(object), key_(key) {}
   Result<const JsonValue*> get(std::string_view name, Kind kind) const {
     const JsonValue* v = object_.find(name);
-    if (v == nullptr || !v->is(kind)) return invalid(key_, std::string(name) + " is missing or of the wrong type");
+    if (v == nullptr || !v->is(kind))
+      return invalid(key_, std::string(name) + " is missing or of the wrong type");
     return v;
   }
   Result<uint64_t> count(std::string_view name) const {
@@ -92,7 +94,8 @@ Result<Checkpoint> parse_checkpoint(std::string_view text, std::string_view key,
   DDB2S3_ASSIGN_OR_RETURN(fingerprint, f.string("optionsFingerprint"));
   DDB2S3_ASSIGN_OR_RETURN(const JsonValue* options, f.get("options", Kind::kObject));
   options_json = std::string(options->text);
-  if (sha256_hex(options_json) != fingerprint) return invalid(key, "optionsFingerprint does not match options");
+  if (sha256_hex(options_json) != fingerprint)
+    return invalid(key, "optionsFingerprint does not match options");
   DDB2S3_ASSIGN_OR_RETURN(const JsonValue* files, f.get("files", Kind::kArray));
   for (const JsonValue& e : files->elements) {
     if (!e.is(Kind::kObject)) return invalid(key, "a file entry is not an object");
@@ -163,7 +166,9 @@ Error differing_option(std::string_view stored, std::string_view current, std::s
 
 }  // namespace
 
-std::string checkpoint_name(int segment) { return "checkpoints/segment-" + std::to_string(segment) + ".json"; }
+std::string checkpoint_name(int segment) {
+  return "checkpoints/segment-" + std::to_string(segment) + ".json";
+}
 
 std::string segment_data_prefix(int segment, int total_segments) {
   std::string name = data_file_name(segment, total_segments, 0, Compression::kNone);
@@ -223,7 +228,8 @@ Checkpoints::Checkpoints(Sink& sink, const ScanOptions& o, std::string options_j
       start_time_(std::move(start_time)) {}
 
 Result<std::unique_ptr<Checkpoints>> Checkpoints::open(Sink& sink, const ScanOptions& o,
-                                                       const std::vector<int>& segments, std::string start_time) {
+                                                       const std::vector<int>& segments,
+                                                       std::string start_time) {
   auto cps = std::make_unique<Checkpoints>(sink, o, output_options_json(o), std::move(start_time));
   const std::string folder = o.dest.key(o.run_id + "/checkpoints/");
   DDB2S3_ASSIGN_OR_RETURN(auto keys, sink.list(folder));
@@ -243,7 +249,8 @@ Result<std::unique_ptr<Checkpoints>> Checkpoints::open(Sink& sink, const ScanOpt
     std::string options_json, fingerprint;
     const std::string where = sink.describe(key);
     DDB2S3_ASSIGN_OR_RETURN(Checkpoint c, parse_checkpoint(*text, where, options_json, fingerprint));
-    if (fingerprint != cps->fingerprint_) return differing_option(options_json, cps->options_json_, where, o.run_id);
+    if (fingerprint != cps->fingerprint_)
+      return differing_option(options_json, cps->options_json_, where, o.run_id);
     if (key != o.dest.key(o.run_id + "/" + checkpoint_name(c.done.segment)))
       return invalid(where, "it is the checkpoint of segment " + std::to_string(c.done.segment));
     if (!c.start_time.empty() && c.start_time < cps->start_time_) cps->start_time_ = c.start_time;
@@ -269,9 +276,11 @@ Status Checkpoints::record(int segment, const std::vector<DataFile>& files, cons
   c.next_file_index = at.next_file_index;
   c.finished = at.finished;
   c.start_time = start_time_;
-  c.done.files.assign(files.begin(), files.begin() + static_cast<std::ptrdiff_t>(std::min(at.files, files.size())));
+  c.done.files.assign(files.begin(),
+                      files.begin() + static_cast<std::ptrdiff_t>(std::min(at.files, files.size())));
   const std::string key = options_.dest.key(options_.run_id + "/" + checkpoint_name(segment));
-  DDB2S3_RETURN_IF_ERROR(sink_.put(key, checkpoint_json(c, options_, options_json_, fingerprint_), "application/json"));
+  DDB2S3_RETURN_IF_ERROR(
+      sink_.put(key, checkpoint_json(c, options_, options_json_, fingerprint_), "application/json"));
   return {};
 }
 

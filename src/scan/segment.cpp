@@ -99,7 +99,8 @@ class ObjectRoller {
   Status checkpoint_if_due() {
     if (!pending_ || ctx_.checkpoints == nullptr) return {};
     const auto now = std::chrono::steady_clock::now();
-    if (!position_.finished && now - last_checkpoint_ < std::chrono::duration<double>(ctx_.options.checkpoint_interval))
+    if (!position_.finished &&
+        now - last_checkpoint_ < std::chrono::duration<double>(ctx_.options.checkpoint_interval))
       return {};
     pending_ = false;
     last_checkpoint_ = now;
@@ -116,8 +117,8 @@ class ObjectRoller {
   std::string last_key_;  // of the last page added
   uint64_t size_ = 0, items_ = 0;
   int next_index_ = 0;
-  SegmentPosition position_;  // as of the last finished file
-  bool pending_ = false;      // position_ is not checkpointed yet
+  SegmentPosition position_;                                 // as of the last finished file
+  bool pending_ = false;                                     // position_ is not checkpointed yet
   std::chrono::steady_clock::time_point last_checkpoint_{};  // the first file is checkpointed at once
 };
 
