@@ -118,7 +118,9 @@ std::string make_run_id() {
 Result<ScanSummary> run_scan(ScanOptions o) {
   DDB2S3_RETURN_IF_ERROR(validate(o));
   DDB2S3_RETURN_IF_ERROR(Compressor::make(o.compression, o.compression_level));
-  if (o.run_id.empty()) o.run_id = make_run_id();
+  // A fresh run id has no earlier attempt: nothing to list or remove (and no s3:ListBucket needed).
+  const bool fresh_run = o.run_id.empty();
+  if (fresh_run) o.run_id = make_run_id();
   const auto started = Clock::now();
 
   const std::string start_time = format_iso8601(std::chrono::floor<std::chrono::milliseconds>(started));
@@ -161,7 +163,11 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   DDB2S3_ASSIGN_OR_RETURN(auto table, ddb.describe_table(o.table));
   if (!sink) {
     DDB2S3_ASSIGN_OR_RETURN(sink, open_run_sink(sink_opts, o.run_id));
-    DDB2S3_ASSIGN_OR_RETURN(checkpoints, Checkpoints::open(*sink, o, segments, start_time));
+    if (fresh_run) {
+      checkpoints = std::make_unique<Checkpoints>(*sink, o, output_options_json(o), start_time);
+    } else {
+      DDB2S3_ASSIGN_OR_RETURN(checkpoints, Checkpoints::open(*sink, o, segments, start_time));
+    }
   }
 
   if (o.progress != nullptr) {
@@ -200,7 +206,7 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   // goes (one segment of a shared scan: its own files only; finalize sweeps the rest).
   const std::string data_prefix =
       o.segment ? segment_data_prefix(*o.segment, o.total_segments) : std::string("data/");
-  DDB2S3_RETURN_IF_ERROR(remove_orphans(*sink, o.dest, o.run_id, data_prefix, run.files));
+  if (!fresh_run) DDB2S3_RETURN_IF_ERROR(remove_orphans(*sink, o.dest, o.run_id, data_prefix, run.files));
 
   if (o.segment) {
     run.segment = *o.segment;
