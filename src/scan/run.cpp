@@ -78,6 +78,12 @@ RunRecord base_record(const ScanOptions& o, const std::string& run_id, const std
   return r;
 }
 
+double seconds_since(const std::string& iso_start, Clock::time_point now, Clock::time_point fallback) {
+  auto t = parse_iso8601(iso_start);
+  Clock::time_point start = t ? to_system_clock(t->seconds, t->fraction) : fallback;
+  return std::max(0.0, std::chrono::duration<double>(now - start).count());
+}
+
 // With resume, before anything is read: the run (or this process's one segment) is complete already when
 // its manifest-summary.json (or segments/I.json) exists. Then a summary of it, else nullopt.
 Result<std::optional<ScanSummary>> already_complete(Sink& sink, const ScanOptions& o) {
@@ -96,13 +102,12 @@ Result<std::optional<ScanSummary>> already_complete(Sink& sink, const ScanOption
   if (!text) return std::optional<ScanSummary>{};
   summary.summary_key = o.dest.key(o.run_id + "/" + std::string(kManifestSummary));
   DDB2S3_ASSIGN_OR_RETURN(summary.run, completed_run(*text, sink.describe(summary.summary_key)));
+  RunRecord& run = summary.run;
+  if (auto end = parse_iso8601(run.end_time)) {
+    const auto at = to_system_clock(end->seconds, end->fraction);
+    run.seconds = seconds_since(run.start_time, at, at);
+  }
   return std::optional<ScanSummary>(std::move(summary));
-}
-
-double seconds_since(const std::string& iso_start, Clock::time_point now, Clock::time_point fallback) {
-  auto t = parse_iso8601(iso_start);
-  Clock::time_point start = t ? to_system_clock(t->seconds, t->fraction) : fallback;
-  return std::max(0.0, std::chrono::duration<double>(now - start).count());
 }
 
 }  // namespace
