@@ -184,7 +184,7 @@ TEST(SignalInUploadBackOff, CtrlCAbortsEveryUploadAndWritesNoSummary) {
   TempDir home;
   ChildProcess child(
       ddb2s3_argv({"scan", "bench", "s3://fake-bucket/exports", "--source-endpoint-url", sim.dynamodb(),
-                   "--dest-endpoint-url", s3.url(), "--compression", "none", "--run-id", "r1", "--quiet"}),
+                   "--dest-endpoint-url", s3.url(), "--compression", "none", "--quiet"}),
       child_env(home));
   // Parts are sent by 4 uploader threads; 8 attempts in all put at least one in a back-off of seconds.
   ASSERT_TRUE(eventually([&] { return s3.part_attempts() >= 8; })) << "no part retried within 60 s";
@@ -218,7 +218,8 @@ TEST(LocalDestinationFaults, AFullDiskFailsWithThePathAndPublishesNothing) {
   EXPECT_EQ(files_under(disk.path()), std::vector<std::string>{});  // no NAME.partial, no NAME, no manifest
 }
 
-// The data fits (one 4 KiB page) but manifest-files.json does not: no manifest, no summary, exit 1.
+// The data fits (one 4 KiB page) but manifest-files.json does not: no manifest, no summary, exit 1 (without
+// checkpoints, which would not fit either).
 TEST(LocalDestinationFaults, ManifestsThatDoNotFitFailTheRun) {
   ASSERT_TRUE(simulator_built()) << simulator_path();
   Simulator sim({"--items", "2", "--item-bytes", "300"});
@@ -227,7 +228,7 @@ TEST(LocalDestinationFaults, ManifestsThatDoNotFitFailTheRun) {
   ASSERT_FALSE(disk.path().empty()) << disk.error();
   TempDir home;
   ProcessOutcome r = run_process(ddb2s3_argv({"scan", "bench", disk.path(), "--source-endpoint-url",
-                                              sim.dynamodb(), "--run-id", "r1", "--quiet"}),
+                                              sim.dynamodb(), "--run-id", "r1", "--no-checkpoints", "--quiet"}),
                                  child_env(home));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("'" + disk.path() + "/r1/manifest-files.json'"), std::string::npos) << r.err;
@@ -243,7 +244,7 @@ TEST(LocalDestinationFaults, AReadOnlyDirectoryFailsBeforeAnyDataMoves) {
   ASSERT_FALSE(disk.path().empty()) << disk.error();
   TempDir home;
   ProcessOutcome r = run_process(ddb2s3_argv({"scan", "bench", disk.path() + "/copy", "--source-endpoint-url",
-                                              sim.dynamodb(), "--run-id", "r1", "--quiet"}),
+                                              sim.dynamodb(), "--run-id", "r1", "--no-checkpoints", "--quiet"}),
                                  child_env(home));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find(disk.path() + "/copy"), std::string::npos) << r.err;

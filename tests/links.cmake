@@ -50,3 +50,8 @@ if(TARGET cli_faults_test)
     add_dependencies(cli_faults_test ddb2s3-sim)
   endif()
 endif()
+# scan_resume_test runs the ddb2s3 binary against the simulator (and s3rver), and reads gzip back with zlib.
+if(TARGET scan_resume_test AND TARGET ddb2s3-sim)
+  target_link_libraries(scan_resume_test PRIVATE ZLIB::ZLIB PkgConfig::ZSTD)
+  add_dependencies(scan_resume_test ddb2s3 ddb2s3-sim)
+endif()

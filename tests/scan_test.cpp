@@ -518,14 +518,17 @@ TEST_F(ScanTest, LocalDirectoryHasTheSameLayout) {
     keys.insert(f.key);
     EXPECT_FALSE(f.key.ends_with(".partial")) << f.key;
     EXPECT_TRUE(f.key.starts_with("local-run/data/") || f.key == "local-run/manifest-files.json" ||
-                f.key == "local-run/manifest-summary.json")
+                f.key == "local-run/manifest-summary.json" ||
+                f.key == "local-run/checkpoints/segment-0.json" ||
+                f.key == "local-run/checkpoints/segment-1.json")
         << f.key;
   }
+  EXPECT_TRUE(keys.count("local-run/checkpoints/segment-1.json")) << "each segment's checkpoint, for resume";
   EXPECT_TRUE(keys.count("local-run/manifest-files.json"));
   EXPECT_TRUE(keys.count("local-run/manifest-summary.json"));
   std::vector<Json> manifest = manifest_files(aws_, *dest, "local-run");
   EXPECT_GT(manifest.size(), 2u) << summary->summary_key;
-  EXPECT_EQ(manifest.size() + 2, keys.size());
+  EXPECT_EQ(manifest.size() + 2 + 2, keys.size());  // the data files, two manifests, two checkpoints
   for (const Json& m : manifest) {
     std::string key = string_member(m, "dataFileS3Key");
     EXPECT_TRUE(key.starts_with("local-run/data/")) << "relative to DEST: " << key;

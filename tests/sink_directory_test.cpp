@@ -254,5 +254,28 @@ TEST_F(DirectorySinkTest, AFileSizeLimitNamesFileSize) {
   EXPECT_EQ(files_under(root_), std::vector<std::string>{});
 }
 
+// What resume needs: a killed writer's NAME.partial is listed as unfinished (by NAME), and remove() takes a
+// file and its leftover .partial away, a missing one being no error.
+TEST_F(DirectorySinkTest, UnfinishedFilesAreListedAndRemovedWithTheirNames) {
+  ASSERT_TRUE(sink_->put("run/data/0000-00000.json", "a\n", "").ok());
+  ASSERT_TRUE(sink_->put("run/data/0000-00001.json", "b\n", "").ok());
+  auto open = sink_->open("run/data/0000-00002.json");  // as a killed process leaves it
+  ASSERT_TRUE(open.ok());
+  ASSERT_TRUE((*open)->write("half").ok());
+  auto unfinished = sink_->list_unfinished("run/data/");
+  ASSERT_TRUE(unfinished.ok()) << unfinished.error().to_string();
+  EXPECT_EQ(*unfinished, std::vector<std::string>{"run/data/0000-00002.json"});
+  auto finished = sink_->list("run/data/");
+  ASSERT_TRUE(finished.ok());
+  EXPECT_EQ(finished->size(), 2u);
+
+  ASSERT_TRUE(sink_->remove("run/data/0000-00002.json").ok());
+  ASSERT_TRUE(sink_->remove("run/data/0000-00001.json").ok());
+  Status missing = sink_->remove("run/data/0000-00009.json");
+  EXPECT_TRUE(missing.ok()) << missing.error().to_string();
+  EXPECT_EQ(files_under(root_), std::vector<std::string>{"run/data/0000-00000.json"});
+  (*open)->abort();  // its file is gone already: nothing left to remove, no error
+}
+
 }  // namespace
 }  // namespace ddb2s3

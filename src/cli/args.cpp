@@ -55,6 +55,20 @@ Result<uint64_t> parse_size(std::string_view text) {
   return static_cast<uint64_t>(bytes);
 }
 
+Result<double> parse_seconds(std::string_view text, std::string_view flag, double max) {
+  double seconds = -1;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !(seconds >= 0) ||
+      seconds > max) {
+    std::string message(flag);  // built by appends: GCC 12 warns falsely (-Wrestrict) on string + "..."
+    message.append(" must be a number of seconds from 0 to ")
+        .append(std::to_string(static_cast<long long>(max)));
+    message.append(", not '").append(text).append("'");
+    return Error::usage(std::move(message));
+  }
+  return seconds;
+}
+
 namespace {
 
 using Kind = JsonValue::Kind;

@@ -18,6 +18,9 @@ namespace ddb2s3::cli {
 // a bare number is bytes; a unit's B and case are optional (64m = 64MB). Zero or junk is a usage error.
 Result<uint64_t> parse_size(std::string_view text);
 
+// A number of seconds from 0 to max, fractions allowed ("30", "0.5"); else a usage error naming flag.
+Result<double> parse_seconds(std::string_view text, std::string_view flag, double max);
+
 // Plain JSON values marshalled like boto3's TypeSerializer: a number -> {"N":"<digits as written>"},
 // a string -> S, true/false -> BOOL, null -> NULL, an array -> L, an object -> M. Input: a JSON object
 // (e.g. --values '{":min": 5}'); output: the typed object. Bad JSON is a usage error saying where.

@@ -111,12 +111,8 @@ void add_wait(CLI::App* cmd, WaitArgs& w) {
 
 // --check-interval and --max-attempts, range-checked.
 Status parse_wait(WaitArgs& w) {
-  const std::string& text = w.check_interval;
-  double seconds = -1;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !(seconds >= 0) ||
-      seconds > kMaxCheckIntervalSeconds)
-    return Error::usage("--check-interval must be a number of seconds from 0 to 86400, not '" + text + "'");
+  DDB2S3_ASSIGN_OR_RETURN(const double seconds,
+                          parse_seconds(w.check_interval, "--check-interval", kMaxCheckIntervalSeconds));
   auto attempts = parse_integer(w.max_attempts, 1, INT32_MAX, "--max-attempts");
   if (!attempts) return std::move(attempts).error();
   w.parsed = {seconds, static_cast<int>(*attempts)};

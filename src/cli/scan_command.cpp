@@ -46,6 +46,7 @@ struct ScanFlag {
 constexpr const char* kRequest = "Scan request";
 constexpr const char* kOutput = "Output";
 constexpr const char* kParallel = "Parallel scan";
+constexpr const char* kResume = "Resume";
 
 // In this order: set one after the other (--compression before --compression-level), shown in --help.
 const std::vector<ScanFlag>& scan_flags() {
@@ -209,6 +210,36 @@ const std::vector<ScanFlag>& scan_flags() {
          o.run_id = t;
          return {};
        }},
+      {{"--resume", "resume", ""},
+       kResume,
+       "continue run --run-id after a crash from its checkpoints (a finished run: nothing to do, exit 0)",
+       "",
+       {},
+       true,
+       [](const std::string&, ScanOptions& o) -> Status {
+         o.resume = true;
+         return {};
+       }},
+      {{"--checkpoint-interval", "checkpoint_interval", ""},
+       kResume,
+       "at most one checkpoint per segment this often, in seconds (default 1; 0: after every data file)",
+       "SECONDS",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) -> Status {
+         DDB2S3_ASSIGN_OR_RETURN(o.checkpoint_interval, parse_seconds(t, "--checkpoint-interval", 86400));
+         return {};
+       }},
+      {{"--no-checkpoints", "", ""},
+       kResume,
+       "write no checkpoints (the run cannot be resumed)",
+       "",
+       {},
+       true,
+       [](const std::string&, ScanOptions& o) -> Status {
+         o.checkpoints = false;
+         return {};
+       }},
   };
   return flags;
 }
@@ -301,6 +332,15 @@ void print_summary(const ScanSummary& s, bool json, bool quiet) {
   if (quiet) return;
   std::string where = !s.summary_key.empty() ? s.summary_key : s.segment_manifest_key;
   const RunRecord& run = s.run;
+  if (s.already_complete) {
+    if (!s.segment_manifest_key.empty())
+      std::fprintf(stderr, "ddb2s3: segment %d of run %s is already done: %s exists; nothing to do\n",
+                   std::max(run.segment, 0), run.run_id.c_str(), where.c_str());
+    else
+      std::fprintf(stderr, "ddb2s3: run %s is already complete: %s exists; nothing to do\n",
+                   run.run_id.c_str(), where.c_str());
+    return;
+  }
   std::fprintf(stderr, "ddb2s3: %s items from table '%s' in %zu files (%s) to %s in %.1f s\n",
                format_count(run.item_count).c_str(), run.table.c_str(), run.files.size(),
                format_bytes(run.stored_bytes()).c_str(), s.destination.c_str(), run.seconds);

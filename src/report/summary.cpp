@@ -15,6 +15,7 @@ std::string summary_json(const ScanSummary& s) {
   w.string("destination", s.destination);
   w.string_if_set("manifestSummaryKey", s.summary_key);
   w.string_if_set("segmentManifestKey", s.segment_manifest_key);
+  if (s.already_complete) w.raw("alreadyComplete", "true");  // resume found it done: nothing was read
   w.string("startTime", run.start_time);
   w.string("endTime", run.end_time);
   w.number("seconds", run.seconds);

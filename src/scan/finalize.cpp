@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "base/time.h"
+#include "scan/checkpoint.h"
 #include "scan/manifest.h"
 #include "scan/run_output.h"
 #include "scan/scan.h"
@@ -107,6 +108,9 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
   // A shared scan took as long as a user waited for it: from the first segment's start to the last one's
   // end (segments run at once; their sum would be CPU-like time). Unreadable times: the longest segment.
   run.seconds = wall_seconds(run.start_time, run.end_time).value_or(longest);
+  // data/ holds exactly the manifest's files: anything no segment manifest lists (a killed or retried
+  // process's leftovers) goes before the manifests are written.
+  DDB2S3_RETURN_IF_ERROR(remove_orphans(*sink, o.dest, o.run_id, "data/", run.files));
   ScanSummary summary;
   DDB2S3_ASSIGN_OR_RETURN(summary.summary_key, write_run_manifests(*sink, o.dest, run));
   summary.destination = o.dest.describe(o.dest.key(run.run_id));

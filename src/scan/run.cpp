@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "base/time.h"
+#include "scan/checkpoint.h"
 #include "scan/manifest.h"
 #include "scan/parallel.h"
 #include "scan/run_output.h"
@@ -30,10 +31,15 @@ Status validate(const ScanOptions& o) {
           "so that finalizing the run finds all segments",
           "run_id");
   }
+  if (o.resume && o.run_id.empty())
+    return usage("resume needs run_id: the id of the run to continue (as its destination folder names it)",
+                 "run_id");
   if (!o.run_id.empty() && !valid_run_id(o.run_id))
     return usage("run_id '" + o.run_id + "' may only hold letters, digits, '-', '_' and '.' (at most 128)",
                  "run_id");
   if (o.file_size == 0) return usage("file_size must be at least 1 byte", "file_size");
+  if (!(o.checkpoint_interval >= 0 && o.checkpoint_interval <= 86400))
+    return usage("checkpoint_interval must be from 0 to 86400 seconds", "checkpoint_interval");
   if (o.parallelism < 0) return usage("parallelism must be 0 (the default) or more", "parallelism");
   if (o.part_size < (5ull << 20))
     return usage("part_size (of S3 uploads) must be at least 5 MiB", "part_size");
@@ -72,6 +78,38 @@ RunRecord base_record(const ScanOptions& o, const std::string& run_id, const std
   return r;
 }
 
+double seconds_since(const std::string& iso_start, Clock::time_point now, Clock::time_point fallback) {
+  auto t = parse_iso8601(iso_start);
+  Clock::time_point start = t ? to_system_clock(t->seconds, t->fraction) : fallback;
+  return std::max(0.0, std::chrono::duration<double>(now - start).count());
+}
+
+// With resume, before anything is read: the run (or this process's one segment) is complete already when
+// its manifest-summary.json (or segments/I.json) exists. Then a summary of it, else nullopt.
+Result<std::optional<ScanSummary>> already_complete(Sink& sink, const ScanOptions& o) {
+  ScanSummary summary;
+  summary.already_complete = true;
+  summary.destination = o.dest.describe(o.dest.key(o.run_id));
+  if (o.segment) {
+    std::string key = o.dest.key(o.run_id + "/" + segment_manifest_name(*o.segment));
+    DDB2S3_ASSIGN_OR_RETURN(auto text, sink.get(key));
+    if (!text) return std::optional<ScanSummary>{};
+    DDB2S3_ASSIGN_OR_RETURN(summary.run, parse_segment_manifest(*text, sink.describe(key)));
+    summary.segment_manifest_key = std::move(key);
+    return std::optional<ScanSummary>(std::move(summary));
+  }
+  DDB2S3_ASSIGN_OR_RETURN(auto text, finished_run_summary(sink, o.dest, o.run_id));
+  if (!text) return std::optional<ScanSummary>{};
+  summary.summary_key = o.dest.key(o.run_id + "/" + std::string(kManifestSummary));
+  DDB2S3_ASSIGN_OR_RETURN(summary.run, completed_run(*text, sink.describe(summary.summary_key)));
+  RunRecord& run = summary.run;
+  if (auto end = parse_iso8601(run.end_time)) {
+    const auto at = to_system_clock(end->seconds, end->fraction);
+    run.seconds = seconds_since(run.start_time, at, at);
+  }
+  return std::optional<ScanSummary>(std::move(summary));
+}
+
 }  // namespace
 
 std::string make_run_id() {
@@ -85,7 +123,9 @@ std::string make_run_id() {
 Result<ScanSummary> run_scan(ScanOptions o) {
   DDB2S3_RETURN_IF_ERROR(validate(o));
   DDB2S3_RETURN_IF_ERROR(Compressor::make(o.compression, o.compression_level));
-  if (o.run_id.empty()) o.run_id = make_run_id();
+  // A fresh run id has no earlier attempt: nothing to list or remove (and no s3:ListBucket needed).
+  const bool fresh_run = o.run_id.empty();
+  if (fresh_run) o.run_id = make_run_id();
   const auto started = Clock::now();
   // Errors about a side's region or endpoint name it as its member: source.endpoint_url, dest_aws.region.
   if (o.source.name.empty()) o.source.name = "source";
@@ -93,10 +133,7 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   // A cancel also cuts short the waits of both sides' retries (back-off, throttle pause).
   if (o.session.cancel == nullptr) o.session.cancel = o.cancel;
 
-  DDB2S3_ASSIGN_OR_RETURN(auto source, make_service_config("dynamodb", o.source, o.env, o.session));
-  // Up front, before any data moves: the table exists and may be read, the bucket may be written.
-  DynamoDbClient ddb(source);
-  DDB2S3_ASSIGN_OR_RETURN(auto table, ddb.describe_table(o.table));
+  const std::string start_time = format_iso8601(std::chrono::floor<std::chrono::milliseconds>(started));
 
   std::vector<int> segments;
   if (o.segment) {
@@ -117,13 +154,38 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   s3.part_size = part_size;
   s3.max_parts_in_flight = max_parts;
   s3.upload_threads = upload_threads;
-  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_run_sink(sink_options(o, std::move(s3)), o.run_id));
+  const SinkOptions sink_opts = sink_options(o, std::move(s3));
+
+  // Resuming, the destination is read first: a complete run is left alone without a call to DynamoDB, and
+  // options that differ from the checkpoints' are a usage error before any.
+  std::unique_ptr<Sink> sink;
+  std::unique_ptr<Checkpoints> checkpoints;
+  if (o.resume) {
+    DDB2S3_ASSIGN_OR_RETURN(sink, open_checked_sink(sink_opts));
+    DDB2S3_ASSIGN_OR_RETURN(auto done, already_complete(*sink, o));
+    if (done) return std::move(*done);
+    DDB2S3_ASSIGN_OR_RETURN(checkpoints, Checkpoints::open(*sink, o, segments, start_time));
+  }
+
+  DDB2S3_ASSIGN_OR_RETURN(auto source, make_service_config("dynamodb", o.source, o.env, o.session));
+  // Up front, before any data moves: the table exists and may be read, the bucket may be written.
+  DynamoDbClient ddb(source);
+  DDB2S3_ASSIGN_OR_RETURN(auto table, ddb.describe_table(o.table));
+  if (!sink) {
+    DDB2S3_ASSIGN_OR_RETURN(sink, open_run_sink(sink_opts, o.run_id));
+    if (fresh_run) {
+      checkpoints = std::make_unique<Checkpoints>(*sink, o, output_options_json(o), start_time);
+    } else {
+      DDB2S3_ASSIGN_OR_RETURN(checkpoints, Checkpoints::open(*sink, o, segments, start_time));
+    }
+  }
 
   if (o.progress != nullptr) {
     o.progress->segments_total = static_cast<int>(segments.size());
     o.progress->table_item_count = table.item_count;
   }
   RunContext ctx{o, source, *sink, o.run_id + "/"};
+  ctx.checkpoints = checkpoints.get();
   {
     std::atomic<int> next{0};
     std::vector<std::thread> pool;
@@ -145,10 +207,16 @@ Result<ScanSummary> run_scan(ScanOptions o) {
     run.pages += r.pages;
     for (auto& f : r.files) run.files.push_back(std::move(f));
   }
-  run.start_time = format_iso8601(std::chrono::floor<std::chrono::milliseconds>(started));
+  run.start_time = checkpoints->start_time();  // a resumed run started with its first attempt
   const auto scanned = Clock::now();
   run.end_time = format_iso8601(std::chrono::floor<std::chrono::milliseconds>(scanned));
-  run.seconds = std::chrono::duration<double>(scanned - started).count();  // as the segment manifest says
+  run.seconds = seconds_since(run.start_time, scanned, started);  // as the segment manifest says
+
+  // data/ holds exactly the manifest's files: what a killed or retried attempt wrote past its checkpoint
+  // goes (one segment of a shared scan: its own files only; finalize sweeps the rest).
+  const std::string data_prefix =
+      o.segment ? segment_data_prefix(*o.segment, o.total_segments) : std::string("data/");
+  if (!fresh_run) DDB2S3_RETURN_IF_ERROR(remove_orphans(*sink, o.dest, o.run_id, data_prefix, run.files));
 
   if (o.segment) {
     run.segment = *o.segment;
@@ -159,7 +227,7 @@ Result<ScanSummary> run_scan(ScanOptions o) {
     DDB2S3_ASSIGN_OR_RETURN(summary.summary_key, write_run_manifests(*sink, o.dest, run));
   }
   summary.destination = o.dest.describe(o.dest.key(run.run_id));
-  run.seconds = std::chrono::duration<double>(Clock::now() - started).count();  // manifests written too
+  run.seconds = seconds_since(run.start_time, Clock::now(), started);  // manifests written too
   return summary;
 }
 

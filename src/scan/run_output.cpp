@@ -18,7 +18,7 @@ namespace {
 // An error when PREFIX/RUN_ID/manifest-summary.json exists already.
 Status refuse_finished_run(Sink& sink, const Destination& dest, const std::string& run_id) {
   std::string key = dest.key(run_id + "/" + std::string(kManifestSummary));
-  DDB2S3_ASSIGN_OR_RETURN(auto existing, sink.get(key));
+  DDB2S3_ASSIGN_OR_RETURN(auto existing, finished_run_summary(sink, dest, run_id));
   if (existing.has_value()) {
     // Not a usage error: it is found by reading the destination, and exit 2 promises no AWS call was made.
     Error e = Error::make(ErrorKind::kClient, "RunAlreadyComplete",
@@ -38,9 +38,19 @@ Result<std::unique_ptr<Sink>> open_sink(const SinkOptions& o) {
   return make_s3_sink(config, o.dest, o.s3);
 }
 
-Result<std::unique_ptr<Sink>> open_run_sink(const SinkOptions& options, const std::string& run_id) {
+Result<std::optional<std::string>> finished_run_summary(Sink& sink, const Destination& dest,
+                                                        const std::string& run_id) {
+  return sink.get(dest.key(run_id + "/" + std::string(kManifestSummary)));
+}
+
+Result<std::unique_ptr<Sink>> open_checked_sink(const SinkOptions& options) {
   DDB2S3_ASSIGN_OR_RETURN(auto sink, open_sink(options));
   DDB2S3_RETURN_IF_ERROR(sink->check());
+  return sink;
+}
+
+Result<std::unique_ptr<Sink>> open_run_sink(const SinkOptions& options, const std::string& run_id) {
+  DDB2S3_ASSIGN_OR_RETURN(auto sink, open_checked_sink(options));
   DDB2S3_RETURN_IF_ERROR(refuse_finished_run(*sink, options.dest, run_id));
   return sink;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,8 +36,15 @@ SinkOptions sink_options(const RunOptions& o, S3SinkOptions s3) {
 Result<std::unique_ptr<Sink>> open_sink(const SinkOptions& options);
 
 // The directory sink for a local destination, else the S3 sink; checked (HeadBucket / the directory can be
-// made) before any data moves, and refused when run_id is already complete there.
+// made) before any data moves.
+Result<std::unique_ptr<Sink>> open_checked_sink(const SinkOptions& options);
+
+// open_checked_sink(), refused when run_id is already complete there.
 Result<std::unique_ptr<Sink>> open_run_sink(const SinkOptions& options, const std::string& run_id);
+
+// PREFIX/RUN_ID/manifest-summary.json's content when the run is complete, else nullopt.
+Result<std::optional<std::string>> finished_run_summary(Sink& sink, const Destination& dest,
+                                                        const std::string& run_id);
 
 // manifest-files.json, then manifest-summary.json (last: its presence means the run is complete).
 // Returns manifest-summary.json's key.

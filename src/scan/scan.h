@@ -55,6 +55,15 @@ struct ScanOptions {
   std::optional<int> segment;
   int parallelism = 0;  // segments scanned at once; 0: min(total_segments, 4 x cores, 64)
   std::string run_id;   // empty: UTC time plus a random suffix (required with `segment`)
+  // Continue run_id after a crash from its checkpoints (PREFIX/RUN/checkpoints/): finished segments are not
+  // read again, the others go on from their last finished data file. A finished run (or segment) is left as
+  // it is (ScanSummary::already_complete); a run without checkpoints starts. Needs run_id.
+  bool resume = false;
+  // Each segment writes a checkpoint whenever one of its data files is complete (what resume needs), at most
+  // once per checkpoint_interval seconds (a file finished sooner goes into the next checkpoint, written after
+  // a later page; the segment's end is recorded at once); 0: after every data file.
+  bool checkpoints = true;
+  double checkpoint_interval = 1.0;
 
   // S3 uploads: part size and how many parts may be in flight (memory bound: their product).
   uint64_t part_size = 8ull << 20;  // at most; with many workers smaller: max(5 MiB, 128 MiB / workers)
@@ -79,6 +88,8 @@ struct ScanSummary {
   std::string destination;  // s3://bucket/prefix/run-id or the directory/run-id
   std::string summary_key;  // where manifest-summary.json went; empty for a single segment of a shared scan
   std::string segment_manifest_key;  // segments/I.json when one segment ran
+  // With resume: the run (or the segment) was complete already, and nothing was read or written.
+  bool already_complete = false;
 };
 
 // Memory is bounded by pages, parsers and S3 parts in flight per segment. With many segments glibc's
@@ -89,7 +100,8 @@ struct ScanSummary {
 // Validates options (usage errors before any AWS call, naming the option at fault as its ScanOptions member,
 // e.g. total_segments, in the message and in Error::field), checks the table (DescribeTable) and the
 // destination (HeadBucket / directory), scans, writes data files and manifests. On any failure or
-// cancellation: in-flight uploads are aborted and no manifest-summary.json is written.
+// cancellation: in-flight uploads are aborted and no manifest-summary.json is written. Before the manifests,
+// data files that no manifest lists (left by a killed or retried attempt) are removed from data/.
 Result<ScanSummary> run_scan(ScanOptions options);
 
 struct FinalizeOptions {
@@ -105,7 +117,8 @@ struct FinalizeOptions {
 };
 
 // Reads PREFIX/RUN/segments/*.json of a scan shared by many processes, checks that all N segments
-// are there (an Error naming the missing ones otherwise) and writes the run's manifests. The summary's
+// are there (an Error naming the missing ones otherwise), removes what data/ holds beyond the segment
+// manifests' files (a killed or retried process's leftovers) and writes the run's manifests. The summary's
 // scan_bytes and pages are the segments' sums; its seconds the shared scan's wall time, from the earliest
 // segment's start to the latest one's end (segment manifests of older versions count as 0).
 Result<ScanSummary> finalize_run(FinalizeOptions options);

@@ -3,23 +3,30 @@
 #include "scan/segment.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <thread>
 
 #include "scan/bounded_queue.h"
+#include "scan/checkpoint.h"
 #include "scan/manifest.h"
 
 namespace ddb2s3 {
 namespace {
 
-// Data files of one segment: a new object starts at the first page end at or past --file-size.
+// Data files of one segment: a new object starts at the first page end at or past --file-size. Each
+// finished file is checkpointed with the LastEvaluatedKey of its last page (where a resumed scan goes on),
+// at most once per checkpoint_interval: a file finished sooner is recorded after a later page (so that
+// tiny files do not cost a PutObject each), and the segment's end always at once.
 class ObjectRoller {
  public:
-  ObjectRoller(RunContext& ctx, int segment, Compressor& compressor, SegmentResult& result)
-      : ctx_(ctx), segment_(segment), compressor_(compressor), result_(result) {}
+  ObjectRoller(RunContext& ctx, int segment, Compressor& compressor, SegmentResult& result, int next_index)
+      : ctx_(ctx), segment_(segment), compressor_(compressor), result_(result), next_index_(next_index) {}
 
-  Status add_page(std::string_view lines, uint64_t items) {
-    if (items == 0 && lines.empty()) return {};
+  // last_key: the page's LastEvaluatedKey (empty on the segment's last page).
+  Status add_page(std::string_view lines, uint64_t items, std::string_view last_key) {
+    last_key_.assign(last_key);
+    if (items == 0 && lines.empty()) return checkpoint_if_due();
     if (!writer_) {
       if (auto s = open(); !s) return s;
     }
@@ -32,10 +39,15 @@ class ObjectRoller {
     if (auto s = write(out); !s) return s;
     items_ += items;
     if (size_ >= ctx_.options.file_size) return close();
-    return {};
+    return checkpoint_if_due();
   }
 
-  Status finish() { return writer_ ? close() : Status{}; }
+  // After the last page: the open file closed, and the segment checkpointed as finished.
+  Status finish() {
+    if (writer_) DDB2S3_RETURN_IF_ERROR(close());
+    if (!position_.finished) mark();  // the last file closed before the last pages (or none at all)
+    return checkpoint_if_due();
+  }
 
  private:
   Status open() {
@@ -67,7 +79,32 @@ class ObjectRoller {
     DataFile f{std::move(*stored), items_, segment_};
     ctx_.count(&ScanProgress::files, 1);
     result_.files.push_back(std::move(f));
-    return {};
+    mark();
+    return checkpoint_if_due();
+  }
+
+  // The pages so far are all in finished files: a checkpoint may say that the segment goes on from last_key_.
+  void mark() {
+    position_.items = result_.items;
+    position_.scanned = result_.scanned;
+    position_.scan_bytes = result_.scan_bytes;
+    position_.pages = result_.pages;
+    position_.files = result_.files.size();
+    position_.next_file_index = next_index_;
+    position_.exclusive_start_key = last_key_;
+    position_.finished = last_key_.empty();
+    pending_ = true;
+  }
+
+  Status checkpoint_if_due() {
+    if (!pending_ || ctx_.checkpoints == nullptr) return {};
+    const auto now = std::chrono::steady_clock::now();
+    if (!position_.finished &&
+        now - last_checkpoint_ < std::chrono::duration<double>(ctx_.options.checkpoint_interval))
+      return {};
+    pending_ = false;
+    last_checkpoint_ = now;
+    return ctx_.checkpoints->record(segment_, result_.files, position_);
   }
 
   RunContext& ctx_;
@@ -77,8 +114,12 @@ class ObjectRoller {
   std::unique_ptr<ObjectWriter> writer_;  // destroyed unfinished on failure: the upload is aborted
   std::string key_;
   std::string buf_;
+  std::string last_key_;  // of the last page added
   uint64_t size_ = 0, items_ = 0;
   int next_index_ = 0;
+  SegmentPosition position_;                                 // as of the last finished file
+  bool pending_ = false;                                     // position_ is not checkpointed yet
+  std::chrono::steady_clock::time_point last_checkpoint_{};  // the first file is checkpointed at once
 };
 
 uint64_t count_lines(std::string_view s) {
@@ -87,8 +128,9 @@ uint64_t count_lines(std::string_view s) {
 
 // One segment: a fetcher thread keeps the next Scan page coming while this thread transcodes,
 // compresses and writes the previous one (at most one page waits between them: each is ~1 MB per segment).
+// With a checkpoint (from), it goes on from there: its files and counts, its start key and next file index.
 Status run_segment(RunContext& ctx, int segment, PageTranscoder& transcoder, Compressor& compressor,
-                   SegmentResult& result) {
+                   SegmentResult& result, const Checkpoint* from) {
   const ScanOptions& o = ctx.options;
   BoundedQueue<ScanPage> pages(1);
   // Pages held at once: one being processed and one fetched ahead (a Scan page is up to ~1 MB, and
@@ -109,6 +151,7 @@ Status run_segment(RunContext& ctx, int segment, PageTranscoder& transcoder, Com
       request.segment = segment;
       request.total_segments = o.total_segments;
     }
+    if (from != nullptr) request.exclusive_start_key_json = from->exclusive_start_key;
     while (!ctx.stopping()) {
       {
         std::unique_lock lock(spare_mu);
@@ -134,7 +177,7 @@ Status run_segment(RunContext& ctx, int segment, PageTranscoder& transcoder, Com
   });
 
   std::string lines;
-  ObjectRoller roller(ctx, segment, compressor, result);
+  ObjectRoller roller(ctx, segment, compressor, result, from != nullptr ? from->next_file_index : 0);
   Status status;
   while (auto page = pages.pop()) {
     if (ctx.stopping()) break;
@@ -156,7 +199,7 @@ Status run_segment(RunContext& ctx, int segment, PageTranscoder& transcoder, Com
     ctx.count(&ScanProgress::scanned, static_cast<uint64_t>(page->scanned_count));
     ctx.count(&ScanProgress::scan_bytes, page->body.size());
     ctx.count(&ScanProgress::pages, 1);
-    if (status = roller.add_page(lines, items); !status) break;
+    if (status = roller.add_page(lines, items, page->last_evaluated_key_json); !status) break;
     {
       std::lock_guard lock(spare_mu);
       if (spare.empty()) spare.push_back(std::move(page->body));
@@ -191,8 +234,22 @@ void run_worker(RunContext& ctx, std::atomic<int>& next, const std::vector<int>&
     if (i >= static_cast<int>(segments.size())) return;
     SegmentResult result;
     result.segment = segments[i];
-    Status s = run_segment(ctx, segments[i], transcoder, **compressor, result);
-    if (!s) return ctx.fail(std::move(s).error());
+    const Checkpoint* from = ctx.checkpoints ? ctx.checkpoints->find(segments[i]) : nullptr;
+    if (from != nullptr) {  // what the segment did before: counted again, so progress shows the run's totals
+      result = from->done;
+      ctx.count(&ScanProgress::items, result.items);
+      ctx.count(&ScanProgress::scanned, result.scanned);
+      ctx.count(&ScanProgress::scan_bytes, result.scan_bytes);
+      ctx.count(&ScanProgress::pages, result.pages);
+      ctx.count(&ScanProgress::files, result.files.size());
+      uint64_t stored = 0;
+      for (const DataFile& f : result.files) stored += f.object.size;
+      ctx.count(&ScanProgress::stored_bytes, stored);
+    }
+    if (from == nullptr || !from->finished) {
+      Status s = run_segment(ctx, segments[i], transcoder, **compressor, result, from);
+      if (!s) return ctx.fail(std::move(s).error());
+    }
     if (ctx.options.progress != nullptr) ctx.options.progress->segments_done.fetch_add(1);
     std::lock_guard lock(ctx.mu);
     ctx.results.push_back(std::move(result));

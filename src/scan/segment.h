@@ -19,12 +19,15 @@ struct SegmentResult {
   uint64_t items = 0, scanned = 0, scan_bytes = 0, pages = 0;
 };
 
+class Checkpoints;
+
 // Shared by the workers of one run.
 struct RunContext {
   const ScanOptions& options;
   std::shared_ptr<const ServiceConfig> source;
   Sink& sink;
   std::string run_prefix;  // RUN_ID/
+  const Checkpoints* checkpoints = nullptr;  // where segments start from and record their progress
   std::atomic<bool> stop{false};
   std::mutex mu;
   std::optional<Error> first_error;

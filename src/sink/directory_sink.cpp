@@ -137,6 +137,8 @@ class DirectorySink final : public Sink {
         std::make_unique<FileWriter>(key, path, std::move(fd), std::move(md5)));
   }
 
+  // As a data file: NAME.partial, renamed when whole, so a crash while writing (a checkpoint, say) leaves
+  // the previous version of the object in place.
   Result<StoredObject> put(const std::string& key, std::string_view bytes, std::string_view) override {
     DDB2S3_ASSIGN_OR_RETURN(auto writer, open(key));
     DDB2S3_RETURN_IF_ERROR(writer->write(bytes));
@@ -190,6 +192,23 @@ class DirectorySink final : public Sink {
     }
     out.resize(got);
     return {};
+  }
+
+  Status remove(const std::string& key) override {
+    std::string path = describe(key);
+    for (const std::string& p : {path + ".partial", path}) {
+      if (::unlink(p.c_str()) != 0 && errno != ENOENT) return file_error("cannot remove", p, errno);
+    }
+    return {};
+  }
+
+  // The NAME.partial files under prefix, as NAME.
+  Result<std::vector<std::string>> list_unfinished(const std::string& prefix) override {
+    constexpr std::string_view kPartial = ".partial";
+    DDB2S3_ASSIGN_OR_RETURN(auto keys, files_under(prefix));
+    std::erase_if(keys, [&](const std::string& key) { return !key.ends_with(kPartial); });
+    for (auto& key : keys) key.resize(key.size() - kPartial.size());
+    return keys;
   }
 
   std::string describe(std::string_view key) const override { return dest_.describe(key); }

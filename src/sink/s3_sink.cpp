@@ -522,6 +522,14 @@ class S3Sink final : public Sink {
                                                 ByteRange{offset, offset + length - 1});
   }
 
+  Status remove(const std::string& key) override {
+    return core_->clients.acquire()->delete_object(core_->dest.bucket, key);  // S3: 204 for a missing key too
+  }
+
+  Result<std::vector<std::string>> list_unfinished(const std::string&) override {
+    return std::vector<std::string>{};
+  }
+
   std::string describe(std::string_view key) const override { return core_->dest.describe(key); }
 
  private:

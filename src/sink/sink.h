@@ -67,6 +67,12 @@ class Sink {
   // Bytes [offset, offset + length) of an object, replacing out's contents (its capacity is reused); fewer
   // at the object's end. An object that does not exist is an error.
   virtual Status read(const std::string& key, uint64_t offset, uint64_t length, std::string& out) = 0;
+  // Removes an object; done too when it does not exist. Directory: also its NAME.partial, if any.
+  virtual Status remove(const std::string& key) = 0;
+  // Keys under a prefix of objects that a killed process left half-written (sorted), for remove(): the
+  // directory's NAME.partial files. S3: none (an open multipart upload is not an object; a bucket lifecycle
+  // rule, AbortIncompleteMultipartUpload, ends those).
+  virtual Result<std::vector<std::string>> list_unfinished(const std::string& prefix) = 0;
   virtual std::string describe(std::string_view key) const = 0;
 };
 
