@@ -38,3 +38,7 @@ foreach(t client_test dynamodb_test)
     target_link_libraries(${t} PRIVATE ZLIB::ZLIB)
   endif()
 endforeach()
+# scan_rate_test runs the ddb2s3 binary (one process or two sharing a scan) against the simulator.
+if(TARGET scan_rate_test AND TARGET ddb2s3-sim)
+  add_dependencies(scan_rate_test ddb2s3 ddb2s3-sim)
+endif()
