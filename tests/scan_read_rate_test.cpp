@@ -54,7 +54,7 @@ TEST(ReadRateLimiter, UnusedBudgetIsKeptForAQuarterSecondOnly) {
   EXPECT_EQ(at_once, 3);  // 25 units kept: 10 + 10 + 10 go, the next one waits
 }
 
-TEST(ReadRateLimiter, AThrottleHalvesTheRateOnceASecondAndItRecoversAdditively) {
+TEST(ReadRateLimiter, AThrottleHalvesTheRateOnceASecondAndItRecoversAdditivelyToUnderTheThrottledRate) {
   ReadRateLimiter limiter(100, kStart, 3);
   limiter.note_throttles(3, kStart);  // no new throttle
   EXPECT_DOUBLE_EQ(limiter.rate(kStart), 100);
@@ -64,23 +64,27 @@ TEST(ReadRateLimiter, AThrottleHalvesTheRateOnceASecondAndItRecoversAdditively) 
   EXPECT_NEAR(limiter.rate(kStart + milliseconds(500)), 52.5, 1e-9);
   limiter.note_throttles(10, kStart + milliseconds(1000));
   EXPECT_NEAR(limiter.rate(kStart + milliseconds(1000)), 27.5, 1e-9);  // (50 + 5) / 2
-  // +5% of the target per second, up to the target and no further.
-  EXPECT_NEAR(limiter.rate(kStart + milliseconds(5000)), 47.5, 1e-9);
-  EXPECT_DOUBLE_EQ(limiter.rate(kStart + std::chrono::seconds(60)), 100);
+  EXPECT_NEAR(limiter.ceiling(), 41.25, 1e-9) << "three quarters of the 55 RCU/s that met the throttle";
+  // +5% of the target per second up to the ceiling, then +1% per second, up to the target and no further.
+  EXPECT_NEAR(limiter.rate(kStart + milliseconds(3000)), 37.5, 1e-9);
+  EXPECT_NEAR(limiter.rate(kStart + milliseconds(5000)), 41.25, 1e-9);
+  EXPECT_NEAR(limiter.rate(kStart + milliseconds(15000)), 51.25, 1e-9);
+  EXPECT_DOUBLE_EQ(limiter.rate(kStart + std::chrono::seconds(100)), 100);
   EXPECT_DOUBLE_EQ(limiter.target(), 100);
 }
 
-TEST(ReadRateLimiter, ThrottledEverySecondTheRateSettlesAtTheRecoveryStepNotAtZero) {
+TEST(ReadRateLimiter, ThrottledEverySecondTheRateBacksOffToItsFloorNotToZero) {
   ReadRateLimiter limiter(64, kStart);
   TimePoint t = kStart;
   for (uint64_t i = 1; i <= 30; ++i) {
     t += milliseconds(1000);
     limiter.note_throttles(i, t);
   }
-  // r = (r + 5% of 64) / 2 each second: it settles at 3.2 RCU/s, and requests keep going.
-  EXPECT_NEAR(limiter.rate(t), 3.2, 0.01);
-  EXPECT_EQ(limiter.reserve(3.2, t), t);
-  EXPECT_GT(seconds_between(t, limiter.reserve(1, t)), 0.7) << "3.2 units at 3.2 per second";
+  // Each throttle halves the rate and lowers the ceiling of its recovery: a table that stays busy gets a
+  // sixty-fourth of the target, 1 RCU/s here, and requests keep going.
+  EXPECT_NEAR(limiter.rate(t), 1.0, 1e-9);
+  EXPECT_EQ(limiter.reserve(1, t), t);
+  EXPECT_GT(seconds_between(t, limiter.reserve(1, t)), 0.7) << "1 unit at 1 per second";
 }
 
 TEST(ReadRateLimiter, AfterAThrottleRequestsAreSpacedAtTheLowerRate) {

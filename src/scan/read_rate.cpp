@@ -43,8 +43,6 @@ Result<std::pair<std::string, int64_t>> capacity_base(const ScanOptions& o, cons
                          "read_capacity_percent of (no OnDemandThroughput.MaxReadRequestUnits and no "
                          "WarmThroughput.ReadUnitsPerSecond)");
   e.hint = "give max_rcu (read capacity units per second) instead";
-  e.operation = "DescribeTable";
-  e.resource = what;
   return std::move(e).with_field("read_capacity_percent");
 }
 
@@ -91,14 +89,22 @@ Result<std::optional<ReadRateLimit>> read_rate_limit(const ScanOptions& o, const
 }
 
 ReadRateLimiter::ReadRateLimiter(double rcu_per_second, TimePoint now, uint64_t throttles_seen)
-    : target_(rcu_per_second), rate_(rcu_per_second), last_(now), throttles_seen_(throttles_seen) {}
+    : target_(rcu_per_second),
+      rate_(rcu_per_second),
+      ceiling_(rcu_per_second),
+      last_(now),
+      throttles_seen_(throttles_seen) {}
 
 void ReadRateLimiter::advance(TimePoint now) {
   if (now <= last_) return;
   const double dt = std::chrono::duration<double>(now - last_).count();
   last_ = now;
   const double before = rate_;
-  if (rate_ < target_) rate_ = std::min(target_, rate_ + kRecoveryPerSecond * target_ * dt);
+  if (rate_ < ceiling_) {
+    rate_ = std::min(ceiling_, rate_ + kRecoveryPerSecond * target_ * dt);
+  } else if (rate_ < target_) {
+    rate_ = std::min(target_, rate_ + kProbePerSecond * target_ * dt);
+  }
   balance_ = std::min(balance_ + (before + rate_) / 2 * dt, rate_ * kBurstSeconds);
 }
 
@@ -121,6 +127,7 @@ void ReadRateLimiter::note_throttles(uint64_t count, TimePoint now) {
   throttles_seen_ = count;
   if (last_drop_ && now - *last_drop_ < kThrottleSpacing) return;
   last_drop_ = now;
+  ceiling_ = std::max(rate_ * kCeilingFactor, target_ * kMinShare);
   rate_ = std::max(rate_ * kThrottleFactor, target_ * kMinShare);
   balance_ = std::min(balance_, rate_ * kBurstSeconds);
 }

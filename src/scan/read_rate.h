@@ -31,12 +31,16 @@ Result<std::optional<ReadRateLimit>> read_rate_limit(const ScanOptions& options,
 // A token bucket of read capacity units with debt: a request reserves its expected cost and goes once the
 // debt of those before it is paid off at the current rate; afterwards it settles with what it really
 // consumed, so the average holds whatever the estimates. A throttle halves the rate (at most once a second);
-// it then recovers by 5% of the target per second. Time is passed in, so tests need no clock.
+// it then recovers by 5% of the target per second up to three quarters of the rate that met the throttle,
+// and past that by 1% per second only, up to the target: so a run that meets a table's limit settles under
+// it instead of going back over it every few seconds. Time is passed in, so tests need no clock.
 class ReadRateLimiter {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
   static constexpr double kBurstSeconds = 0.25;     // unused budget kept for later, at most
-  static constexpr double kRecoveryPerSecond = 0.05;  // of the target
+  static constexpr double kRecoveryPerSecond = 0.05;  // of the target, up to the ceiling
+  static constexpr double kProbePerSecond = 0.01;     // of the target, past the ceiling
+  static constexpr double kCeilingFactor = 0.75;      // the ceiling: this share of the rate that met a throttle
   static constexpr double kThrottleFactor = 0.5;
   static constexpr double kMinShare = 1.0 / 64;     // the rate never drops below this share of the target
   static constexpr std::chrono::milliseconds kThrottleSpacing{1000};
@@ -52,12 +56,14 @@ class ReadRateLimiter {
 
   double rate(TimePoint now);  // the current rate, recovery applied
   double target() const { return target_; }
+  double ceiling() const { return ceiling_; }
 
  private:
   void advance(TimePoint now);
 
   double target_;
   double rate_;
+  double ceiling_;      // fast recovery ends here (the target until a throttle is met)
   double balance_ = 0;  // units available now; negative: the debt that later requests wait for
   TimePoint last_;
   uint64_t throttles_seen_;
