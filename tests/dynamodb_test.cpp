@@ -734,14 +734,15 @@ TEST_F(FakeDynamoDb, DescribeTableParsesTheDocumentedShape) {
 // on-demand (a MaxReadRequestUnits of -1 means no maximum), and the warm throughput.
 TEST_F(FakeDynamoDb, DescribeTableReadsTheReadCapacityOfTheTableAndItsGlobalIndexes) {
   handler_ = [](const httplib::Request&, httplib::Response& res) {
-    answer(res,
-           R"({"Table":{"TableName":"orders","TableStatus":"ACTIVE","BillingModeSummary":{"BillingMode":"PAY_PER_REQUEST"},)"
-           R"("ProvisionedThroughput":{"ReadCapacityUnits":0,"WriteCapacityUnits":0},)"
-           R"("OnDemandThroughput":{"MaxReadRequestUnits":3000,"MaxWriteRequestUnits":-1},)"
-           R"("WarmThroughput":{"ReadUnitsPerSecond":12000,"WriteUnitsPerSecond":4000,"Status":"ACTIVE"},)"
-           R"("GlobalSecondaryIndexes":[{"IndexName":"g1","OnDemandThroughput":{"MaxReadRequestUnits":-1},)"
-           R"("WarmThroughput":{"ReadUnitsPerSecond":500}},{"IndexName":"g2"}],)"
-           R"("LocalSecondaryIndexes":[{"IndexName":"l1"}]}})");
+    answer(
+        res,
+        R"({"Table":{"TableName":"orders","TableStatus":"ACTIVE","BillingModeSummary":{"BillingMode":"PAY_PER_REQUEST"},)"
+        R"("ProvisionedThroughput":{"ReadCapacityUnits":0,"WriteCapacityUnits":0},)"
+        R"("OnDemandThroughput":{"MaxReadRequestUnits":3000,"MaxWriteRequestUnits":-1},)"
+        R"("WarmThroughput":{"ReadUnitsPerSecond":12000,"WriteUnitsPerSecond":4000,"Status":"ACTIVE"},)"
+        R"("GlobalSecondaryIndexes":[{"IndexName":"g1","OnDemandThroughput":{"MaxReadRequestUnits":-1},)"
+        R"("WarmThroughput":{"ReadUnitsPerSecond":500}},{"IndexName":"g2"}],)"
+        R"("LocalSecondaryIndexes":[{"IndexName":"l1"}]}})");
   };
   auto c = client();
   auto d = c.describe_table("orders");

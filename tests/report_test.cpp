@@ -66,13 +66,14 @@ TEST(Summary, JsonHasEveryFieldInOrder) {
   s.run.total_segments = 4;
   s.run.segment = 2;
   s.run.files.push_back(DataFile{StoredObject{"p/r1/data/0002-00000.json.gz", 300, "md5==", "etag1"}, 7, 2});
-  EXPECT_EQ(summary_json(s),
-            R"({"runId":"r1","table":"orders","tableArn":"arn:aws:dynamodb:us-east-1:1:table/orders",)"
-            R"("destination":"s3://b/p/r1","segmentManifestKey":"p/r1/segments/2.json",)"
-            R"("startTime":"2026-11-26T15:30:00.000Z","endTime":"2026-11-26T15:30:01.500Z",)"
-            R"("seconds":1.500000,"itemCount":7,"scannedCount":9,"scanBytes":1000,"storedBytes":300,"pages":2,)"
-            R"("consumedReadCapacityUnits":12.500000,"throttles":1,"fileCount":1,"totalSegments":4,"segment":2,"files":[{"key":"p/r1/data/0002-00000.json.gz",)"
-            R"("itemCount":7,"size":300,"md5Checksum":"md5==","etag":"etag1"}]})");
+  EXPECT_EQ(
+      summary_json(s),
+      R"({"runId":"r1","table":"orders","tableArn":"arn:aws:dynamodb:us-east-1:1:table/orders",)"
+      R"("destination":"s3://b/p/r1","segmentManifestKey":"p/r1/segments/2.json",)"
+      R"("startTime":"2026-11-26T15:30:00.000Z","endTime":"2026-11-26T15:30:01.500Z",)"
+      R"("seconds":1.500000,"itemCount":7,"scannedCount":9,"scanBytes":1000,"storedBytes":300,"pages":2,)"
+      R"("consumedReadCapacityUnits":12.500000,"throttles":1,"fileCount":1,"totalSegments":4,"segment":2,"files":[{"key":"p/r1/data/0002-00000.json.gz",)"
+      R"("itemCount":7,"size":300,"md5Checksum":"md5==","etag":"etag1"}]})");
 }
 
 TEST(Summary, ReadRateLimitSaysTheTargetAndItsBase) {

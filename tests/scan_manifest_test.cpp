@@ -127,7 +127,8 @@ TEST(Manifest, SegmentManifestCarriesWhatTheSegmentScanned) {
   EXPECT_EQ(old->throttles, 0u);
 }
 
-// What a segment read in capacity units goes into its manifest (finalize sums it); the run's summary says it too.
+// What a segment read in capacity units goes into its manifest (finalize sums it); the run's summary says it
+// too.
 TEST(Manifest, ConsumedReadCapacityIsInBothManifestsAndThrottlesInTheSegmentsOnes) {
   RunRecord in = sample();
   in.consumed_rcu = 1234.5;

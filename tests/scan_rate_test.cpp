@@ -38,9 +38,11 @@ const std::map<std::string, std::string>& env() {
   return e;
 }
 
-std::vector<std::string> scan_args(const Simulator& sim, const std::string& dest, std::vector<std::string> extra) {
-  std::vector<std::string> a = {"scan", "bench", dest, "--source-endpoint-url", sim.dynamodb(),
-                                "--dest-endpoint-url", sim.s3(), "--quiet", "--json"};
+std::vector<std::string> scan_args(const Simulator& sim, const std::string& dest,
+                                   std::vector<std::string> extra) {
+  std::vector<std::string> a = {
+      "scan",   "bench",   dest,    "--source-endpoint-url", sim.dynamodb(), "--dest-endpoint-url",
+      sim.s3(), "--quiet", "--json"};
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
 }
@@ -89,7 +91,8 @@ double unix_seconds(const std::string& iso) {
 }
 
 // The seconds of the series wholly inside [from, to] (unix seconds): the ones when every process was reading.
-std::vector<double> seconds_within(const Capacity& c, const std::vector<double>& series, double from, double to) {
+std::vector<double> seconds_within(const Capacity& c, const std::vector<double>& series, double from,
+                                   double to) {
   std::vector<double> out;
   for (size_t i = 0; i < series.size(); ++i) {
     const double begin = c.start_unix + static_cast<double>(i);
@@ -108,7 +111,8 @@ Figures figures(const std::vector<double>& per_second, int window = 10) {
   Figures f;
   f.seconds = per_second.size();
   if (per_second.empty()) return f;
-  f.average = std::accumulate(per_second.begin(), per_second.end(), 0.0) / static_cast<double>(per_second.size());
+  f.average =
+      std::accumulate(per_second.begin(), per_second.end(), 0.0) / static_cast<double>(per_second.size());
   f.min_window = 1e300;
   f.max_window = 0;
   for (size_t start = window; start + window <= per_second.size(); ++start) {
@@ -121,10 +125,11 @@ Figures figures(const std::vector<double>& per_second, int window = 10) {
 }
 
 void print(const std::string& what, double target, const Figures& f) {
-  std::printf("[figures] %s: target %.0f RCU/s over %zu full seconds: 10-s windows after the first (%zu): "
-              "min %.1f, max %.1f RCU/s; average %.1f RCU/s (%.1f%%)\n",
-              what.c_str(), target, f.seconds, f.windows, f.min_window, f.max_window, f.average,
-              100 * f.average / target);
+  std::printf(
+      "[figures] %s: target %.0f RCU/s over %zu full seconds: 10-s windows after the first (%zu): "
+      "min %.1f, max %.1f RCU/s; average %.1f RCU/s (%.1f%%)\n",
+      what.c_str(), target, f.seconds, f.windows, f.min_window, f.max_window, f.average,
+      100 * f.average / target);
 }
 
 void expect_held(const std::string& what, double target, const Figures& f) {
@@ -163,7 +168,8 @@ TEST_F(ScanRateTest, MaxRcuHoldsFor8SegmentsInOneProcess) {
 
   Capacity c = capacity(sim);
   const double served = std::accumulate(c.rcu.begin(), c.rcu.end(), 0.0);
-  EXPECT_NEAR(number(summary, "consumedReadCapacityUnits"), served, 0.01) << "what the run counted is what was served";
+  EXPECT_NEAR(number(summary, "consumedReadCapacityUnits"), served, 0.01)
+      << "what the run counted is what was served";
   std::string start = summary.find("startTime")->text, end = summary.find("endTime")->text;
   expect_held("8 segments, 1 process", kTarget,
               figures(seconds_within(c, c.rcu, unix_seconds(start), unix_seconds(end))));
@@ -177,8 +183,9 @@ TEST_F(ScanRateTest, MaxRcuHoldsForTwoProcessesSharingAScan) {
   std::vector<std::unique_ptr<ChildProcess>> children;
   for (const char* segment : {"0", "1"}) {
     children.push_back(std::make_unique<ChildProcess>(
-        ddb2s3_argv(scan_args(sim, dir.path(),
-                              {"--segment", segment, "--total-segments", "2", "--run-id", "shared", "--max-rcu", "400"})),
+        ddb2s3_argv(scan_args(
+            sim, dir.path(),
+            {"--segment", segment, "--total-segments", "2", "--run-id", "shared", "--max-rcu", "400"})),
         env()));
   }
   double from = 0, to = 1e300, counted = 0;
@@ -209,8 +216,8 @@ TEST_F(ScanRateTest, MaxRcuHoldsForTwoProcessesSharingAScan) {
   EXPECT_EQ(number(manifest, "itemCount"), 144000);
 }
 
-// The table gives less than asked (other traffic, a lower limit): throttles are met and counted, the run slows
-// down as a whole and meets them rarely once slowed, its rate settles under the simulator's limit (on
+// The table gives less than asked (other traffic, a lower limit): throttles are met and counted, the run
+// slows down as a whole and meets them rarely once slowed, its rate settles under the simulator's limit (on
 // average: the simulator's bucket is one second deep, so a second can read a little more after slower ones),
 // and every item is copied.
 TEST_F(ScanRateTest, ALimitBelowTheTargetIsMetWithThrottlesAndTheRunCompletes) {
@@ -218,7 +225,8 @@ TEST_F(ScanRateTest, ALimitBelowTheTargetIsMetWithThrottlesAndTheRunCompletes) {
   Simulator sim({"--items", "30000", "--read-capacity", "150"});  // ~3,000 RCU: ~20 s at ~150 RCU/s
   ASSERT_FALSE(sim.dynamodb().empty());
   auto out = run_process(
-      ddb2s3_argv(scan_args(sim, "s3://bench/throttled", {"--total-segments", "8", "--max-rcu", "400"})), env());
+      ddb2s3_argv(scan_args(sim, "s3://bench/throttled", {"--total-segments", "8", "--max-rcu", "400"})),
+      env());
   ASSERT_EQ(out.exit_code, 0) << out.err;
   Json summary = parsed(out.out);
   EXPECT_EQ(number(summary, "itemCount"), 30000) << "every item, despite the throttles";
@@ -226,7 +234,8 @@ TEST_F(ScanRateTest, ALimitBelowTheTargetIsMetWithThrottlesAndTheRunCompletes) {
   const double throttled = std::accumulate(c.throttled.begin(), c.throttled.end(), 0.0);
   EXPECT_GT(throttled, 0);
   EXPECT_EQ(number(summary, "throttles"), throttled) << "every throttled request is counted";
-  const double from = unix_seconds(summary.find("startTime")->text), to = unix_seconds(summary.find("endTime")->text);
+  const double from = unix_seconds(summary.find("startTime")->text),
+               to = unix_seconds(summary.find("endTime")->text);
   auto rcu = seconds_within(c, c.rcu, from, to);
   auto throttles = seconds_within(c, c.throttled, from, to);
   ASSERT_GE(rcu.size(), 12u);
@@ -237,11 +246,13 @@ TEST_F(ScanRateTest, ALimitBelowTheTargetIsMetWithThrottlesAndTheRunCompletes) {
   const double early_throttles = std::accumulate(c.throttled.begin(), c.throttled.begin() + kSettle + 1, 0.0);
   const double later_throttles = mean(throttles.begin() + kSettle, throttles.end());
   const double later_rate = mean(rcu.begin() + kSettle, rcu.end());
-  std::printf("[figures] simulator limit %.0f RCU/s under a target of 400: %.0f throttles counted, %.0f in the "
-              "first seconds, then %.2f per second; %.1f RCU/s on average after the first %zu s "
-              "(per second: %.1f to %.1f)\n",
-              kLimit, throttled, early_throttles, later_throttles, later_rate, kSettle,
-              *std::min_element(rcu.begin() + kSettle, rcu.end()), *std::max_element(rcu.begin() + kSettle, rcu.end()));
+  std::printf(
+      "[figures] simulator limit %.0f RCU/s under a target of 400: %.0f throttles counted, %.0f in the "
+      "first seconds, then %.2f per second; %.1f RCU/s on average after the first %zu s "
+      "(per second: %.1f to %.1f)\n",
+      kLimit, throttled, early_throttles, later_throttles, later_rate, kSettle,
+      *std::min_element(rcu.begin() + kSettle, rcu.end()),
+      *std::max_element(rcu.begin() + kSettle, rcu.end()));
   EXPECT_LE(later_rate, kLimit) << "settles under the limit";
   EXPECT_GE(later_rate, 0.5 * kLimit) << "and keeps reading";
   EXPECT_LT(later_throttles, early_throttles / kSettle / 3) << "once slowed down, throttles are rare";
@@ -255,11 +266,18 @@ TEST_F(ScanRateTest, ReadCapacityPercentTakesTheTablesBase) {
     double target;
   };
   const std::vector<Case> cases = {
-      {{"--provisioned-rcu", "1000"}, {"--read-capacity-percent", "50"}, "ProvisionedThroughput.ReadCapacityUnits", 500},
-      {{"--provisioned-rcu", "1000"}, {"--read-capacity-percent", "50", "--max-rcu", "300"},
-       "ProvisionedThroughput.ReadCapacityUnits", 300},
-      {{"--on-demand-max-rru", "800", "--warm-rcu", "6000"}, {"--read-capacity-percent", "10"},
-       "OnDemandThroughput.MaxReadRequestUnits", 80},
+      {{"--provisioned-rcu", "1000"},
+       {"--read-capacity-percent", "50"},
+       "ProvisionedThroughput.ReadCapacityUnits",
+       500},
+      {{"--provisioned-rcu", "1000"},
+       {"--read-capacity-percent", "50", "--max-rcu", "300"},
+       "ProvisionedThroughput.ReadCapacityUnits",
+       300},
+      {{"--on-demand-max-rru", "800", "--warm-rcu", "6000"},
+       {"--read-capacity-percent", "10"},
+       "OnDemandThroughput.MaxReadRequestUnits",
+       80},
       {{"--warm-rcu", "6000"}, {"--read-capacity-percent", "10"}, "WarmThroughput.ReadUnitsPerSecond", 600},
   };
   for (const Case& k : cases) {
@@ -280,9 +298,11 @@ TEST_F(ScanRateTest, ReadCapacityPercentTakesTheTablesBase) {
 }
 
 TEST_F(ScanRateTest, AnOnDemandTableWithoutABaseIsAUsageErrorNamingMaxRcu) {
-  Simulator sim({"--items", "1000"});  // PAY_PER_REQUEST, provisioned 0, no OnDemandThroughput or WarmThroughput
+  Simulator sim(
+      {"--items", "1000"});  // PAY_PER_REQUEST, provisioned 0, no OnDemandThroughput or WarmThroughput
   ASSERT_FALSE(sim.dynamodb().empty());
-  auto out = run_process(ddb2s3_argv(scan_args(sim, "s3://bench/none", {"--read-capacity-percent", "50"})), env());
+  auto out =
+      run_process(ddb2s3_argv(scan_args(sim, "s3://bench/none", {"--read-capacity-percent", "50"})), env());
   EXPECT_EQ(out.exit_code, 2) << out.err;
   EXPECT_NE(out.err.find("on-demand"), std::string::npos) << out.err;
   EXPECT_NE(out.err.find("--max-rcu"), std::string::npos) << out.err;
@@ -319,7 +339,8 @@ TEST(ScanRateUsage, BadValuesAndReturnConsumedCapacityNoneAreUsageErrors) {
        "--max-rcu needs the consumed capacity of every page: ReturnConsumedCapacity NONE"},
   };
   for (const Case& k : cases) {
-    std::vector<std::string> a = {"scan", "t", "s3://some-bucket/p", "--source-endpoint-url", closed, "--dest-endpoint-url", closed};
+    std::vector<std::string> a = {
+        "scan", "t", "s3://some-bucket/p", "--source-endpoint-url", closed, "--dest-endpoint-url", closed};
     a.insert(a.end(), k.flags.begin(), k.flags.end());
     auto out = run_process(ddb2s3_argv(a), env());
     EXPECT_EQ(out.exit_code, 2) << k.says << ": " << out.err;

@@ -1,10 +1,10 @@
 // The read-capacity budget on its own: the limiter with time passed in (no sleeping), page sizes, and the
 // target that max_rcu and read_capacity_percent give for provisioned, on-demand and index descriptions.
-#include "scan/read_rate.h"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
+
+#include "scan/read_rate.h"
 
 namespace ddb2s3 {
 namespace {
@@ -259,7 +259,8 @@ TEST(RunReadRate, AskForConsumedCapacityAndSizePagesToTheBudget) {
 TEST(RunReadRate, AWaitEndsAsSoonAsTheRunStops) {
   ReadRateLimit limit;
   limit.rcu_per_second = limit.scan_rcu_per_second = 1;
-  RunReadRate rate(limit, std::make_shared<ThrottleSignal>(), options(1, std::nullopt), 1, TableDescription{});
+  RunReadRate rate(limit, std::make_shared<ThrottleSignal>(), options(1, std::nullopt), 1,
+                   TableDescription{});
   ScanRequest r;
   ASSERT_TRUE(rate.before_page(r, [] { return false; }));  // the first page goes at once
   ScanPage page;

@@ -779,8 +779,10 @@ TEST_F(ScanTest, ReadCapacityLimitsOnAnOnDemandTable) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().kind, ErrorKind::kUsage);
   EXPECT_EQ(refused.error().field, "read_capacity_percent");
-  EXPECT_NE(refused.error().to_string().find("is on-demand"), std::string::npos) << refused.error().to_string();
-  EXPECT_NE(refused.error().to_string().find("give max_rcu"), std::string::npos) << refused.error().to_string();
+  EXPECT_NE(refused.error().to_string().find("is on-demand"), std::string::npos)
+      << refused.error().to_string();
+  EXPECT_NE(refused.error().to_string().find("give max_rcu"), std::string::npos)
+      << refused.error().to_string();
 }
 
 TEST_F(ScanTest, ARunIdAlreadyCompleteIsRefused) {

@@ -147,14 +147,19 @@ class FaultPlan {
 // started (GET /__capacity), so that a test can check the rate a client kept to.
 class CapacityLog {
  public:
-  void consumed(double units) { at_now([&](size_t i) { units_[i] += units; }); }
-  void throttled() { at_now([&](size_t i) { throttled_[i] += 1; }); }
+  void consumed(double units) {
+    at_now([&](size_t i) { units_[i] += units; });
+  }
+  void throttled() {
+    at_now([&](size_t i) { throttled_[i] += 1; });
+  }
   // {"start_unix_ms":T,"rcu":[r0,r1,...],"throttled":[t0,t1,...]}: second i is [T + i s, T + i s + 1 s),
   // up to now.
   std::string to_json() {
     at_now([](size_t) {});
     std::lock_guard lock(mutex_);
-    const auto start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wall_start_.time_since_epoch());
+    const auto start_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(wall_start_.time_since_epoch());
     std::string out = "{\"start_unix_ms\":" + std::to_string(start_ms.count()) + ",\"rcu\":[";
     char buf[32];
     for (size_t i = 0; i < units_.size(); ++i) {
@@ -169,9 +174,8 @@ class CapacityLog {
  private:
   template <class F>
   void at_now(F&& f) {
-    auto second = static_cast<size_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                          std::chrono::steady_clock::now() - start_)
-                                          .count());
+    auto second = static_cast<size_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start_).count());
     std::lock_guard lock(mutex_);
     if (units_.size() <= second) {
       units_.resize(second + 1, 0.0);
@@ -241,8 +245,9 @@ void dynamodb_error(httplib::Response& res, int status, const std::string& type,
 
 std::string describe_table(const SyntheticTable& t, const SimOptions& sim) {
   const auto& o = t.options();
-  std::string capacity = sim.provisioned_rcu > 0 ? R"("BillingModeSummary":{"BillingMode":"PROVISIONED"},)"
-                                                 : R"("BillingModeSummary":{"BillingMode":"PAY_PER_REQUEST"},)";
+  std::string capacity = sim.provisioned_rcu > 0
+                             ? R"("BillingModeSummary":{"BillingMode":"PROVISIONED"},)"
+                             : R"("BillingModeSummary":{"BillingMode":"PAY_PER_REQUEST"},)";
   if (sim.on_demand_max_rru > 0)
     capacity += R"("OnDemandThroughput":{"MaxReadRequestUnits":)" + std::to_string(sim.on_demand_max_rru) +
                 R"(,"MaxWriteRequestUnits":-1},)";
@@ -354,8 +359,10 @@ class DynamoDbSide {
       char number[32];
       std::snprintf(number, sizeof number, "%.1f", units);
       body.pop_back();  // the closing '}'
-      body += R"(,"ConsumedCapacity":{"TableName":")" + table_.options().name + R"(","CapacityUnits":)" + number;
-      if (r.return_consumed_capacity == "INDEXES") body += R"(,"Table":{"CapacityUnits":)" + std::string(number) + "}";
+      body +=
+          R"(,"ConsumedCapacity":{"TableName":")" + table_.options().name + R"(","CapacityUnits":)" + number;
+      if (r.return_consumed_capacity == "INDEXES")
+        body += R"(,"Table":{"CapacityUnits":)" + std::string(number) + "}";
       body += "}}";
     }
     stats_.scan_pages++;

@@ -329,9 +329,11 @@ void print_summary(const ScanSummary& s, bool json, bool quiet) {
                format_count(run.item_count).c_str(), run.table.c_str(), run.files.size(),
                format_bytes(run.stored_bytes()).c_str(), s.destination.c_str(), run.seconds);
   if (run.consumed_rcu > 0 || s.read_limit) {
-    std::string target = s.read_limit ? "; target " + format_count(static_cast<uint64_t>(std::llround(
-                                                           s.read_limit->rcu_per_second))) + " RCU/s"
-                                      : std::string();
+    std::string target =
+        s.read_limit
+            ? "; target " + format_count(static_cast<uint64_t>(std::llround(s.read_limit->rcu_per_second))) +
+                  " RCU/s"
+            : std::string();
     std::fprintf(stderr, "ddb2s3: read %s RCU (%s RCU/s on average%s), %s throttled requests\n",
                  format_count(static_cast<uint64_t>(std::llround(run.consumed_rcu))).c_str(),
                  format_count(static_cast<uint64_t>(

@@ -122,7 +122,8 @@ std::string_view string_or_empty(simdjson::dom::element e, std::string_view key)
   return s;
 }
 
-std::optional<int64_t> positive_int(simdjson::dom::element e, std::string_view object, std::string_view key) {
+std::optional<int64_t> non_negative_int(simdjson::dom::element e, std::string_view object,
+                                        std::string_view key) {
   int64_t n = 0;
   if (e[object][key].get_int64().get(n)) return std::nullopt;
   return n >= 0 ? std::optional<int64_t>(n) : std::nullopt;  // MaxReadRequestUnits -1: no maximum
@@ -131,9 +132,9 @@ std::optional<int64_t> positive_int(simdjson::dom::element e, std::string_view o
 // ProvisionedThroughput, OnDemandThroughput and WarmThroughput of a table or a global secondary index.
 ReadCapacity read_capacity_of(simdjson::dom::element e) {
   ReadCapacity c;
-  c.provisioned_read_units = positive_int(e, "ProvisionedThroughput", "ReadCapacityUnits");
-  c.on_demand_max_read_units = positive_int(e, "OnDemandThroughput", "MaxReadRequestUnits");
-  c.warm_read_units = positive_int(e, "WarmThroughput", "ReadUnitsPerSecond");
+  c.provisioned_read_units = non_negative_int(e, "ProvisionedThroughput", "ReadCapacityUnits");
+  c.on_demand_max_read_units = non_negative_int(e, "OnDemandThroughput", "MaxReadRequestUnits");
+  c.warm_read_units = non_negative_int(e, "WarmThroughput", "ReadUnitsPerSecond");
   return c;
 }
 
@@ -242,7 +243,8 @@ Result<TableDescription> DynamoDbClient::describe_table(const std::string& table
     if (t[list].get_array().get(indexes)) continue;
     for (simdjson::dom::element index : indexes) {
       d.index_names.emplace_back(string_or_empty(index, "IndexName"));
-      if (list == "GlobalSecondaryIndexes") d.global_index_capacity.push_back({d.index_names.back(), read_capacity_of(index)});
+      if (list == "GlobalSecondaryIndexes")
+        d.global_index_capacity.push_back({d.index_names.back(), read_capacity_of(index)});
     }
   }
   d.read_capacity = read_capacity_of(t);

@@ -57,7 +57,8 @@ struct KeySchemaElement {
 // What DescribeTable says of the read capacity of a table or of one of its global secondary indexes.
 // Unset when absent; MaxReadRequestUnits -1 (no maximum) is left unset too.
 struct ReadCapacity {
-  std::optional<int64_t> provisioned_read_units;  // ProvisionedThroughput.ReadCapacityUnits (0 on on-demand tables)
+  std::optional<int64_t>
+      provisioned_read_units;  // ProvisionedThroughput.ReadCapacityUnits (0 on on-demand tables)
   std::optional<int64_t> on_demand_max_read_units;  // OnDemandThroughput.MaxReadRequestUnits
   std::optional<int64_t> warm_read_units;           // WarmThroughput.ReadUnitsPerSecond
 };
@@ -77,7 +78,8 @@ struct TableDescription {
   std::vector<std::string> index_names;  // global, then local secondary indexes
   std::string billing_mode;              // PAY_PER_REQUEST, PROVISIONED (empty when not reported)
   ReadCapacity read_capacity;            // the table's
-  std::vector<IndexReadCapacity> global_index_capacity;  // each global secondary index's, in index_names' order
+  std::vector<IndexReadCapacity>
+      global_index_capacity;  // each global secondary index's, in index_names' order
 };
 
 struct KeyAttribute {

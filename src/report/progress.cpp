@@ -60,7 +60,8 @@ std::string format_progress(const ProgressSnapshot& s) {
     out += "  " + format_count(static_cast<uint64_t>(std::llround(s.consumed_rcu / s.seconds))) + " RCU/s";
     if (s.rcu_target > 0) out += " of " + format_count(static_cast<uint64_t>(std::llround(s.rcu_target)));
   }
-  if (s.throttles > 0) out += "  " + format_count(s.throttles) + (s.throttles == 1 ? " throttle" : " throttles");
+  if (s.throttles > 0)
+    out += "  " + format_count(s.throttles) + (s.throttles == 1 ? " throttle" : " throttles");
   if (s.segments_total > 1)
     out += "  " + std::to_string(s.segments_done) + "/" + std::to_string(s.segments_total) + " segments";
   // Scanned items (not written ones) measure how far through the table we are, filters or not.

@@ -9,9 +9,9 @@
 namespace ddb2s3 {
 namespace {
 
-constexpr double kUnitBytes = 4096;      // a read unit covers 4 KB of items
-constexpr double kPageUnits = 256;       // 1 MB page, strongly consistent (half that eventually consistent)
-constexpr double kPageSeconds = 0.25;    // all workers' pages together: at most this much of the budget
+constexpr double kUnitBytes = 4096;    // a read unit covers 4 KB of items
+constexpr double kPageUnits = 256;     // 1 MB page, strongly consistent (half that eventually consistent)
+constexpr double kPageSeconds = 0.25;  // all workers' pages together: at most this much of the budget
 constexpr auto kWaitSlice = std::chrono::milliseconds(20);  // a wait checks for the run's end this often
 
 // RCU per 4 KB of items: eventually consistent reads cost half.
@@ -33,9 +33,12 @@ Result<std::pair<std::string, int64_t>> capacity_base(const ScanOptions& o, cons
     }
   }
   const bool on_demand = t.billing_mode == "PAY_PER_REQUEST" || c->provisioned_read_units.value_or(0) == 0;
-  if (!on_demand) return std::pair<std::string, int64_t>{"ProvisionedThroughput.ReadCapacityUnits", *c->provisioned_read_units};
+  if (!on_demand)
+    return std::pair<std::string, int64_t>{"ProvisionedThroughput.ReadCapacityUnits",
+                                           *c->provisioned_read_units};
   if (c->on_demand_max_read_units.value_or(0) > 0)
-    return std::pair<std::string, int64_t>{"OnDemandThroughput.MaxReadRequestUnits", *c->on_demand_max_read_units};
+    return std::pair<std::string, int64_t>{"OnDemandThroughput.MaxReadRequestUnits",
+                                           *c->on_demand_max_read_units};
   if (c->warm_read_units.value_or(0) > 0)
     return std::pair<std::string, int64_t>{"WarmThroughput.ReadUnitsPerSecond", *c->warm_read_units};
   Error e = Error::usage(what +
@@ -53,20 +56,23 @@ Status check_read_rate_options(const ScanOptions& o) {
     return Error::usage(std::move(message)).with_field(field);
   };
   if (o.max_rcu && !(*o.max_rcu > 0 && *o.max_rcu <= kMaxRcuLimit))
-    return usage("max_rcu must be a number of read capacity units per second above 0 and at most 1000000000, not " +
-                     number_text(*o.max_rcu),
-                 "max_rcu");
+    return usage(
+        "max_rcu must be a number of read capacity units per second above 0 and at most 1000000000, not " +
+            number_text(*o.max_rcu),
+        "max_rcu");
   if (o.read_capacity_percent &&
       !(*o.read_capacity_percent > 0 && *o.read_capacity_percent <= kMaxReadCapacityPercent))
-    return usage("read_capacity_percent must be above 0 and at most 100 (reading past the table's capacity only "
-                 "meets throttles), not " +
-                     number_text(*o.read_capacity_percent),
-                 "read_capacity_percent");
+    return usage(
+        "read_capacity_percent must be above 0 and at most 100 (reading past the table's capacity only "
+        "meets throttles), not " +
+            number_text(*o.read_capacity_percent),
+        "read_capacity_percent");
   if ((o.max_rcu || o.read_capacity_percent) && o.request.return_consumed_capacity == "NONE")
-    return usage(std::string(o.max_rcu ? "max_rcu" : "read_capacity_percent") +
-                     " needs the consumed capacity of every page: ReturnConsumedCapacity NONE hides it; leave "
-                     "ReturnConsumedCapacity out (TOTAL is asked for) or give TOTAL or INDEXES",
-                 o.max_rcu ? "max_rcu" : "read_capacity_percent");
+    return usage(
+        std::string(o.max_rcu ? "max_rcu" : "read_capacity_percent") +
+            " needs the consumed capacity of every page: ReturnConsumedCapacity NONE hides it; leave "
+            "ReturnConsumedCapacity out (TOTAL is asked for) or give TOTAL or INDEXES",
+        o.max_rcu ? "max_rcu" : "read_capacity_percent");
   return {};
 }
 
@@ -160,8 +166,7 @@ RunReadRate::RunReadRate(std::optional<ReadRateLimit> limit, std::shared_ptr<con
   if (table.item_count > 0 && table.table_size_bytes > 0)
     item_bytes = static_cast<double>(table.table_size_bytes) / static_cast<double>(table.item_count);
   units_per_item_ = std::min(item_bytes, kUnitBytes) / kUnitBytes * unit_factor(consistent_);
-  if (limit_)
-    limiter_.emplace(limit_->rcu_per_second, std::chrono::steady_clock::now(), this->throttles());
+  if (limit_) limiter_.emplace(limit_->rcu_per_second, std::chrono::steady_clock::now(), this->throttles());
   if (progress_ != nullptr && limit_) progress_->rcu_target = limit_->rcu_per_second;
 }
 
@@ -177,10 +182,12 @@ std::optional<double> RunReadRate::before_page(ScanRequest& request, const std::
     const auto now = std::chrono::steady_clock::now();
     limiter_->note_throttles(throttled, now);
     const double per_item = scanned_ > 0 && consumed_ > 0 ? consumed_ / scanned_ : units_per_item_;
-    const double page_units = std::max(unit_factor(consistent_), limiter_->rate(now) * kPageSeconds / workers_);
+    const double page_units =
+        std::max(unit_factor(consistent_), limiter_->rate(now) * kPageSeconds / workers_);
     request.limit = page_limit(page_units, per_item, consistent_, user_limit_);
     const double full_page = kPageUnits * unit_factor(consistent_);
-    reserved = request.limit ? std::min(full_page, static_cast<double>(*request.limit) * per_item) : full_page;
+    reserved =
+        request.limit ? std::min(full_page, static_cast<double>(*request.limit) * per_item) : full_page;
     reserved = std::max(reserved, unit_factor(consistent_));  // a Scan costs at least one read
     ready = limiter_->reserve(reserved, now);
   }
@@ -195,9 +202,8 @@ void RunReadRate::after_page(const ScanPage& page, double reserved) {
   if (!limiter_) return;
   // Without ConsumedCapacity in the answer (a server that does not report it), its size stands in: Scan
   // answers are larger than the items' stored size, so this overestimates.
-  const double consumed =
-      page.consumed_capacity_units.value_or(std::ceil(static_cast<double>(page.body.size()) / kUnitBytes) *
-                                            unit_factor(consistent_));
+  const double consumed = page.consumed_capacity_units.value_or(
+      std::ceil(static_cast<double>(page.body.size()) / kUnitBytes) * unit_factor(consistent_));
   std::lock_guard lock(mu_);
   limiter_->settle(reserved, consumed);
   consumed_ += consumed;

@@ -26,7 +26,8 @@ Status check_read_rate_options(const ScanOptions& options);
 // The run's read-rate target from the options and the table's description; nullopt when neither max_rcu nor
 // read_capacity_percent is set. A percent of an on-demand table (or index) whose description gives no read
 // capacity (no MaxReadRequestUnits, no WarmThroughput) is a usage error that asks for max_rcu.
-Result<std::optional<ReadRateLimit>> read_rate_limit(const ScanOptions& options, const TableDescription& table);
+Result<std::optional<ReadRateLimit>> read_rate_limit(const ScanOptions& options,
+                                                     const TableDescription& table);
 
 // A token bucket of read capacity units with debt: a request reserves its expected cost and goes once the
 // debt of those before it is paid off at the current rate; afterwards it settles with what it really
@@ -37,12 +38,12 @@ Result<std::optional<ReadRateLimit>> read_rate_limit(const ScanOptions& options,
 class ReadRateLimiter {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
-  static constexpr double kBurstSeconds = 0.25;     // unused budget kept for later, at most
+  static constexpr double kBurstSeconds = 0.25;       // unused budget kept for later, at most
   static constexpr double kRecoveryPerSecond = 0.05;  // of the target, up to the ceiling
   static constexpr double kProbePerSecond = 0.01;     // of the target, past the ceiling
-  static constexpr double kCeilingFactor = 0.75;      // the ceiling: this share of the rate that met a throttle
+  static constexpr double kCeilingFactor = 0.75;  // the ceiling: this share of the rate that met a throttle
   static constexpr double kThrottleFactor = 0.5;
-  static constexpr double kMinShare = 1.0 / 64;     // the rate never drops below this share of the target
+  static constexpr double kMinShare = 1.0 / 64;  // the rate never drops below this share of the target
   static constexpr std::chrono::milliseconds kThrottleSpacing{1000};
 
   ReadRateLimiter(double rcu_per_second, TimePoint now, uint64_t throttles_seen = 0);
@@ -76,7 +77,8 @@ class ReadRateLimiter {
 std::optional<int64_t> page_limit(double page_units, double units_per_item, bool consistent_read,
                                   std::optional<int64_t> user_limit);
 
-// What the Scan requests of one run share: consumed capacity counted, and with a target, pacing and page size.
+// What the Scan requests of one run share: consumed capacity counted, and with a target, pacing and page
+// size.
 class RunReadRate {
  public:
   RunReadRate(std::optional<ReadRateLimit> limit, std::shared_ptr<const ThrottleSignal> throttles,
@@ -101,8 +103,8 @@ class RunReadRate {
   int workers_;
   std::mutex mu_;
   std::optional<ReadRateLimiter> limiter_;
-  double units_per_item_;                 // from DescribeTable's average item size until pages are seen
-  double consumed_ = 0, scanned_ = 0;     // over the pages seen
+  double units_per_item_;              // from DescribeTable's average item size until pages are seen
+  double consumed_ = 0, scanned_ = 0;  // over the pages seen
 };
 
 }  // namespace ddb2s3

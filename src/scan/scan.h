@@ -62,7 +62,7 @@ struct ScanOptions {
   // ReadCapacityUnits (of the global index for an IndexName), for on-demand tables
   // OnDemandThroughput.MaxReadRequestUnits, else WarmThroughput.ReadUnitsPerSecond, else a usage error.
   // Both: the smaller. Neither (the default): as fast as the table allows. A throttle halves the rate, which
-  // then recovers by 5% of the target per second.
+  // then recovers by 5% of the target per second up to 3/4 of the rate that met the throttle, then by 1%.
   std::optional<double> max_rcu;
   std::optional<double> read_capacity_percent;
 
@@ -88,7 +88,8 @@ struct ReadRateLimit {
   double scan_rcu_per_second = 0;  // the whole scan's: max_rcu or the percent of base_units, the smaller
   std::optional<double> max_rcu;
   std::optional<double> read_capacity_percent;
-  std::string base;        // with read_capacity_percent: the DescribeTable field, e.g. ProvisionedThroughput.ReadCapacityUnits
+  std::string base;        // with read_capacity_percent: the DescribeTable field, e.g.
+                           // ProvisionedThroughput.ReadCapacityUnits
   int64_t base_units = 0;  // its value
 };
 

@@ -121,7 +121,8 @@ Status run_segment(RunContext& ctx, int segment, PageTranscoder& transcoder, Com
           spare.pop_back();
         }
       }
-      const std::optional<double> reserved = ctx.read_rate->before_page(request, [&] { return ctx.stopping(); });
+      const std::optional<double> reserved =
+          ctx.read_rate->before_page(request, [&] { return ctx.stopping(); });
       if (!reserved) break;
       auto page = ddb.scan(request);
       if (!page) {
