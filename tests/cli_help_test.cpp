@@ -27,8 +27,9 @@ TEST(CliHelp, HelpListsEveryCommand) {
 TEST(CliHelp, ScanHelpNamesTheOperatorsOptions) {
   auto r = run_process(ddb2s3_argv({"scan", "--help"}), kEnv);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  for (const char* option : {"--scan-kwargs", "--file-size", "--total-segments", "--segment", "--source-profile",
-                             "--dest-endpoint-url", "--sse", "--s3-extra-args", "--format", "--compression"})
+  for (const char* option : {"--scan-kwargs", "--file-size", "--total-segments", "--segment",
+                             "--source-profile", "--dest-endpoint-url", "--sse", "--s3-extra-args",
+                             "--format", "--compression", "--max-rcu", "--read-capacity-percent"})
     EXPECT_NE(r.out.find(option), std::string::npos) << option;
 }
 

@@ -725,7 +725,38 @@ TEST_F(FakeDynamoDb, DescribeTableParsesTheDocumentedShape) {
   EXPECT_EQ(d->table_arn, "arn:aws:dynamodb:eu-west-1:123456789012:table/orders");
   EXPECT_EQ(d->index_names, (std::vector<std::string>{"g1", "g2", "l1"}));
   EXPECT_EQ(d->billing_mode, "");
+  EXPECT_EQ(d->read_capacity.provisioned_read_units, 5);
+  EXPECT_FALSE(d->read_capacity.on_demand_max_read_units);
   EXPECT_EQ(bodies_[0], R"({"TableName":"orders"})");
+}
+
+// What read_capacity_percent needs: the read capacity of the table and of each global index, provisioned or
+// on-demand (a MaxReadRequestUnits of -1 means no maximum), and the warm throughput.
+TEST_F(FakeDynamoDb, DescribeTableReadsTheReadCapacityOfTheTableAndItsGlobalIndexes) {
+  handler_ = [](const httplib::Request&, httplib::Response& res) {
+    answer(
+        res,
+        R"({"Table":{"TableName":"orders","TableStatus":"ACTIVE","BillingModeSummary":{"BillingMode":"PAY_PER_REQUEST"},)"
+        R"("ProvisionedThroughput":{"ReadCapacityUnits":0,"WriteCapacityUnits":0},)"
+        R"("OnDemandThroughput":{"MaxReadRequestUnits":3000,"MaxWriteRequestUnits":-1},)"
+        R"("WarmThroughput":{"ReadUnitsPerSecond":12000,"WriteUnitsPerSecond":4000,"Status":"ACTIVE"},)"
+        R"("GlobalSecondaryIndexes":[{"IndexName":"g1","OnDemandThroughput":{"MaxReadRequestUnits":-1},)"
+        R"("WarmThroughput":{"ReadUnitsPerSecond":500}},{"IndexName":"g2"}],)"
+        R"("LocalSecondaryIndexes":[{"IndexName":"l1"}]}})");
+  };
+  auto c = client();
+  auto d = c.describe_table("orders");
+  ASSERT_TRUE(d) << d.error().to_string();
+  EXPECT_EQ(d->billing_mode, "PAY_PER_REQUEST");
+  EXPECT_EQ(d->read_capacity.provisioned_read_units, 0);
+  EXPECT_EQ(d->read_capacity.on_demand_max_read_units, 3000);
+  EXPECT_EQ(d->read_capacity.warm_read_units, 12000);
+  ASSERT_EQ(d->global_index_capacity.size(), 2u);
+  EXPECT_EQ(d->global_index_capacity[0].index_name, "g1");
+  EXPECT_FALSE(d->global_index_capacity[0].capacity.on_demand_max_read_units) << "-1: no maximum";
+  EXPECT_EQ(d->global_index_capacity[0].capacity.warm_read_units, 500);
+  EXPECT_EQ(d->global_index_capacity[1].index_name, "g2");
+  EXPECT_FALSE(d->global_index_capacity[1].capacity.provisioned_read_units);
 }
 
 TEST_F(FakeDynamoDb, WaitUntilActiveGivesUpAtTheTimeout) {

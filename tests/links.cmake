@@ -55,3 +55,11 @@ if(TARGET scan_resume_test AND TARGET ddb2s3-sim)
   target_link_libraries(scan_resume_test PRIVATE ZLIB::ZLIB PkgConfig::ZSTD)
   add_dependencies(scan_resume_test ddb2s3 ddb2s3-sim)
 endif()
+# scan_rate_test runs the ddb2s3 binary (one process or two sharing a scan) against the simulator.
+# It reads JSON with the scan test helpers (support/scan_fixtures.cpp), which decompress with zlib and libzstd.
+if(TARGET scan_rate_test)
+  target_link_libraries(scan_rate_test PRIVATE ZLIB::ZLIB PkgConfig::ZSTD OpenSSL::Crypto)
+  if(TARGET ddb2s3-sim)
+    add_dependencies(scan_rate_test ddb2s3 ddb2s3-sim)
+  endif()
+endif()

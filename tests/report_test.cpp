@@ -61,16 +61,56 @@ TEST(Summary, JsonHasEveryFieldInOrder) {
   s.run.scanned_count = 9;
   s.run.scan_bytes = 1000;
   s.run.pages = 2;
+  s.run.consumed_rcu = 12.5;
+  s.run.throttles = 1;
   s.run.total_segments = 4;
   s.run.segment = 2;
   s.run.files.push_back(DataFile{StoredObject{"p/r1/data/0002-00000.json.gz", 300, "md5==", "etag1"}, 7, 2});
-  EXPECT_EQ(summary_json(s),
-            R"({"runId":"r1","table":"orders","tableArn":"arn:aws:dynamodb:us-east-1:1:table/orders",)"
-            R"("destination":"s3://b/p/r1","segmentManifestKey":"p/r1/segments/2.json",)"
-            R"("startTime":"2026-11-26T15:30:00.000Z","endTime":"2026-11-26T15:30:01.500Z",)"
-            R"("seconds":1.500000,"itemCount":7,"scannedCount":9,"scanBytes":1000,"storedBytes":300,"pages":2,)"
-            R"("fileCount":1,"totalSegments":4,"segment":2,"files":[{"key":"p/r1/data/0002-00000.json.gz",)"
-            R"("itemCount":7,"size":300,"md5Checksum":"md5==","etag":"etag1"}]})");
+  EXPECT_EQ(
+      summary_json(s),
+      R"({"runId":"r1","table":"orders","tableArn":"arn:aws:dynamodb:us-east-1:1:table/orders",)"
+      R"("destination":"s3://b/p/r1","segmentManifestKey":"p/r1/segments/2.json",)"
+      R"("startTime":"2026-11-26T15:30:00.000Z","endTime":"2026-11-26T15:30:01.500Z",)"
+      R"("seconds":1.500000,"itemCount":7,"scannedCount":9,"scanBytes":1000,"storedBytes":300,"pages":2,)"
+      R"("consumedReadCapacityUnits":12.500000,"throttles":1,"fileCount":1,"totalSegments":4,"segment":2,"files":[{"key":"p/r1/data/0002-00000.json.gz",)"
+      R"("itemCount":7,"size":300,"md5Checksum":"md5==","etag":"etag1"}]})");
+}
+
+TEST(Summary, ReadRateLimitSaysTheTargetAndItsBase) {
+  ScanSummary s;
+  ReadRateLimit l;
+  l.rcu_per_second = 50;
+  l.scan_rcu_per_second = 200;
+  l.read_capacity_percent = 25;
+  l.base = "ProvisionedThroughput.ReadCapacityUnits";
+  l.base_units = 800;
+  s.read_limit = l;
+  std::string json = summary_json(s);
+  EXPECT_NE(json.find(R"("readRateLimit":{"rcuPerSecond":50.000000,"scanRcuPerSecond":200.000000,)"
+                      R"("readCapacityPercent":25.000000,"base":"ProvisionedThroughput.ReadCapacityUnits",)"
+                      R"("baseUnits":800})"),
+            std::string::npos)
+      << json;
+  s.read_limit.reset();
+  EXPECT_EQ(summary_json(s).find("readRateLimit"), std::string::npos);
+}
+
+TEST(Progress, LineShowsReadCapacityAndThrottles) {
+  ProgressSnapshot s;
+  s.items = s.scanned = 100;
+  s.seconds = 10;
+  s.consumed_rcu = 4000;
+  std::string line = format_progress(s);
+  EXPECT_NE(line.find("  400 RCU/s"), std::string::npos) << line;
+  EXPECT_EQ(line.find("throttle"), std::string::npos) << line;
+  s.rcu_target = 1500;
+  s.throttles = 3;
+  line = format_progress(s);
+  EXPECT_NE(line.find("400 RCU/s of 1,500"), std::string::npos) << line;
+  EXPECT_NE(line.find("3 throttles"), std::string::npos) << line;
+  s.consumed_rcu = 0;  // ReturnConsumedCapacity NONE and no target: nothing to show
+  s.rcu_target = 0;
+  EXPECT_EQ(format_progress(s).find("RCU"), std::string::npos);
 }
 
 }  // namespace

@@ -123,6 +123,26 @@ TEST(Manifest, SegmentManifestCarriesWhatTheSegmentScanned) {
   EXPECT_EQ(old->scan_bytes, 0u);
   EXPECT_EQ(old->pages, 0u);
   EXPECT_EQ(old->seconds, 0.0);
+  EXPECT_EQ(old->consumed_rcu, 0.0);
+  EXPECT_EQ(old->throttles, 0u);
+}
+
+// What a segment read in capacity units goes into its manifest (finalize sums it); the run's summary says it
+// too.
+TEST(Manifest, ConsumedReadCapacityIsInBothManifestsAndThrottlesInTheSegmentsOnes) {
+  RunRecord in = sample();
+  in.consumed_rcu = 1234.5;
+  in.throttles = 3;
+  auto out = parse_segment_manifest(segment_manifest_json(in), "segments/2.json");
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  EXPECT_DOUBLE_EQ(out->consumed_rcu, 1234.5);
+  EXPECT_EQ(out->throttles, 3u);
+  EXPECT_NE(manifest_summary_json(in, "k").find("\"consumedReadCapacityUnits\":1234.5"), std::string::npos)
+      << manifest_summary_json(in, "k");
+  auto bad = parse_segment_manifest(
+      R"({"segment":0,"totalSegments":2,"consumedReadCapacityUnits":"many","files":[]})", "segments/0.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("consumedReadCapacityUnits"), std::string::npos) << bad.error().message;
 }
 
 TEST(Manifest, SummaryAndFilesReadBackAsWritten) {

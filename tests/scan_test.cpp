@@ -365,6 +365,7 @@ TEST_F(ScanTest, SharedScanIntoADirectoryFinalizes) {
   TempDir dir;
   auto dest = Destination::parse(dir.path() + "/shared");
   ASSERT_TRUE(dest);
+  double consumed = 0;
   for (int segment = 0; segment < 4; ++segment) {
     ScanOptions o = aws_.scan_options(table, *dest);
     o.total_segments = 4;
@@ -376,10 +377,13 @@ TEST_F(ScanTest, SharedScanIntoADirectoryFinalizes) {
     auto summary = run(o);
     ASSERT_TRUE(summary) << summary.error().to_string();
     EXPECT_EQ(summary->segment_manifest_key, "dir-run/segments/" + std::to_string(segment) + ".json");
+    consumed += summary->run.consumed_rcu;
   }
   auto finalized = finalize_run(aws_.finalize_options(*dest, "dir-run"));
   ASSERT_TRUE(finalized) << finalized.error().to_string();
   EXPECT_EQ(finalized->run.item_count, 45u);
+  EXPECT_GT(consumed, 0);
+  EXPECT_DOUBLE_EQ(finalized->run.consumed_rcu, consumed) << "the segments' consumed capacity, summed";
   std::vector<TestItem> odd;
   for (size_t i = 1; i < items.size(); i += 2) odd.push_back(items[i]);
   auto lines = read_run_lines(aws_, *dest, "dir-run", Compression::kNone);
@@ -583,6 +587,12 @@ TEST_F(ScanTest, ManifestSummaryHasEveryField) {
   EXPECT_TRUE(start.ends_with("Z")) << start;
   EXPECT_LE(start, end);
   EXPECT_EQ(start, summary->run.start_time);
+  // What the scan read in capacity units, as DynamoDB reported it per page (ReturnConsumedCapacity TOTAL).
+  ASSERT_NE(s.find("consumedReadCapacityUnits"), nullptr);
+  EXPECT_GT(summary->run.consumed_rcu, 0);
+  EXPECT_DOUBLE_EQ(std::stod(s.find("consumedReadCapacityUnits")->text), summary->run.consumed_rcu);
+  EXPECT_EQ(summary->run.throttles, 0u);
+  EXPECT_FALSE(summary->read_limit);
 
   // JSONL names its format so.
   ScanOptions jl = aws_.scan_options(table, dest);
@@ -716,6 +726,15 @@ TEST_F(ScanTest, BadOptionsAreUsageErrorsBeforeAnyAwsCall) {
        [](ScanOptions& o) { o.parallelism = -1; }},
       {"limit past 32 bits", "Limit must be from 1 to 2147483647", "Limit",
        [](ScanOptions& o) { o.request.limit = int64_t{1} << 31; }},
+      {"max rcu 0", "max_rcu must be a number of read capacity units per second above 0", "max_rcu",
+       [](ScanOptions& o) { o.max_rcu = 0; }},
+      {"percent past 100", "read_capacity_percent must be above 0 and at most 100", "read_capacity_percent",
+       [](ScanOptions& o) { o.read_capacity_percent = 101; }},
+      {"a limit without consumed capacity", "ReturnConsumedCapacity NONE hides it", "max_rcu",
+       [](ScanOptions& o) {
+         o.max_rcu = 100;
+         o.request.return_consumed_capacity = "NONE";
+       }},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
@@ -734,6 +753,39 @@ TEST_F(ScanTest, BadOptionsAreUsageErrorsBeforeAnyAwsCall) {
   auto r = run(o);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().kind, ErrorKind::kUsage);
+}
+
+// Against dynalite, an on-demand table that reports no read capacity but 0: max_rcu paces the copy, which
+// gets every item; read_capacity_percent has no base and is a usage error asking for max_rcu (after
+// DescribeTable, before any Scan).
+TEST_F(ScanTest, ReadCapacityLimitsOnAnOnDemandTable) {
+  const std::vector<TestItem> items = testing::simple_items(200, 100);
+  const std::string table = aws_.make_table("rcu", items);
+  const std::string bucket = aws_.make_bucket("rcu");
+  Destination dest = s3_dest(bucket, "paced");
+  ScanOptions o = aws_.scan_options(table, dest);
+  o.total_segments = 2;
+  o.max_rcu = 1000;
+  auto summary = run(o);
+  ASSERT_TRUE(summary) << summary.error().to_string();
+  EXPECT_EQ(summary->run.item_count, items.size());
+  EXPECT_GT(summary->run.consumed_rcu, 0);
+  ASSERT_TRUE(summary->read_limit);
+  EXPECT_DOUBLE_EQ(summary->read_limit->rcu_per_second, 1000);
+  auto lines = read_run_lines(aws_, dest, summary->run.run_id, Compression::kGzip);
+  ASSERT_TRUE(lines);
+  expect_same_items(*lines, items, OutputFormat::kJsonl);
+
+  ScanOptions p = aws_.scan_options(table, s3_dest(bucket, "percent"));
+  p.read_capacity_percent = 50;
+  auto refused = run(p);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::kUsage);
+  EXPECT_EQ(refused.error().field, "read_capacity_percent");
+  EXPECT_NE(refused.error().to_string().find("is on-demand"), std::string::npos)
+      << refused.error().to_string();
+  EXPECT_NE(refused.error().to_string().find("give max_rcu"), std::string::npos)
+      << refused.error().to_string();
 }
 
 TEST_F(ScanTest, ARunIdAlreadyCompleteIsRefused) {

@@ -9,8 +9,10 @@
 #include <sys/prctl.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +21,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "sim/table.h"
 
@@ -33,7 +36,11 @@ struct SimOptions {
   double throttle_rate = 0;     // Scan: ProvisionedThroughputExceededException; S3: 503 SlowDown
   double error_rate = 0;        // 500 InternalServerError / InternalError
   double reset_rate = 0;        // the connection drops halfway through the response body
-  double read_capacity = 0;     // RCU per second for Scan (eventually consistent); 0: unlimited
+  double read_capacity = 0;     // RCU per second for Scan (as ConsumedCapacity counts them); 0: unlimited
+  // What DescribeTable reports of read capacity (0: left out); PAY_PER_REQUEST unless provisioned_rcu > 0.
+  int64_t provisioned_rcu = 0;
+  int64_t on_demand_max_rru = 0;
+  int64_t warm_rcu = 0;
   size_t page_bytes = 1 << 20;  // item JSON per Scan page (DynamoDB's 1 MB)
   int threads = 256;            // httplib keeps a thread per keep-alive connection
 };
@@ -41,7 +48,8 @@ struct SimOptions {
 constexpr const char* kUsage =
     "usage: ddb2s3-sim [--items N] [--item-bytes B] [--seed S] [--table NAME] [--no-sets-binary]\n"
     "  [--dynamodb-port P] [--s3-port P] [--latency-ms MS] [--throttle-rate F] [--error-rate F]\n"
-    "  [--reset-rate F] [--read-capacity RCU] [--page-bytes B] [--threads N]\n";
+    "  [--reset-rate F] [--read-capacity RCU] [--page-bytes B] [--threads N]\n"
+    "  [--provisioned-rcu N] [--on-demand-max-rru N] [--warm-rcu N]\n";
 
 bool parse_args(int argc, char** argv, SimOptions& o) {
   for (int i = 1; i < argc; ++i) {
@@ -74,6 +82,12 @@ bool parse_args(int argc, char** argv, SimOptions& o) {
       o.reset_rate = std::atof(v);
     else if (a == "--read-capacity")
       o.read_capacity = std::atof(v);
+    else if (a == "--provisioned-rcu")
+      o.provisioned_rcu = std::strtoll(v, nullptr, 10);
+    else if (a == "--on-demand-max-rru")
+      o.on_demand_max_rru = std::strtoll(v, nullptr, 10);
+    else if (a == "--warm-rcu")
+      o.warm_rcu = std::strtoll(v, nullptr, 10);
     else if (a == "--page-bytes")
       o.page_bytes = std::strtoull(v, nullptr, 10);
     else if (a == "--threads")
@@ -129,6 +143,60 @@ class FaultPlan {
   std::atomic<uint64_t> counter_{0};
 };
 
+// Read capacity units consumed and Scan requests throttled, per wall-clock second since the simulator
+// started (GET /__capacity), so that a test can check the rate a client kept to.
+class CapacityLog {
+ public:
+  void consumed(double units) {
+    at_now([&](size_t i) { units_[i] += units; });
+  }
+  void throttled() {
+    at_now([&](size_t i) { throttled_[i] += 1; });
+  }
+  // {"start_unix_ms":T,"rcu":[r0,r1,...],"throttled":[t0,t1,...]}: second i is [T + i s, T + i s + 1 s),
+  // up to now.
+  std::string to_json() {
+    at_now([](size_t) {});
+    std::lock_guard lock(mutex_);
+    const auto start_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(wall_start_.time_since_epoch());
+    std::string out = "{\"start_unix_ms\":" + std::to_string(start_ms.count()) + ",\"rcu\":[";
+    char buf[32];
+    for (size_t i = 0; i < units_.size(); ++i) {
+      std::snprintf(buf, sizeof buf, "%s%.1f", i ? "," : "", units_[i]);
+      out += buf;
+    }
+    out += "],\"throttled\":[";
+    for (size_t i = 0; i < throttled_.size(); ++i) out += (i ? "," : "") + std::to_string(throttled_[i]);
+    return out + "]}";
+  }
+
+ private:
+  template <class F>
+  void at_now(F&& f) {
+    auto second = static_cast<size_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start_).count());
+    std::lock_guard lock(mutex_);
+    if (units_.size() <= second) {
+      units_.resize(second + 1, 0.0);
+      throttled_.resize(second + 1, 0);
+    }
+    f(second);
+  }
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  const std::chrono::system_clock::time_point wall_start_ = std::chrono::system_clock::now();
+  std::mutex mutex_;
+  std::vector<double> units_;
+  std::vector<uint64_t> throttled_;
+};
+
+// DynamoDB's charge for one Scan page: the items' sizes summed, rounded up to 4 KB (at least one read),
+// one unit per 4 KB strongly consistent, half that eventually consistent.
+double read_units(uint64_t item_bytes, bool consistent) {
+  double blocks = std::max<double>(1, std::ceil(static_cast<double>(item_bytes) / 4096));
+  return consistent ? blocks : blocks / 2;
+}
+
 // A token bucket of read capacity units, one second deep.
 class ReadCapacity {
  public:
@@ -175,22 +243,32 @@ void dynamodb_error(httplib::Response& res, int status, const std::string& type,
   res.set_content(body, "application/x-amz-json-1.0");
 }
 
-std::string describe_table(const SyntheticTable& t) {
+std::string describe_table(const SyntheticTable& t, const SimOptions& sim) {
   const auto& o = t.options();
+  std::string capacity = sim.provisioned_rcu > 0
+                             ? R"("BillingModeSummary":{"BillingMode":"PROVISIONED"},)"
+                             : R"("BillingModeSummary":{"BillingMode":"PAY_PER_REQUEST"},)";
+  if (sim.on_demand_max_rru > 0)
+    capacity += R"("OnDemandThroughput":{"MaxReadRequestUnits":)" + std::to_string(sim.on_demand_max_rru) +
+                R"(,"MaxWriteRequestUnits":-1},)";
+  if (sim.warm_rcu > 0)
+    capacity += R"("WarmThroughput":{"ReadUnitsPerSecond":)" + std::to_string(sim.warm_rcu) +
+                R"(,"WriteUnitsPerSecond":4000,"Status":"ACTIVE"},)";
   return R"({"Table":{"TableName":")" + o.name +
          R"(","TableArn":"arn:aws:dynamodb:us-east-1:123456789012:table/)" + o.name +
          R"(","TableStatus":"ACTIVE","ItemCount":)" + std::to_string(o.items) +
          ",\"TableSizeBytes\":" + std::to_string(t.size_bytes()) +
          R"(,"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],)"
-         R"("AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],)"
-         R"("BillingModeSummary":{"BillingMode":"PAY_PER_REQUEST"},"CreationDateTime":1700000000.0,)"
-         R"("ProvisionedThroughput":{"ReadCapacityUnits":0,"WriteCapacityUnits":0,"NumberOfDecreasesToday":0}}})";
+         R"("AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],)" +
+         capacity + R"("CreationDateTime":1700000000.0,"ProvisionedThroughput":{"ReadCapacityUnits":)" +
+         std::to_string(std::max<int64_t>(0, sim.provisioned_rcu)) +
+         R"(,"WriteCapacityUnits":0,"NumberOfDecreasesToday":0}}})";
 }
 
 class DynamoDbSide {
  public:
-  DynamoDbSide(const SimOptions& o, const SyntheticTable& t, Stats& s)
-      : o_(o), table_(t), stats_(s), faults_(o), capacity_(o.read_capacity) {}
+  DynamoDbSide(const SimOptions& o, const SyntheticTable& t, Stats& s, CapacityLog& log)
+      : o_(o), table_(t), stats_(s), log_(log), faults_(o), capacity_(o.read_capacity) {}
 
   void handle(const httplib::Request& req, httplib::Response& res) {
     if (o_.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(o_.latency_ms));
@@ -202,7 +280,7 @@ class DynamoDbSide {
       return dynamodb_error(res, 400, "ResourceNotFoundException", "Requested resource not found");
     }
     if (target == "DynamoDB_20120810.DescribeTable") {
-      std::string body = describe_table(table_);
+      std::string body = describe_table(table_, o_);
       add_crc32(res, body);
       return res.set_content(body, "application/x-amz-json-1.0");
     }
@@ -214,8 +292,9 @@ class DynamoDbSide {
 
  private:
   struct ScanRequest {
-    std::string table, start_key;
+    std::string table, start_key, return_consumed_capacity;
     int64_t segment = 0, total = 1, limit = INT64_MAX;
+    bool consistent = false;
   };
 
   // One forward pass over the body's fields (on-demand JSON cannot go back to an earlier field).
@@ -237,6 +316,10 @@ class DynamoDbSide {
         bad = field.value().get_int64().get(r.total);
       else if (key == "Limit")
         bad = field.value().get_int64().get(r.limit);
+      else if (key == "ConsistentRead")
+        bad = field.value().get_bool().get(r.consistent);
+      else if (key == "ReturnConsumedCapacity")
+        bad = field.value().get_string().get(text), r.return_consumed_capacity = text;
       else if (key == "ExclusiveStartKey")
         bad = field.value()["pk"]["S"].get_string().get(text), r.start_key = text;
       if (bad) return false;
@@ -261,17 +344,27 @@ class DynamoDbSide {
       start = index + 1;
     }
     Fault f = faults_.next();
-    if (f == Fault::kThrottle || !capacity_.take(o_.page_bytes / 4096.0 / 2)) {
-      stats_.injected++;
-      return dynamodb_error(res, 400, "ProvisionedThroughputExceededException",
-                            "The level of configured provisioned throughput for the table was exceeded.");
-    }
+    if (f == Fault::kThrottle) return throttle(res);
     if (f == Fault::kError) {
       stats_.injected++;
       return dynamodb_error(res, 500, "InternalServerError", "Internal server error");
     }
     std::string body;
     auto page = table_.page(start, end, static_cast<uint64_t>(limit), o_.page_bytes, body);
+    // Charged as ConsumedCapacity reports it; a throttled request reads nothing and costs nothing.
+    const double units = read_units(page.item_bytes, r.consistent);
+    if (!capacity_.take(units)) return throttle(res);
+    log_.consumed(units);
+    if (r.return_consumed_capacity == "TOTAL" || r.return_consumed_capacity == "INDEXES") {
+      char number[32];
+      std::snprintf(number, sizeof number, "%.1f", units);
+      body.pop_back();  // the closing '}'
+      body +=
+          R"(,"ConsumedCapacity":{"TableName":")" + table_.options().name + R"(","CapacityUnits":)" + number;
+      if (r.return_consumed_capacity == "INDEXES")
+        body += R"(,"Table":{"CapacityUnits":)" + std::string(number) + "}";
+      body += "}}";
+    }
     stats_.scan_pages++;
     stats_.scan_items += page.count;
     stats_.scan_bytes += body.size();
@@ -283,9 +376,17 @@ class DynamoDbSide {
     res.set_content(std::move(body), "application/x-amz-json-1.0");
   }
 
+  void throttle(httplib::Response& res) {
+    stats_.injected++;
+    log_.throttled();
+    dynamodb_error(res, 400, "ProvisionedThroughputExceededException",
+                   "The level of configured provisioned throughput for the table was exceeded.");
+  }
+
   const SimOptions& o_;
   const SyntheticTable& table_;
   Stats& stats_;
+  CapacityLog& log_;
   FaultPlan faults_;
   ReadCapacity capacity_;
 };
@@ -502,7 +603,8 @@ int run(int argc, char** argv) {
 
   SyntheticTable table(o.table);
   Stats stats;
-  DynamoDbSide dynamodb(o, table, stats);
+  CapacityLog capacity;
+  DynamoDbSide dynamodb(o, table, stats, capacity);
   S3Side s3(o, stats);
 
   httplib::Server ddb_server, s3_server;
@@ -512,6 +614,9 @@ int run(int argc, char** argv) {
                   [&](const httplib::Request& req, httplib::Response& res) { dynamodb.handle(req, res); });
   ddb_server.Get("/__stats", [&](const httplib::Request&, httplib::Response& res) {
     res.set_content(stats.to_json(), "application/json");
+  });
+  ddb_server.Get("/__capacity", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(capacity.to_json(), "application/json");
   });
   s3_server.Get(".*", [&](const httplib::Request& req, httplib::Response& res) { s3.get(req, res); });
   s3_server.Put(".*", [&](const httplib::Request& req, httplib::Response& res,

@@ -157,6 +157,7 @@ SyntheticTable::Page SyntheticTable::page(uint64_t start, uint64_t end, uint64_t
     item_bytes += s;
   }
   p.next = i;
+  p.item_bytes = item_bytes;
   std::string head = "{\"Count\":" + std::to_string(p.count) + ",\"Items\":[";
   std::string tail = "]";
   if (p.next < end && p.count > 0) {
@@ -165,7 +166,9 @@ SyntheticTable::Page SyntheticTable::page(uint64_t start, uint64_t end, uint64_t
     tail += R"(,"LastEvaluatedKey":{"pk":{"S":"item-)" + key + R"("}})";
   }
   tail += ",\"ScannedCount\":" + std::to_string(p.count) + "}";
-  out.resize(head.size() + item_bytes + (p.count ? p.count - 1 : 0) + tail.size());
+  const size_t size = head.size() + item_bytes + (p.count ? p.count - 1 : 0) + tail.size();
+  out.reserve(size + 128);  // ,"ConsumedCapacity":{...} without a reallocation
+  out.resize(size);
   char* w = out.data();
   std::memcpy(w, head.data(), head.size());
   w += head.size();

@@ -37,10 +37,11 @@ class SyntheticTable {
   struct Page {
     uint64_t count = 0;
     uint64_t next = 0;  // the first item of the next page; == end when the segment is done
+    uint64_t item_bytes = 0;  // of the items' JSON: what read capacity is charged for
   };
   // Writes a whole Scan response body into `out` (cleared first): items from `start` until `end`,
   // `limit` items, or `max_item_bytes` of item JSON, whichever comes first; LastEvaluatedKey when
-  // items remain.
+  // items remain. `out` keeps room for a ConsumedCapacity member that the caller may add before the last '}'.
   Page page(uint64_t start, uint64_t end, uint64_t limit, size_t max_item_bytes, std::string& out) const;
 
  private:

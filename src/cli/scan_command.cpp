@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -31,6 +33,17 @@ Status set_integer(const std::string& text, std::string_view flag, int64_t min, 
   return {};
 }
 
+// A decimal number (fractions allowed, as from_chars reads it: no leading '+', no white space); its range is
+// the library's check, which names the option.
+Status set_number(const std::string& text, std::string_view flag, std::optional<double>& target) {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v))
+    return Error::usage(std::string(flag) + " must be a number, not '" + text + "'");
+  target = v;
+  return {};
+}
+
 // A flag of `scan` that sets ScanOptions: one row serves its definition, the "given twice" check against
 // --scan-kwargs (by its Scan field) and the library's errors in flag words (by its option name).
 struct ScanFlag {
@@ -47,6 +60,7 @@ constexpr const char* kRequest = "Scan request";
 constexpr const char* kOutput = "Output";
 constexpr const char* kParallel = "Parallel scan";
 constexpr const char* kResume = "Resume";
+constexpr const char* kCapacity = "Read capacity";
 
 // In this order: set one after the other (--compression before --compression-level), shown in --help.
 const std::vector<ScanFlag>& scan_flags() {
@@ -200,6 +214,25 @@ const std::vector<ScanFlag>& scan_flags() {
        [](const std::string& t, ScanOptions& o) {
          return set_integer(t, "--parallelism", 1, 1000000, o.parallelism);
        }},
+      {{"--max-rcu", "max_rcu", ""},
+       kCapacity,
+       "read at most N read capacity units per second on average, all segments together (with --segment, "
+       "this process takes N / total segments); above 0, at most 1000000000",
+       "N",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) { return set_number(t, "--max-rcu", o.max_rcu); }},
+      {{"--read-capacity-percent", "read_capacity_percent", ""},
+       kCapacity,
+       "read at most P% (above 0, at most 100) of the table's read capacity from DescribeTable: provisioned "
+       "ReadCapacityUnits (the index's for --index); on-demand: MaxReadRequestUnits, else WarmThroughput; "
+       "with --max-rcu, the smaller target",
+       "P",
+       {},
+       false,
+       [](const std::string& t, ScanOptions& o) {
+         return set_number(t, "--read-capacity-percent", o.read_capacity_percent);
+       }},
       {{"--run-id", "run_id", ""},
        kParallel,
        "the run's folder under PREFIX (default: UTC time + random)",
@@ -344,6 +377,19 @@ void print_summary(const ScanSummary& s, bool json, bool quiet) {
   std::fprintf(stderr, "ddb2s3: %s items from table '%s' in %zu files (%s) to %s in %.1f s\n",
                format_count(run.item_count).c_str(), run.table.c_str(), run.files.size(),
                format_bytes(run.stored_bytes()).c_str(), s.destination.c_str(), run.seconds);
+  if (run.consumed_rcu > 0 || s.read_limit) {
+    std::string target =
+        s.read_limit
+            ? "; target " + format_count(static_cast<uint64_t>(std::llround(s.read_limit->rcu_per_second))) +
+                  " RCU/s"
+            : std::string();
+    std::fprintf(stderr, "ddb2s3: read %s RCU (%s RCU/s on average%s), %s throttled requests\n",
+                 format_count(static_cast<uint64_t>(std::llround(run.consumed_rcu))).c_str(),
+                 format_count(static_cast<uint64_t>(
+                                  std::llround(run.seconds > 0 ? run.consumed_rcu / run.seconds : 0)))
+                     .c_str(),
+                 target.c_str(), format_count(run.throttles).c_str());
+  }
   if (!s.summary_key.empty())
     std::fprintf(stderr, "ddb2s3: run %s complete: %s\n", run.run_id.c_str(), where.c_str());
   if (!s.segment_manifest_key.empty())

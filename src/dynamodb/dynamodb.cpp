@@ -122,6 +122,22 @@ std::string_view string_or_empty(simdjson::dom::element e, std::string_view key)
   return s;
 }
 
+std::optional<int64_t> non_negative_int(simdjson::dom::element e, std::string_view object,
+                                        std::string_view key) {
+  int64_t n = 0;
+  if (e[object][key].get_int64().get(n)) return std::nullopt;
+  return n >= 0 ? std::optional<int64_t>(n) : std::nullopt;  // MaxReadRequestUnits -1: no maximum
+}
+
+// ProvisionedThroughput, OnDemandThroughput and WarmThroughput of a table or a global secondary index.
+ReadCapacity read_capacity_of(simdjson::dom::element e) {
+  ReadCapacity c;
+  c.provisioned_read_units = non_negative_int(e, "ProvisionedThroughput", "ReadCapacityUnits");
+  c.on_demand_max_read_units = non_negative_int(e, "OnDemandThroughput", "MaxReadRequestUnits");
+  c.warm_read_units = non_negative_int(e, "WarmThroughput", "ReadUnitsPerSecond");
+  return c;
+}
+
 std::chrono::milliseconds since(std::chrono::steady_clock::time_point start, const RetryClock& clock) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - start);
 }
@@ -225,9 +241,13 @@ Result<TableDescription> DynamoDbClient::describe_table(const std::string& table
   for (std::string_view list : {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
     simdjson::dom::array indexes;
     if (t[list].get_array().get(indexes)) continue;
-    for (simdjson::dom::element index : indexes)
+    for (simdjson::dom::element index : indexes) {
       d.index_names.emplace_back(string_or_empty(index, "IndexName"));
+      if (list == "GlobalSecondaryIndexes")
+        d.global_index_capacity.push_back({d.index_names.back(), read_capacity_of(index)});
+    }
   }
+  d.read_capacity = read_capacity_of(t);
   simdjson::dom::element billing;
   if (!t["BillingModeSummary"].get(billing)) d.billing_mode = string_or_empty(billing, "BillingMode");
   return d;

@@ -54,6 +54,20 @@ struct KeySchemaElement {
   std::string key_type;  // HASH or RANGE
 };
 
+// What DescribeTable says of the read capacity of a table or of one of its global secondary indexes.
+// Unset when absent; MaxReadRequestUnits -1 (no maximum) is left unset too.
+struct ReadCapacity {
+  std::optional<int64_t>
+      provisioned_read_units;  // ProvisionedThroughput.ReadCapacityUnits (0 on on-demand tables)
+  std::optional<int64_t> on_demand_max_read_units;  // OnDemandThroughput.MaxReadRequestUnits
+  std::optional<int64_t> warm_read_units;           // WarmThroughput.ReadUnitsPerSecond
+};
+
+struct IndexReadCapacity {
+  std::string index_name;
+  ReadCapacity capacity;
+};
+
 struct TableDescription {
   std::string table_name;
   std::string table_arn;
@@ -63,6 +77,9 @@ struct TableDescription {
   std::vector<KeySchemaElement> key_schema;
   std::vector<std::string> index_names;  // global, then local secondary indexes
   std::string billing_mode;              // PAY_PER_REQUEST, PROVISIONED (empty when not reported)
+  ReadCapacity read_capacity;            // the table's
+  std::vector<IndexReadCapacity>
+      global_index_capacity;  // each global secondary index's, in index_names' order
 };
 
 struct KeyAttribute {

@@ -1,6 +1,7 @@
 #include "report/progress.h"
 
 #include <cinttypes>
+#include <cmath>
 
 namespace ddb2s3 {
 
@@ -14,6 +15,9 @@ ProgressSnapshot snapshot(const ScanProgress& p, double seconds) {
   s.segments_done = p.segments_done.load();
   s.segments_total = p.segments_total;
   s.table_item_count = p.table_item_count;
+  s.consumed_rcu = p.consumed_rcu.load();
+  s.rcu_target = p.rcu_target;
+  s.throttles = p.throttles.load();
   s.seconds = seconds;
   return s;
 }
@@ -52,6 +56,12 @@ std::string format_progress(const ProgressSnapshot& s) {
     out += "  " + format_count(static_cast<uint64_t>(static_cast<double>(s.items) / s.seconds)) + " items/s  " +
            format_bytes(static_cast<uint64_t>(static_cast<double>(s.scan_bytes) / s.seconds)) + "/s";
   }
+  if (s.seconds > 0 && (s.consumed_rcu > 0 || s.rcu_target > 0)) {
+    out += "  " + format_count(static_cast<uint64_t>(std::llround(s.consumed_rcu / s.seconds))) + " RCU/s";
+    if (s.rcu_target > 0) out += " of " + format_count(static_cast<uint64_t>(std::llround(s.rcu_target)));
+  }
+  if (s.throttles > 0)
+    out += "  " + format_count(s.throttles) + (s.throttles == 1 ? " throttle" : " throttles");
   if (s.segments_total > 1)
     out += "  " + std::to_string(s.segments_done) + "/" + std::to_string(s.segments_total) + " segments";
   // Scanned items (not written ones) measure how far through the table we are, filters or not.

@@ -17,12 +17,15 @@ struct ProgressSnapshot {
   uint64_t items = 0, scanned = 0, scan_bytes = 0, stored_bytes = 0, files = 0;
   int segments_done = 0, segments_total = 0;
   int64_t table_item_count = 0;
+  double consumed_rcu = 0, rcu_target = 0;
+  uint64_t throttles = 0;
   double seconds = 0;
 };
 
 ProgressSnapshot snapshot(const ScanProgress& progress, double seconds);
 
-// "1,234,567 items  812.3 MB scanned  45.1 MB stored  52,000 items/s  34.2 MB/s  3/8 segments  ETA 0:01:20".
+// "1,234,567 items  812.3 MB scanned  45.1 MB stored  52,000 items/s  34.2 MB/s  3/8 segments  ETA 0:01:20",
+// with "  1,234 RCU/s" (read capacity consumed; "of 1,500" with a target) and "  3 throttles" when met.
 // The ETA comes from DescribeTable's ItemCount (AWS updates it about every six hours: an estimate).
 std::string format_progress(const ProgressSnapshot& s);
 

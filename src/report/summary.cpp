@@ -24,6 +24,22 @@ std::string summary_json(const ScanSummary& s) {
   w.number("scanBytes", run.scan_bytes);
   w.number("storedBytes", run.stored_bytes());
   w.number("pages", run.pages);
+  w.number("consumedReadCapacityUnits", run.consumed_rcu);
+  w.number("throttles", run.throttles);
+  if (s.read_limit) {
+    const ReadRateLimit& l = *s.read_limit;
+    w.key("readRateLimit");
+    JsonObjectWriter limit(out);
+    limit.number("rcuPerSecond", l.rcu_per_second);
+    limit.number("scanRcuPerSecond", l.scan_rcu_per_second);
+    if (l.max_rcu) limit.number("maxRcu", *l.max_rcu);
+    if (l.read_capacity_percent) {
+      limit.number("readCapacityPercent", *l.read_capacity_percent);
+      limit.string("base", l.base);
+      limit.number("baseUnits", l.base_units);
+    }
+    limit.close();
+  }
   w.number("fileCount", run.files.size());
   w.number("totalSegments", run.total_segments);
   if (run.segment >= 0) w.number("segment", run.segment);

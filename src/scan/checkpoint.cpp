@@ -85,6 +85,11 @@ Result<Checkpoint> parse_checkpoint(std::string_view text, std::string_view key,
   DDB2S3_ASSIGN_OR_RETURN(c.done.scanned, f.count("scannedCount"));
   DDB2S3_ASSIGN_OR_RETURN(c.done.scan_bytes, f.count("scanBytes"));
   DDB2S3_ASSIGN_OR_RETURN(c.done.pages, f.count("pages"));
+  if (const JsonValue* rcu = root->find("consumedReadCapacityUnits"); rcu != nullptr) {
+    auto units = json_number(*rcu, "consumedReadCapacityUnits");
+    if (!units) return invalid(key, units.error().message);
+    c.done.consumed_rcu = *units;
+  }
   const JsonValue* esk = root->find("exclusiveStartKey");
   if (esk == nullptr || !(esk->is(Kind::kObject) || esk->is(Kind::kNull)))
     return invalid(key, "exclusiveStartKey is missing or of the wrong type");
@@ -212,6 +217,7 @@ std::string checkpoint_json(const Checkpoint& c, const ScanOptions& o, std::stri
   w.number("scannedCount", c.done.scanned);
   w.number("scanBytes", c.done.scan_bytes);
   w.number("pages", c.done.pages);
+  w.number("consumedReadCapacityUnits", c.done.consumed_rcu);
   w.string("optionsFingerprint", fingerprint);
   w.raw("options", options_json);
   w.array("files", c.done.files, [](std::string& s, const DataFile& f) { append_file(s, f); });
@@ -272,6 +278,7 @@ Status Checkpoints::record(int segment, const std::vector<DataFile>& files, cons
   c.done.scanned = at.scanned;
   c.done.scan_bytes = at.scan_bytes;
   c.done.pages = at.pages;
+  c.done.consumed_rcu = at.consumed_rcu;
   c.exclusive_start_key = at.exclusive_start_key;
   c.next_file_index = at.next_file_index;
   c.finished = at.finished;

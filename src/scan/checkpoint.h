@@ -33,6 +33,7 @@ std::string output_options_json(const ScanOptions& o);
 // Where a segment stands after its last finished data file: what a checkpoint records beside the files.
 struct SegmentPosition {
   uint64_t items = 0, scanned = 0, scan_bytes = 0, pages = 0;
+  double consumed_rcu = 0;  // the pages' ConsumedCapacity so far
   size_t files = 0;  // the first `files` of the segment's data files are finished
   int next_file_index = 0;
   std::string exclusive_start_key;  // the LastEvaluatedKey of the last page in those files

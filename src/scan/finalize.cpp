@@ -93,13 +93,16 @@ Result<ScanSummary> finalize_run(FinalizeOptions o) {
   RunRecord run = *by_segment[0];
   run.segment = -1;
   run.files.clear();
-  run.item_count = run.scanned_count = run.scan_bytes = run.pages = 0;
+  run.item_count = run.scanned_count = run.scan_bytes = run.pages = run.throttles = 0;
+  run.consumed_rcu = 0;
   double longest = 0;
   for (const RunRecord* p : by_segment) {
     run.item_count += p->item_count;
     run.scanned_count += p->scanned_count;
     run.scan_bytes += p->scan_bytes;
     run.pages += p->pages;
+    run.consumed_rcu += p->consumed_rcu;
+    run.throttles += p->throttles;
     longest = std::max(longest, p->seconds);
     run.start_time = std::min(run.start_time, p->start_time);
     run.end_time = std::max(run.end_time, p->end_time);

@@ -43,6 +43,7 @@ void append_common(JsonObjectWriter& w, const RunRecord& run) {
   w.number("fileCount", static_cast<uint64_t>(run.files.size()));
   w.number("totalSegments", static_cast<uint64_t>(run.total_segments));
   w.raw("scan", run.scan_json.empty() ? "{}" : run.scan_json);
+  w.number("consumedReadCapacityUnits", run.consumed_rcu);
 }
 
 std::string to_string(simdjson::ondemand::value v) {
@@ -108,6 +109,7 @@ std::string segment_manifest_json(const RunRecord& run) {
   w.number("scanBytes", run.scan_bytes);
   w.number("pages", run.pages);
   w.number("seconds", run.seconds);
+  w.number("throttles", run.throttles);
   w.array("files", run.files, [](std::string& o, const DataFile& f) { append_file(o, f, true); });
   w.close();
   out += '\n';
@@ -167,6 +169,10 @@ Result<RunRecord> parse_segment_manifest(std::string_view json, std::string_view
       if (v.get_uint64().get(run.pages)) return bad("pages is not a number");
     } else if (name == "seconds") {
       if (v.get_double().get(run.seconds)) return bad("seconds is not a number");
+    } else if (name == "consumedReadCapacityUnits") {  // and throttles: absent in older versions' manifests
+      if (v.get_double().get(run.consumed_rcu)) return bad("consumedReadCapacityUnits is not a number");
+    } else if (name == "throttles") {
+      if (v.get_uint64().get(run.throttles)) return bad("throttles is not a number");
     } else if (name == "scan") {
       simdjson::ondemand::object o;
       if (v.get_object().get(o)) return bad("scan is not an object");

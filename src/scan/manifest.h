@@ -42,6 +42,10 @@ struct RunRecord {
   uint64_t scan_bytes = 0;  // bytes of Scan responses
   uint64_t pages = 0;       // Scan pages
   double seconds = 0;       // wall time
+  // Read capacity units consumed (every page's ConsumedCapacity): in both manifests, as
+  // consumedReadCapacityUnits. Throttled requests met: segment manifests only (finalize sums both).
+  double consumed_rcu = 0;
+  uint64_t throttles = 0;
   std::vector<DataFile> files;
   std::string scan_json = "{}";  // the Scan parameters, a JSON object
 

@@ -8,6 +8,7 @@
 #include "scan/checkpoint.h"
 #include "scan/manifest.h"
 #include "scan/parallel.h"
+#include "scan/read_rate.h"
 #include "scan/run_output.h"
 #include "scan/scan.h"
 #include "scan/segment.h"
@@ -47,6 +48,7 @@ Status validate(const ScanOptions& o) {
     return usage("ExclusiveStartKey can only be given for a scan of one segment", "ExclusiveStartKey");
   if (o.request.segment || o.request.total_segments)
     return usage("give Segment/TotalSegments as segment/total_segments, not in the Scan request", "Segment");
+  DDB2S3_RETURN_IF_ERROR(check_read_rate_options(o));
   ScanRequest probe = o.request;
   probe.table_name = o.table;
   DDB2S3_RETURN_IF_ERROR(build_scan_body(probe));
@@ -171,6 +173,7 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   // Up front, before any data moves: the table exists and may be read, the bucket may be written.
   DynamoDbClient ddb(source);
   DDB2S3_ASSIGN_OR_RETURN(auto table, ddb.describe_table(o.table));
+  DDB2S3_ASSIGN_OR_RETURN(auto read_limit, read_rate_limit(o, table));
   if (!sink) {
     DDB2S3_ASSIGN_OR_RETURN(sink, open_run_sink(sink_opts, o.run_id));
     if (fresh_run) {
@@ -186,6 +189,8 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   }
   RunContext ctx{o, source, *sink, o.run_id + "/"};
   ctx.checkpoints = checkpoints.get();
+  RunReadRate read_rate(read_limit, source->throttle, o, workers, table);
+  ctx.read_rate = &read_rate;
   {
     std::atomic<int> next{0};
     std::vector<std::thread> pool;
@@ -205,8 +210,11 @@ Result<ScanSummary> run_scan(ScanOptions o) {
     run.scanned_count += r.scanned;
     run.scan_bytes += r.scan_bytes;
     run.pages += r.pages;
+    run.consumed_rcu += r.consumed_rcu;
     for (auto& f : r.files) run.files.push_back(std::move(f));
   }
+  run.throttles = read_rate.throttles();
+  summary.read_limit = read_limit;
   run.start_time = checkpoints->start_time();  // a resumed run started with its first attempt
   const auto scanned = Clock::now();
   run.end_time = format_iso8601(std::chrono::floor<std::chrono::milliseconds>(scanned));

@@ -65,6 +65,16 @@ struct ScanOptions {
   bool checkpoints = true;
   double checkpoint_interval = 1.0;
 
+  // Read capacity, for a live table: the whole scan reads at most max_rcu read capacity units per second on
+  // average (with `segment` set, this process takes max_rcu / total_segments), or read_capacity_percent
+  // (above 0, at most 100) of the table's read capacity as DescribeTable reports it: provisioned
+  // ReadCapacityUnits (of the global index for an IndexName), for on-demand tables
+  // OnDemandThroughput.MaxReadRequestUnits, else WarmThroughput.ReadUnitsPerSecond, else a usage error.
+  // Both: the smaller. Neither (the default): as fast as the table allows. A throttle halves the rate, which
+  // then recovers by 5% of the target per second up to 3/4 of the rate that met the throttle, then by 1%.
+  std::optional<double> max_rcu;
+  std::optional<double> read_capacity_percent;
+
   // S3 uploads: part size and how many parts may be in flight (memory bound: their product).
   uint64_t part_size = 8ull << 20;  // at most; with many workers smaller: max(5 MiB, 128 MiB / workers)
   int max_parts_in_flight = 0;  // 0: min(2 x parallelism + 2, 8)
@@ -81,6 +91,17 @@ struct ScanOptions {
   SessionOptions session;
 };
 
+// The read rate a run kept to (max_rcu, read_capacity_percent), as its summary reports it.
+struct ReadRateLimit {
+  double rcu_per_second = 0;       // this process's target: the scan's, or its share with `segment`
+  double scan_rcu_per_second = 0;  // the whole scan's: max_rcu or the percent of base_units, the smaller
+  std::optional<double> max_rcu;
+  std::optional<double> read_capacity_percent;
+  std::string base;        // with read_capacity_percent: the DescribeTable field, e.g.
+                           // ProvisionedThroughput.ReadCapacityUnits
+  int64_t base_units = 0;  // its value
+};
+
 // What run_scan() and finalize_run() report: the run's record (what the manifests say, with
 // run.segment >= 0 when one segment of a shared scan ran) and what only a summary has.
 struct ScanSummary {
@@ -90,6 +111,7 @@ struct ScanSummary {
   std::string segment_manifest_key;  // segments/I.json when one segment ran
   // With resume: the run (or the segment) was complete already, and nothing was read or written.
   bool already_complete = false;
+  std::optional<ReadRateLimit> read_limit;  // when max_rcu or read_capacity_percent was set
 };
 
 // Memory is bounded by pages, parsers and S3 parts in flight per segment. With many segments glibc's

@@ -10,6 +10,7 @@
 #include "scan/bounded_queue.h"
 #include "scan/checkpoint.h"
 #include "scan/manifest.h"
+#include "scan/read_rate.h"
 
 namespace ddb2s3 {
 namespace {
@@ -89,6 +90,7 @@ class ObjectRoller {
     position_.scanned = result_.scanned;
     position_.scan_bytes = result_.scan_bytes;
     position_.pages = result_.pages;
+    position_.consumed_rcu = result_.consumed_rcu;
     position_.files = result_.files.size();
     position_.next_file_index = next_index_;
     position_.exclusive_start_key = last_key_;
@@ -163,11 +165,15 @@ Status run_segment(RunContext& ctx, int segment, PageTranscoder& transcoder, Com
           spare.pop_back();
         }
       }
+      const std::optional<double> reserved =
+          ctx.read_rate->before_page(request, [&] { return ctx.stopping(); });
+      if (!reserved) break;
       auto page = ddb.scan(request);
       if (!page) {
         fetch_error = std::move(page).error();
         break;
       }
+      ctx.read_rate->after_page(*page, *reserved);
       std::string next = page->last_evaluated_key_json;
       if (!pages.push(std::move(*page))) break;
       if (next.empty()) break;
@@ -195,6 +201,8 @@ Status run_segment(RunContext& ctx, int segment, PageTranscoder& transcoder, Com
     result.scanned += static_cast<uint64_t>(page->scanned_count);
     result.scan_bytes += page->body.size();
     result.pages += 1;
+    result.consumed_rcu += page->consumed_capacity_units.value_or(0);
+    if (o.progress != nullptr) o.progress->consumed_rcu.fetch_add(page->consumed_capacity_units.value_or(0));
     ctx.count(&ScanProgress::items, items);
     ctx.count(&ScanProgress::scanned, static_cast<uint64_t>(page->scanned_count));
     ctx.count(&ScanProgress::scan_bytes, page->body.size());

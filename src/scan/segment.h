@@ -17,9 +17,11 @@ struct SegmentResult {
   int segment = 0;
   std::vector<DataFile> files;
   uint64_t items = 0, scanned = 0, scan_bytes = 0, pages = 0;
+  double consumed_rcu = 0;  // the pages' ConsumedCapacity
 };
 
 class Checkpoints;
+class RunReadRate;
 
 // Shared by the workers of one run.
 struct RunContext {
@@ -32,6 +34,7 @@ struct RunContext {
   std::mutex mu;
   std::optional<Error> first_error;
   std::vector<SegmentResult> results;
+  RunReadRate* read_rate = nullptr;  // counts and paces the Scan requests (scan/read_rate.h); set by the run
 
   bool stopping() const {
     return stop.load(std::memory_order_relaxed) ||
