@@ -174,6 +174,9 @@ class ScanResumeTest : public ::testing::Test {
     EXPECT_EQ(keys.size(), static_cast<size_t>(kItems)) << what;
     std::set<std::string> unique(keys.begin(), keys.end());
     EXPECT_EQ(unique, table_keys()) << what << ": not the table's items";
+    // And as a user checks it: verify --deep (every file's MD5 and lines, no orphan, counts) passes.
+    ProcessOutcome verified = run_process(ddb2s3_argv({"verify", dir, "--run-id", run_id, "--deep"}), child_env());
+    EXPECT_EQ(verified.exit_code, 0) << what << ": verify --deep\n" << verified.out << verified.err;
   }
 
   // The table's keys, from one uninterrupted copy (measured once; also gives its file count and time).
