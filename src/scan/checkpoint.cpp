@@ -28,17 +28,6 @@ Error invalid(std::string_view key, const std::string& why) {
   return e;
 }
 
-void append_file(std::string& out, const DataFile& f) {
-  JsonObjectWriter w(out);
-  w.number("itemCount", f.item_count);
-  w.string("md5Checksum", f.object.md5_base64);
-  w.string("etag", f.object.etag);
-  w.string("dataFileS3Key", f.object.key);
-  w.number("size", f.object.size);
-  w.number("segment", static_cast<uint64_t>(f.segment));
-  w.close();
-}
-
 // The members of a JSON object read strictly: a missing or mistyped one is the checkpoint's error.
 class Fields {
  public:
@@ -220,7 +209,7 @@ std::string checkpoint_json(const Checkpoint& c, const ScanOptions& o, std::stri
   w.number("consumedReadCapacityUnits", c.done.consumed_rcu);
   w.string("optionsFingerprint", fingerprint);
   w.raw("options", options_json);
-  w.array("files", c.done.files, [](std::string& s, const DataFile& f) { append_file(s, f); });
+  w.array("files", c.done.files, [](std::string& s, const DataFile& f) { append_data_file_json(s, f, true); });
   w.close();
   out += '\n';
   return out;

@@ -13,9 +13,8 @@
 #include "scan/parallel.h"
 
 namespace ddb2s3 {
-namespace {
 
-void append_file(std::string& out, const DataFile& f, bool with_segment) {
+void append_data_file_json(std::string& out, const DataFile& f, bool with_segment) {
   JsonObjectWriter w(out);
   w.number("itemCount", f.item_count);
   w.string("md5Checksum", f.object.md5_base64);
@@ -25,6 +24,8 @@ void append_file(std::string& out, const DataFile& f, bool with_segment) {
   if (with_segment) w.number("segment", static_cast<uint64_t>(f.segment));
   w.close();
 }
+
+namespace {
 
 void append_common(JsonObjectWriter& w, const RunRecord& run) {
   w.string("runId", run.run_id);
@@ -81,7 +82,7 @@ std::string manifest_files_json(const std::vector<DataFile>& files) {
   std::string out;
   out.reserve(files.size() * 200);
   for (const auto& f : files) {
-    append_file(out, f, false);
+    append_data_file_json(out, f, false);
     out += '\n';
   }
   return out;
@@ -110,7 +111,7 @@ std::string segment_manifest_json(const RunRecord& run) {
   w.number("pages", run.pages);
   w.number("seconds", run.seconds);
   w.number("throttles", run.throttles);
-  w.array("files", run.files, [](std::string& o, const DataFile& f) { append_file(o, f, true); });
+  w.array("files", run.files, [](std::string& o, const DataFile& f) { append_data_file_json(o, f, true); });
   w.close();
   out += '\n';
   return out;

@@ -60,6 +60,10 @@ inline constexpr std::string_view kManifestFiles = "manifest-files.json";
 inline constexpr std::string_view kManifestSummary = "manifest-summary.json";
 std::string segment_manifest_name(int segment);  // segments/I.json
 
+// One data file as a JSON object: {"itemCount":N,"md5Checksum":"..","etag":"..","dataFileS3Key":"..","size":N}
+// and, with_segment (segment manifests, checkpoints), "segment":I.
+void append_data_file_json(std::string& out, const DataFile& f, bool with_segment);
+
 // One line per data file: {"itemCount":N,"md5Checksum":"..","etag":"..","dataFileS3Key":"..","size":N}
 // (size, the stored bytes, is ours; the native export's lines end at dataFileS3Key).
 std::string manifest_files_json(const std::vector<DataFile>& files);
