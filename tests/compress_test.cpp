@@ -510,6 +510,29 @@ TEST(Decompressor, ConcatenatedGzipMembersAreOneStream) {
   EXPECT_EQ(*out, "a\nb\nc\n");
 }
 
+// libzstd also reads legacy (v0.5) frames, but only when their header comes in one piece: the same file was
+// accepted whole and refused in 1-byte chunks (a fuzz finding, tests/fuzz/fuzz_manifest.cpp). ddb2s3 never
+// writes them: a frame must start with zstd's magic number, however the file is cut.
+TEST(Decompressor, ZstdRefusesLegacyFramesHoweverTheFileIsCut) {
+  const std::string legacy("\x25\xb5\x2f\xfd\x04\xd0\xa8\xd4", 8);
+  for (size_t chunk : {size_t{1}, size_t{3}, size_t{65536}}) {
+    auto out = decompress_in_chunks(Compression::kZstd, legacy, chunk);
+    ASSERT_FALSE(out) << "chunk " << chunk;
+    EXPECT_NE(out.error().message.find("magic number"), std::string::npos) << out.error().message;
+  }
+  // Frames one after the other, and a skippable frame between them, are still one stream in any cut.
+  auto c = make_or_die(Compression::kZstd);
+  std::string file = compress_object(*c, {"a\n", "b\n"});
+  file += std::string("\x50\x2a\x4d\x18\x03\x00\x00\x00xyz", 11);
+  c->start_object();
+  file += compress_object(*c, {"c\n"});
+  for (size_t chunk : {size_t{1}, size_t{2}, size_t{5}, size_t{65536}}) {
+    auto out = decompress_in_chunks(Compression::kZstd, file, chunk);
+    ASSERT_TRUE(out) << "chunk " << chunk << ": " << out.error().message;
+    EXPECT_EQ(*out, "a\nb\nc\n");
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(All, EachCompression,
                          ::testing::Values(Compression::kGzip, Compression::kZstd, Compression::kNone),
                          [](const auto& info) { return std::string(compression_name(info.param)); });

@@ -42,8 +42,9 @@ inline constexpr size_t kScanBodyPadding = 64;
 //
 // dynamodb-json lines copy each item's bytes from the response. They are minified instead when the
 // page is not compact (judged on its first item) or an item's span holds a raw tab/CR/LF. The page
-// is validated whole first (simdjson's DOM parser: grammar, strings, escapes, UTF-8), so a copied
-// item is always JSON; jsonl checks everything as it walks each typed value.
+// is validated whole first (simdjson's DOM parser: grammar, strings, escapes, UTF-8; it also refuses a
+// lone surrogate escape, which no UTF-8 string can hold), so a copied item is always JSON; jsonl checks
+// everything as it walks each typed value.
 class PageTranscoder {
  public:
   explicit PageTranscoder(OutputFormat format);

@@ -70,24 +70,40 @@ inline std::string zero_numbers(std::string_view text) {
   return out;
 }
 
-// A JSON object, by simdjson's DOM parser. simdjson 3.0 refuses numbers that JSON allows but a double or a
-// 64-bit integer cannot hold (NUMBER_ERROR: DynamoDB's 38-digit numbers, 1e400); for those texts, each
-// number that JSON's grammar allows is replaced by 0 and simdjson judges the rest.
-inline bool is_json_object(std::string_view text) {
-  static simdjson::dom::parser parser;
-  simdjson::dom::element e;
-  simdjson::error_code error = parser.parse(simdjson::padded_string(text)).get(e);
-  if (error == simdjson::NUMBER_ERROR) error = parser.parse(simdjson::padded_string(zero_numbers(text))).get(e);
-  return !error && e.is_object();
+// text with every \uXXXX escape of a surrogate (D800-DFFF) replaced by \uFFFD, so that a lone one, which
+// JSON's grammar allows and simdjson refuses (STRING_ERROR), is judged as the escape it is.
+inline std::string plain_surrogates(std::string_view text) {
+  std::string out(text);
+  for (size_t i = 0; i + 5 < out.size(); ++i) {
+    if (out[i] != '\\') continue;
+    if (out[i + 1] == 'u' && (out[i + 2] == 'd' || out[i + 2] == 'D') &&
+        std::string_view("89abAB").find(out[i + 3]) != std::string_view::npos)
+      out.replace(i + 2, 4, "FFFD");
+    ++i;  // the escaped character is not an escape itself
+  }
+  return out;
 }
 
-// simdjson's DOM parser (the strict reference): the error of parsing text as one JSON document, where
-// numbers out of simdjson's range count as the 0 they are replaced by (see is_json_object).
-inline simdjson::error_code json_error(std::string_view text) {
+// simdjson's DOM parser (the strict reference) on text as one JSON document. simdjson 3.0 refuses what JSON's
+// grammar allows in two cases: numbers that a double or a 64-bit integer cannot hold (NUMBER_ERROR:
+// DynamoDB's 38-digit numbers, 1e400) and lone surrogate escapes (STRING_ERROR); for those texts, each
+// number is replaced by 0 and each surrogate escape by \uFFFD, and simdjson judges the rest.
+inline simdjson::error_code json_parse(std::string_view text, simdjson::dom::element& e) {
   static simdjson::dom::parser parser;
-  simdjson::error_code error = parser.parse(simdjson::padded_string(text)).error();
-  if (error == simdjson::NUMBER_ERROR) error = parser.parse(simdjson::padded_string(zero_numbers(text))).error();
+  simdjson::error_code error = parser.parse(simdjson::padded_string(text)).get(e);
+  if (error == simdjson::NUMBER_ERROR || error == simdjson::STRING_ERROR)
+    error = parser.parse(simdjson::padded_string(zero_numbers(plain_surrogates(text)))).get(e);
   return error;
+}
+
+inline bool is_json_object(std::string_view text) {
+  simdjson::dom::element e;
+  return !json_parse(text, e) && e.is_object();
+}
+
+inline simdjson::error_code json_error(std::string_view text) {
+  simdjson::dom::element e;
+  return json_parse(text, e);
 }
 
 inline bool is_json(std::string_view text) { return json_error(text) == simdjson::SUCCESS; }
