@@ -77,7 +77,7 @@ inline std::string plain_surrogates(std::string_view text) {
   for (size_t i = 0; i + 5 < out.size(); ++i) {
     if (out[i] != '\\') continue;
     if (out[i + 1] == 'u' && (out[i + 2] == 'd' || out[i + 2] == 'D') &&
-        std::string_view("89abAB").find(out[i + 3]) != std::string_view::npos)
+        std::string_view("89abcdefABCDEF").find(out[i + 3]) != std::string_view::npos)
       out.replace(i + 2, 4, "FFFD");
     ++i;  // the escaped character is not an escape itself
   }
