@@ -189,7 +189,10 @@ TEST(Manifest, BrokenSummariesAndFileListsAreRejectedNamingKeyAndWhy) {
            {std::string(good).replace(good.find("\"zstd\""), 6, "\"lz4\""),
             "compression is not gzip, zstd or none"},
            {std::string(good).replace(good.find("\"DYNAMODB_JSON\""), 15, "\"CSV\""),
-            "outputFormat is not JSONL"}}) {
+            "outputFormat is not JSONL"},
+           // Accepted once (a fuzz finding: fuzz_manifest): a summary that names no run.
+           {std::string(good).replace(good.find("\"runId\":\"run-1\""), 15, "\"runId\":\"\""),
+            "runId is not a non-empty string"}}) {
     auto r = parse_manifest_summary(text, "s3://b/p/r/manifest-summary.json");
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_EQ(r.error().code, "InvalidManifestSummary");

@@ -255,7 +255,7 @@ Result<RunSummary> parse_manifest_summary(std::string_view json, std::string_vie
     };
     std::string value;
     if (name == "runId") {
-      if (!text(run.run_id)) return bad("runId is not a string");
+      if (!text(run.run_id) || run.run_id.empty()) return bad("runId is not a non-empty string");
       have_run = true;
     } else if (name == "table") {
       if (!text(run.table)) return bad("table is not a string");
