@@ -38,15 +38,6 @@ std::map<std::string, std::string> child_env(const TempDir& home) {
           {"AWS_CONFIG_FILE", "/dev/null"}, {"AWS_SHARED_CREDENTIALS_FILE", "/dev/null"}};
 }
 
-// Every file under root, relative and sorted.
-std::vector<std::string> files_under(const std::string& root) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(root))
-    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), root).generic_string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 uint64_t json_number(const std::string& json, const std::string& name) {
   std::smatch m;
   if (!std::regex_search(json, m, std::regex("\"" + name + "\":(\\d+)"))) return 0;

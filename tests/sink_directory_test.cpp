@@ -18,21 +18,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using testing::files_under;
 using testing::md5_base64_of;
 using testing::md5_hex_of;
 using testing::random_bytes;
 using testing::read_file;
 using testing::ScratchMount;
 using testing::TempDir;
-
-// Every file under root, relative, so a test can say "nothing else is there".
-std::vector<std::string> files_under(const fs::path& root) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(root))
-    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), root).generic_string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 class DirectorySinkTest : public ::testing::Test {
  protected:

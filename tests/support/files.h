@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "aws/environment.h"
 
@@ -39,6 +40,8 @@ class TempHome : public TempDir {
 std::string read_file(const std::string& path);
 // Replaces the file with bytes; false when it cannot be written.
 bool write_file(const std::string& path, std::string_view bytes);
+// Every regular file under root, as paths relative to it, sorted: so a test can say "nothing else is there".
+std::vector<std::string> files_under(const std::string& root);
 
 // MD5 of data, as S3 ETags (hex) and Content-MD5 / manifest md5Checksum (base64) give it.
 // n bytes of deterministic noise (incompressible), the same for the same seed.
