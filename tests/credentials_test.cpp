@@ -286,5 +286,64 @@ TEST(CredentialsChain, SettingsThatCannotBeSentAreUsageErrorsNamingTheirSource) 
   EXPECT_NE(sso.error().message.find("sso_region"), std::string::npos) << sso.error().message;
 }
 
+// Keys given with a side's options (the Python module's aws_access_key_id...) win over the whole chain:
+// environment keys, an explicit profile, AWS_PROFILE.
+TEST(CredentialsChain, ExplicitKeysWinOverEnvironmentAndProfiles) {
+  TempHome home;
+  home.write(".aws/credentials", "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = devsecret\n");
+  auto env = home.env({{"AWS_ACCESS_KEY_ID", "AKIAENV"}, {"AWS_SECRET_ACCESS_KEY", "envsecret"},
+                       {"AWS_SESSION_TOKEN", "envtoken"}, {"AWS_PROFILE", "dev"}});
+  AwsOptions o{.profile = "dev", .name = "source", .access_key_id = "AKIAGIVEN", .secret_access_key = "given"};
+  auto r = resolve(home, env, o);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->access_key_id, "AKIAGIVEN");
+  EXPECT_EQ(r->secret_access_key, "given");
+  EXPECT_EQ(r->session_token, "");  // not the environment's token
+  EXPECT_EQ(r->source, "explicit keys");
+  o.session_token = "giventoken";
+  auto t = resolve(home, env, o);
+  ASSERT_TRUE(t.ok()) << t.error().to_string();
+  EXPECT_EQ(t->session_token, "giventoken");
+  // With no key given the chain is as before.
+  auto chain = resolve(home, env, {.profile = "dev", .name = "source"});
+  ASSERT_TRUE(chain.ok()) << chain.error().to_string();
+  EXPECT_EQ(chain->access_key_id, "AKIADEV");
+}
+
+// One key without the other is a usage error naming the missing option as the side calls it, never a value.
+TEST(CredentialsChain, ExplicitKeyWithoutItsPairIsAUsageErrorNamingTheOption) {
+  TempHome home;
+  auto env = home.env({{"AWS_ACCESS_KEY_ID", "AKIAENV"}, {"AWS_SECRET_ACCESS_KEY", "envsecret"}});
+  struct Case {
+    AwsOptions options;
+    std::string field, message;
+  };
+  for (const Case& c : {
+           Case{{.name = "dest_aws", .access_key_id = "AKIAONLYID"},
+                "dest_aws.secret_access_key",
+                "dest_aws.secret_access_key must be given with dest_aws.access_key_id"},
+           Case{{.name = "source", .secret_access_key = "SECRETONLY"},
+                "source.access_key_id",
+                "source.access_key_id must be given with source.secret_access_key"},
+           Case{{.session_token = "TOKENONLY"}, "access_key_id", "access_key_id must be given with session_token"},
+       }) {
+    auto r = resolve(home, env, c.options);
+    ASSERT_FALSE(r.ok()) << c.field;
+    EXPECT_EQ(r.error().kind, ErrorKind::kUsage);
+    EXPECT_EQ(r.error().field, c.field);
+    EXPECT_EQ(r.error().message, c.message);
+    for (const char* secret : {"AKIAONLYID", "SECRETONLY", "TOKENONLY"})
+      EXPECT_EQ(r.error().to_string().find(secret), std::string::npos) << r.error().to_string();
+  }
+  // A token that cannot be sent as a header names the option, not its text.
+  auto bad = resolve(home, env,
+                     {.name = "source", .access_key_id = "AKIA", .secret_access_key = "s",
+                      .session_token = "tok\r\nX-Injected: SECRET"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::kUsage);
+  EXPECT_EQ(bad.error().field, "source.session_token");
+  EXPECT_EQ(bad.error().to_string().find("SECRET"), std::string::npos) << bad.error().to_string();
+}
+
 }  // namespace
 }  // namespace ddb2s3

@@ -21,6 +21,11 @@ struct AwsOptions {
   // What the caller calls this side, so that an error about a value given here names it: "source" makes
   // them "source.region" and "source.endpoint_url" (in the message and in Error::field); empty: "region".
   std::string name;
+  // Explicit keys (as boto3's client(aws_access_key_id=...)): when set they win over the whole credentials
+  // chain of this side. Secrets: never printed, logged or stored (manifests, checkpoints).
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // with the two keys only
 
   std::string option_name(std::string_view member) const {
     return name.empty() ? std::string(member) : name + "." + std::string(member);

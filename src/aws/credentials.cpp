@@ -153,6 +153,7 @@ class ChainBuilder {
       : options_(options), env_(env), config_(config), chain_(chain) {}
 
   ProviderResult build() {
+    if (auto keys = from_options(); !keys || keys.value()) return keys;
     DDB2S3_RETURN_IF_ERROR(check_profile_exists(options_, env_, config_));
     std::string profile = profile_name(options_, env_);
     if (options_.profile.empty()) {
@@ -222,6 +223,28 @@ class ChainBuilder {
         "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run `aws configure`, or set the profile or "
         "AWS_PROFILE";
     return e;
+  }
+
+  // The keys given in the options; nullptr when none is. One without the other names the missing option.
+  ProviderResult from_options() {
+    const AwsOptions& o = options_;
+    const bool id = !o.access_key_id.empty(), secret = !o.secret_access_key.empty();
+    if (!id && !secret && o.session_token.empty()) return std::shared_ptr<CredentialsProvider>();
+    if (!id || !secret) {
+      const std::string missing = o.option_name(id ? "secret_access_key" : "access_key_id");
+      const std::string given = o.option_name(id ? "access_key_id" : secret ? "secret_access_key" : "session_token");
+      return Error::usage(missing + " must be given with " + given).with_field(missing);
+    }
+    Credentials c;
+    c.access_key_id = o.access_key_id;
+    c.secret_access_key = o.secret_access_key;
+    c.session_token = o.session_token;
+    c.source = "explicit keys";
+    if (auto problem = credentials_internal::credentials_problem(c)) {
+      const std::string at_fault = o.option_name(is_header_value(c.session_token) ? "access_key_id" : "session_token");
+      return Error::usage(*problem + " (" + at_fault + ")").with_field(at_fault);
+    }
+    return static_credentials(std::move(c));
   }
 
   // nullptr when AWS_ACCESS_KEY_ID is not set.
