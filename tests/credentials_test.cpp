@@ -291,9 +291,12 @@ TEST(CredentialsChain, SettingsThatCannotBeSentAreUsageErrorsNamingTheirSource) 
 TEST(CredentialsChain, ExplicitKeysWinOverEnvironmentAndProfiles) {
   TempHome home;
   home.write(".aws/credentials", "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = devsecret\n");
-  auto env = home.env({{"AWS_ACCESS_KEY_ID", "AKIAENV"}, {"AWS_SECRET_ACCESS_KEY", "envsecret"},
-                       {"AWS_SESSION_TOKEN", "envtoken"}, {"AWS_PROFILE", "dev"}});
-  AwsOptions o{.profile = "dev", .name = "source", .access_key_id = "AKIAGIVEN", .secret_access_key = "given"};
+  auto env = home.env({{"AWS_ACCESS_KEY_ID", "AKIAENV"},
+                       {"AWS_SECRET_ACCESS_KEY", "envsecret"},
+                       {"AWS_SESSION_TOKEN", "envtoken"},
+                       {"AWS_PROFILE", "dev"}});
+  AwsOptions o{
+      .profile = "dev", .name = "source", .access_key_id = "AKIAGIVEN", .secret_access_key = "given"};
   auto r = resolve(home, env, o);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r->access_key_id, "AKIAGIVEN");
@@ -325,7 +328,9 @@ TEST(CredentialsChain, ExplicitKeyWithoutItsPairIsAUsageErrorNamingTheOption) {
            Case{{.name = "source", .secret_access_key = "SECRETONLY"},
                 "source.access_key_id",
                 "source.access_key_id must be given with source.secret_access_key"},
-           Case{{.session_token = "TOKENONLY"}, "access_key_id", "access_key_id must be given with session_token"},
+           Case{{.session_token = "TOKENONLY"},
+                "access_key_id",
+                "access_key_id must be given with session_token"},
        }) {
     auto r = resolve(home, env, c.options);
     ASSERT_FALSE(r.ok()) << c.field;
@@ -337,7 +342,9 @@ TEST(CredentialsChain, ExplicitKeyWithoutItsPairIsAUsageErrorNamingTheOption) {
   }
   // A token that cannot be sent as a header names the option, not its text.
   auto bad = resolve(home, env,
-                     {.name = "source", .access_key_id = "AKIA", .secret_access_key = "s",
+                     {.name = "source",
+                      .access_key_id = "AKIA",
+                      .secret_access_key = "s",
                       .session_token = "tok\r\nX-Injected: SECRET"});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().kind, ErrorKind::kUsage);

@@ -232,7 +232,9 @@ class ChainBuilder {
     if (!id && !secret && o.session_token.empty()) return std::shared_ptr<CredentialsProvider>();
     if (!id || !secret) {
       const std::string missing = o.option_name(id ? "secret_access_key" : "access_key_id");
-      const std::string given = o.option_name(id ? "access_key_id" : secret ? "secret_access_key" : "session_token");
+      const std::string given = o.option_name(id       ? "access_key_id"
+                                              : secret ? "secret_access_key"
+                                                       : "session_token");
       return Error::usage(missing + " must be given with " + given).with_field(missing);
     }
     Credentials c;
@@ -241,7 +243,8 @@ class ChainBuilder {
     c.session_token = o.session_token;
     c.source = "explicit keys";
     if (auto problem = credentials_internal::credentials_problem(c)) {
-      const std::string at_fault = o.option_name(is_header_value(c.session_token) ? "access_key_id" : "session_token");
+      const std::string at_fault =
+          o.option_name(is_header_value(c.session_token) ? "access_key_id" : "session_token");
       return Error::usage(*problem + " (" + at_fault + ")").with_field(at_fault);
     }
     return static_credentials(std::move(c));
