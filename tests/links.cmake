@@ -63,3 +63,8 @@ if(TARGET scan_rate_test)
     add_dependencies(scan_rate_test ddb2s3 ddb2s3-sim)
   endif()
 endif()
+# cli_segment_auto_test runs the ddb2s3 binary as an array job's tasks; it reads the data files with zlib.
+if(TARGET cli_segment_auto_test)
+  target_link_libraries(cli_segment_auto_test PRIVATE ZLIB::ZLIB PkgConfig::ZSTD OpenSSL::Crypto)
+  add_dependencies(cli_segment_auto_test ddb2s3)
+endif()

@@ -195,11 +195,18 @@ const std::vector<ScanFlag>& scan_flags() {
        }},
       {{"--segment", "segment", "Segment"},
        kParallel,
-       "run only this segment (0-based); needs --run-id",
-       "INT",
+       "run only this segment (0-based), or auto: the array job's index from JOB_COMPLETION_INDEX "
+       "(Kubernetes), AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch) or SLURM_ARRAY_TASK_ID (Slurm); needs --run-id",
+       "INT|auto",
        {},
        false,
        [](const std::string& t, ScanOptions& o) -> Status {
+         if (t == "auto") {  // resolved by run_scan, when --total-segments (or TotalSegments) is known
+           o.segment_auto = true;
+           o.segment.reset();
+           return {};
+         }
+         o.segment_auto = false;
          int segment = 0;
          if (Status s = set_integer(t, "--segment", 0, kMaxTotalSegments - 1, segment); !s) return s;
          o.segment = segment;

@@ -123,6 +123,13 @@ std::string make_run_id() {
 }
 
 Result<ScanSummary> run_scan(ScanOptions o) {
+  if (o.segment_auto) {
+    if (o.segment)
+      return Error::usage("segment is given twice: as " + std::to_string(*o.segment) + " and as 'auto'")
+          .with_field("segment");
+    DDB2S3_ASSIGN_OR_RETURN(o.segment, segment_from_scheduler(o.env, o.total_segments));
+    o.segment_auto = false;
+  }
   DDB2S3_RETURN_IF_ERROR(validate(o));
   DDB2S3_RETURN_IF_ERROR(Compressor::make(o.compression, o.compression_level));
   // A fresh run id has no earlier attempt: nothing to list or remove (and no s3:ListBucket needed).

@@ -53,6 +53,9 @@ struct ScanOptions {
   // (both checked by check_segments(), scan/parallel.h).
   int total_segments = 1;
   std::optional<int> segment;
+  // segment 'auto': run_scan() sets segment from the scheduler's index (segment_from_scheduler(env,
+  // total_segments), scan/parallel.h), once total_segments is known; with segment also set, a usage error.
+  bool segment_auto = false;
   int parallelism = 0;  // segments scanned at once; 0: min(total_segments, 4 x cores, 64)
   std::string run_id;   // empty: UTC time plus a random suffix (required with `segment`)
   // Continue run_id after a crash from its checkpoints (PREFIX/RUN/checkpoints/): finished segments are not
