@@ -12,7 +12,9 @@
 #include "base/json_writer.h"
 #include "base/strings.h"
 #include "cli/args.h"
+#include "cli/args_parse_internal.h"
 #include "cli/commands.h"
+#include "cli/parse.h"
 #include "dynamodb/dynamodb.h"
 #include "pitr/pitr.h"
 #include "report/progress.h"
@@ -203,7 +205,7 @@ int report(const ExportOutcome& o, const OutputArgs& out, const SourceArgs& sour
   if (progress_shown) std::fputs("\r\033[K", stderr);
   const ExportDescription& d = o.description;
   if (out.json) {
-    std::printf("%s\n", d.json.c_str());
+    std::printf("%s\n", export_json(o).c_str());
   } else if (!out.quiet) {
     print_summary(d);
   }
@@ -233,7 +235,9 @@ int report(const ExportOutcome& o, const OutputArgs& out, const SourceArgs& sour
   return 1;
 }
 
-Result<ExportOptions> export_options(const ExportCommands& c) {
+// --check-interval and --max-attempts first, then the rest.
+Result<ExportOptions> export_options(ExportCommands& c) {
+  DDB2S3_RETURN_IF_ERROR(parse_wait(c.wait));
   ExportOptions o;
   o.table = c.table;
   if (c.dest.rfind("s3://", 0) != 0)
@@ -270,7 +274,6 @@ Result<ExportOptions> export_options(const ExportCommands& c) {
 }
 
 int run_export_command(ExportCommands& c, std::atomic<bool>* cancel) {
-  if (Status s = parse_wait(c.wait); !s) return fail(s.error());
   auto parsed = export_options(c);
   if (!parsed) return fail(parsed.error());
   ExportOptions o = std::move(*parsed);
@@ -303,7 +306,7 @@ int run_export_command(ExportCommands& c, std::atomic<bool>* cancel) {
   }
   if (!o.wait) {
     if (c.out.json) {
-      std::printf("%s\n", done->description.json.c_str());
+      std::printf("%s\n", export_json(*done).c_str());
     } else {
       std::printf("%s\n", done->description.export_arn.c_str());
     }
@@ -312,13 +315,20 @@ int run_export_command(ExportCommands& c, std::atomic<bool>* cancel) {
   return report(*done, c.out, c.source, c.wait, progress);
 }
 
-int run_status_command(ExportCommands& c, std::atomic<bool>* cancel) {
-  if (Status w = parse_wait(c.status_wait_args); !w) return fail(w.error());
+Result<ExportStatusOptions> status_options(ExportCommands& c) {
+  DDB2S3_RETURN_IF_ERROR(parse_wait(c.status_wait_args));
   ExportStatusOptions s;
   s.export_arn = c.status_arn;
   s.source = c.status_source.options();
   s.wait = c.status_wait;
   s.wait_options = c.status_wait_args.parsed;
+  return s;
+}
+
+int run_status_command(ExportCommands& c, std::atomic<bool>* cancel) {
+  auto parsed = status_options(c);
+  if (!parsed) return fail(parsed.error());
+  ExportStatusOptions s = std::move(*parsed);
   const bool progress = c.status_wait && !c.status_out.quiet && isatty(2);
   s.on_poll = progress_line(progress);
   s.cancel = cancel;
@@ -422,5 +432,30 @@ std::optional<int> ExportCommands::run(std::atomic<bool>* cancel) {
   if (c.list_cmd->parsed()) return run_list_command(c);
   return std::nullopt;
 }
+
+namespace {
+
+// A fresh app with the export commands, `command args...` parsed into them, and the options built from them.
+template <class Options>
+Result<Options> parse_args(std::string_view command, const std::vector<std::string>& args,
+                           Result<Options> (*options)(ExportCommands&)) {
+  CLI::App app;
+  auto commands = add_export_commands(app);
+  DDB2S3_RETURN_IF_ERROR(parse_command_args(app, command, args));
+  return options(static_cast<ExportCommands&>(*commands));
+}
+
+}  // namespace
+
+Result<ExportOptions> parse_export_args(const std::vector<std::string>& args) {
+  return parse_args<ExportOptions>("export", args, export_options);
+}
+Result<ExportStatusOptions> parse_export_status_args(const std::vector<std::string>& args) {
+  return parse_args<ExportStatusOptions>("export-status", args, status_options);
+}
+
+Error export_error_in_flag_words(Error e) { return in_flag_words_and_field(std::move(e), flag_names()); }
+
+std::string export_json(const ExportOutcome& outcome) { return outcome.description.json; }
 
 }  // namespace ddb2s3::cli

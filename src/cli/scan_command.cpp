@@ -12,7 +12,9 @@
 
 #include "base/json_args.h"
 #include "cli/args.h"
+#include "cli/args_parse_internal.h"
 #include "cli/commands.h"
+#include "cli/parse.h"
 #include "report/progress.h"
 #include "report/summary.h"
 #include "report/verify_report.h"
@@ -488,34 +490,42 @@ int run_scan_command(ScanCommands& c, std::atomic<bool>* cancel) {
   return 0;
 }
 
-int run_finalize_command(ScanCommands& c, std::atomic<bool>* cancel) {
+Result<FinalizeOptions> finalize_options(const ScanCommands& c) {
   FinalizeOptions o;
-  o.cancel = cancel;
-  auto d = Destination::parse(c.fin_dest);
-  if (!d) return fail(d.error());
-  o.dest = *d;
+  DDB2S3_ASSIGN_OR_RETURN(o.dest, Destination::parse(c.fin_dest));
   o.run_id = c.fin_run_id;
   o.dest_aws = c.fin_side.options();
-  auto oo = object_options(c.fin_s3);
-  if (!oo) return fail(oo.error());
-  o.object_options = *oo;
+  DDB2S3_ASSIGN_OR_RETURN(o.object_options, object_options(c.fin_s3));
   o.expected_bucket_owner = c.fin_s3.expected_owner;
+  return o;
+}
+
+int run_finalize_command(ScanCommands& c, std::atomic<bool>* cancel) {
+  auto parsed = finalize_options(c);
+  if (!parsed) return fail(parsed.error());
+  FinalizeOptions o = std::move(*parsed);
+  o.cancel = cancel;
   auto result = finalize_run(std::move(o));
   if (!result) return fail(result.error());
   print_summary(*result, c.fin_json, c.fin_quiet);
   return 0;
 }
 
-// Exit 0 when everything holds, 1 when a problem was found or verifying could not be done.
-int run_verify_command(ScanCommands& c, std::atomic<bool>* cancel) {
+Result<VerifyOptions> verify_options(const ScanCommands& c) {
   VerifyOptions o;
-  auto d = Destination::parse(c.ver_dest);
-  if (!d) return fail(d.error());
-  o.dest = *d;
+  DDB2S3_ASSIGN_OR_RETURN(o.dest, Destination::parse(c.ver_dest));
   o.run_id = c.ver_run_id;
   o.dest_aws = c.ver_side.options();
   o.expected_bucket_owner = c.ver_owner;
   o.deep = c.ver_deep;
+  return o;
+}
+
+// Exit 0 when everything holds, 1 when a problem was found or verifying could not be done.
+int run_verify_command(ScanCommands& c, std::atomic<bool>* cancel) {
+  auto parsed = verify_options(c);
+  if (!parsed) return fail(parsed.error());
+  VerifyOptions o = std::move(*parsed);
   o.cancel = cancel;
   auto report = verify_run(std::move(o));
   if (!report) return fail(report.error());
@@ -589,5 +599,31 @@ std::optional<int> ScanCommands::run(std::atomic<bool>* cancel) {
   if (c.verify_cmd->parsed()) return run_verify_command(c, cancel);
   return std::nullopt;
 }
+
+namespace {
+
+// A fresh app with the scan commands, `command args...` parsed into them, and the options built from them.
+template <class Options>
+Result<Options> parse_args(std::string_view command, const std::vector<std::string>& args,
+                           Result<Options> (*options)(const ScanCommands&)) {
+  CLI::App app;
+  auto commands = add_scan_commands(app);
+  DDB2S3_RETURN_IF_ERROR(parse_command_args(app, command, args));
+  return options(static_cast<const ScanCommands&>(*commands));
+}
+
+}  // namespace
+
+Result<ScanOptions> parse_scan_args(const std::vector<std::string>& args) {
+  return parse_args<ScanOptions>("scan", args, scan_options);
+}
+Result<FinalizeOptions> parse_finalize_args(const std::vector<std::string>& args) {
+  return parse_args<FinalizeOptions>("finalize", args, finalize_options);
+}
+Result<VerifyOptions> parse_verify_args(const std::vector<std::string>& args) {
+  return parse_args<VerifyOptions>("verify", args, verify_options);
+}
+
+Error scan_error_in_flag_words(Error e) { return in_flag_words_and_field(std::move(e), flag_names()); }
 
 }  // namespace ddb2s3::cli
