@@ -1,0 +1,1 @@
+"""apache-airflow-providers-amazon (stand-in)."""

@@ -1,0 +1,1 @@
+"""airflow.utils.log (stand-in)."""
