@@ -450,7 +450,10 @@ def _xcom_summary(summary):
 def _summary_line(s):
     if s.get("alreadyComplete"):
         return f"Run {s.get('runId')} at {s.get('destination')} was complete already: nothing copied"
-    where = s.get("manifestSummaryKey") or s.get("segmentManifestKey") or s.get("destination")
+    destination, key = s.get("destination", ""), s.get("manifestSummaryKey") or s.get("segmentManifestKey")
+    where = destination
+    if key and destination.startswith("s3://"):
+        where = f"s3://{destination[5:].split('/', 1)[0]}/{key}"
     return (f"Copied {s.get('itemCount', 0):,} items ({_bytes(s.get('storedBytes', 0))} stored in "
             f"{s.get('fileCount', 0):,} files) in {s.get('seconds', 0):.1f} s; run {s.get('runId')}: {where}")
 

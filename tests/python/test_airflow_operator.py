@@ -5,6 +5,7 @@ import inspect
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -512,6 +513,42 @@ def test_progress_line_every_callback(caplog):
         "Progress: 5,000 items (1,200 scanned), 5.0 MB read, 1.5 MB stored in 2 files, 3 pages, 612.5 RCU, "
         "1 throttles, segments 1/4 done, 2,000 items/s",
     ]
+
+
+def test_progress_lines_in_the_task_log(servers, make_table, make_bucket, monkeypatch, caplog):
+    table, bucket = make_table(items=ITEMS), make_bucket()
+    set_connection(monkeypatch, "aws_default", login="S3RVER", password="S3RVER",
+                   service_config={"dynamodb": {"endpoint_url": servers["dynamodb"]},
+                                   "s3": {"endpoint_url": servers["s3"]}})
+    caplog.set_level(logging.INFO)
+    logged = threading.Event()
+
+    class Watch(logging.Handler):
+        def emit(self, record):
+            if record.getMessage().startswith("Progress: "):
+                logged.set()
+
+    watch = Watch()
+    logging.getLogger().addHandler(watch)
+    seen = []
+
+    def process_func(item):
+        seen.append(item)
+        if len(seen) == 20:  # hold the copy until a progress line is in the log
+            assert logged.wait(timeout=60)
+        return b"x\n"
+
+    try:
+        op = DynamoDBToS3Operator(task_id="copy", dynamodb_table_name=table, s3_bucket_name=bucket,
+                                  process_func=process_func, progress_interval=0.01)
+        render_and_execute(op, context())
+    finally:
+        logging.getLogger().removeHandler(watch)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Progress: ")]
+    assert lines and all(re.fullmatch(r"Progress: [\d,]+ items \([\d,]+ scanned\), .* read, .* stored in "
+                                      r"[\d,]+ files, [\d,]+ pages, [\d.,]+ RCU, [\d,]+ throttles"
+                                      r"(, segments [01]/1 done)?(, [\d,]+ items/s)?", line) for line in lines), lines
+    assert any(", segments 0/1 done" in line for line in lines)  # written while the copy ran
 
 
 def run_python(code):
