@@ -20,12 +20,15 @@ try:  # Airflow 3
     from airflow.sdk import BaseOperator
 except ImportError:  # Airflow 2
     from airflow.models import BaseOperator
-from airflow.exceptions import AirflowException
+try:
+    from airflow.exceptions import AirflowException
+except ImportError:  # a worker with Airflow 3's task SDK alone
+    from airflow.sdk.exceptions import AirflowException
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
 try:
     from airflow.utils.types import NOTSET, ArgNotSet
-except ImportError:  # Airflow 3.1+
+except ImportError:  # an Airflow 3 without airflow.utils.types
     from airflow.sdk.definitions._internal.types import NOTSET, ArgNotSet
 
 import ddb2s3
