@@ -31,7 +31,8 @@ def deb():
     made = subprocess.run([str(SOURCE_DIR / "scripts" / "package")], capture_output=True, text=True, timeout=1800)
     assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
     path = Path(made.stdout.strip().splitlines()[-1])  # scripts/package prints the .deb's path last
-    assert path.name == f"ddb2s3_{project_version()}_amd64.deb"
+    arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout
+    assert path.name == f"ddb2s3_{project_version()}_{arch.strip()}.deb"
     return path
 
 
@@ -88,9 +89,9 @@ def test_binary_from_the_package_copies_a_table(unpacked, servers, make_table, m
     assert version.stdout.strip() == f"ddb2s3 {project_version()}"
     table = make_table(items=[{"pk": f"k{i}", "n": i} for i in range(25)])
     bucket = make_bucket()
-    run = subprocess.run([binary, "scan", table, f"s3://{bucket}/deb", "--source-endpoint-url", servers["dynamodb"],
-                          "--dest-endpoint-url", servers["s3"], "--run-id", "from-deb", "--json"],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run([binary, "scan", table, f"s3://{bucket}/deb", "--source-endpoint-url",
+                          servers["dynamodb"], "--dest-endpoint-url", servers["s3"], "--run-id", "from-deb",
+                          "--json"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["itemCount"] == 25
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="deb/from-deb/data/")["Contents"]]
