@@ -1,7 +1,9 @@
 // ddb2s3-raw-fetch: the floor for any Scan client. Fetches every Scan page of a table over keep-alive
 // HTTP (libcurl, one connection per segment) into a reused buffer and discards it, keeping only
 // LastEvaluatedKey. No signing, no JSON parsing: the simulator does not check signatures.
-// Usage: ddb2s3-raw-fetch ENDPOINT TABLE [TOTAL_SEGMENTS [THREADS]]
+// Usage: ddb2s3-raw-fetch [--cainfo PEM] ENDPOINT TABLE [TOTAL_SEGMENTS [THREADS]]
+// An https:// ENDPOINT is verified against the CA certificates of --cainfo (else the system's); each
+// connection's TLS handshake is done once and kept alive, as ddb2s3 does.
 // Prints {"items":N,"pages":N,"bytes":N,"seconds":S} on stdout.
 #include <curl/curl.h>
 
@@ -46,8 +48,8 @@ uint64_t count_of(std::string_view body) {
   return at == std::string_view::npos ? 0 : std::strtoull(body.data() + at + 8, nullptr, 10);
 }
 
-void scan_segments(const std::string& endpoint, const std::string& table, int first, int step, int total,
-                   Totals& totals) {
+void scan_segments(const std::string& endpoint, const std::string& cainfo, const std::string& table,
+                   int first, int step, int total, Totals& totals) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   CURL* c = curl.get();
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, curl_slist_free_all);
@@ -64,6 +66,8 @@ void scan_segments(const std::string& endpoint, const std::string& table, int fi
   curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 64L << 10);
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  if (!cainfo.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, cainfo.c_str());
   for (int segment = first; segment < total && !totals.failed; segment += step) {
     std::string start_key;
     for (int attempt = 0;;) {
@@ -99,20 +103,28 @@ void scan_segments(const std::string& endpoint, const std::string& table, int fi
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fputs("usage: ddb2s3-raw-fetch ENDPOINT TABLE [TOTAL_SEGMENTS [THREADS]]\n", stderr);
+  std::string cainfo;
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--cainfo") == 0 && i + 1 < argc)
+      cainfo = argv[++i];
+    else
+      args.emplace_back(argv[i]);
+  }
+  if (args.size() < 2) {
+    std::fputs("usage: ddb2s3-raw-fetch [--cainfo PEM] ENDPOINT TABLE [TOTAL_SEGMENTS [THREADS]]\n", stderr);
     return 2;
   }
-  std::string endpoint = argv[1], table = argv[2];
-  int total = argc > 3 ? std::atoi(argv[3]) : 1;
-  int threads = argc > 4 ? std::atoi(argv[4]) : total;
+  std::string endpoint = args[0], table = args[1];
+  int total = args.size() > 2 ? std::atoi(args[2].c_str()) : 1;
+  int threads = args.size() > 3 ? std::atoi(args[3].c_str()) : total;
   if (total < 1 || threads < 1) return 2;
   curl_global_init(CURL_GLOBAL_DEFAULT);
   Totals totals;
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> workers;
   for (int t = 0; t < threads && t < total; ++t) {
-    workers.emplace_back(scan_segments, endpoint, table, t, threads, total, std::ref(totals));
+    workers.emplace_back(scan_segments, endpoint, cainfo, table, t, threads, total, std::ref(totals));
   }
   for (auto& w : workers) w.join();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

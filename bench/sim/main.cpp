@@ -2,8 +2,10 @@
 // multipart upload) for benchmarks, where dynalite and s3rver would be the bottleneck. The table is
 // synthetic (sim/table.h); the S3 side checks sizes and Content-MD5 and keeps nothing.
 // Prints "ready dynamodb=URL s3=URL" on stdout once both ports listen; stops on SIGTERM/SIGINT.
+// With --tls-cert/--tls-key both sides speak HTTPS only (the URLs are then https://).
 #include <httplib.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <simdjson.h>
 #include <sys/prctl.h>
@@ -32,24 +34,25 @@ struct SimOptions {
   TableOptions table;
   int dynamodb_port = 0;  // 0: a free port
   int s3_port = 0;
-  int latency_ms = 0;           // added to every request
-  double throttle_rate = 0;     // Scan: ProvisionedThroughputExceededException; S3: 503 SlowDown
-  double error_rate = 0;        // 500 InternalServerError / InternalError
-  double reset_rate = 0;        // the connection drops halfway through the response body
-  double read_capacity = 0;     // RCU per second for Scan (as ConsumedCapacity counts them); 0: unlimited
+  int latency_ms = 0;        // added to every request
+  double throttle_rate = 0;  // Scan: ProvisionedThroughputExceededException; S3: 503 SlowDown
+  double error_rate = 0;     // 500 InternalServerError / InternalError
+  double reset_rate = 0;     // the connection drops halfway through the response body
+  double read_capacity = 0;  // RCU per second for Scan (as ConsumedCapacity counts them); 0: unlimited
   // What DescribeTable reports of read capacity (0: left out); PAY_PER_REQUEST unless provisioned_rcu > 0.
   int64_t provisioned_rcu = 0;
   int64_t on_demand_max_rru = 0;
   int64_t warm_rcu = 0;
-  size_t page_bytes = 1 << 20;  // item JSON per Scan page (DynamoDB's 1 MB)
-  int threads = 256;            // httplib keeps a thread per keep-alive connection
+  size_t page_bytes = 1 << 20;    // item JSON per Scan page (DynamoDB's 1 MB)
+  int threads = 256;              // httplib keeps a thread per keep-alive connection
+  std::string tls_cert, tls_key;  // PEM files: both sides serve HTTPS instead of HTTP
 };
 
 constexpr const char* kUsage =
     "usage: ddb2s3-sim [--items N] [--item-bytes B] [--seed S] [--table NAME] [--no-sets-binary]\n"
     "  [--dynamodb-port P] [--s3-port P] [--latency-ms MS] [--throttle-rate F] [--error-rate F]\n"
     "  [--reset-rate F] [--read-capacity RCU] [--page-bytes B] [--threads N]\n"
-    "  [--provisioned-rcu N] [--on-demand-max-rru N] [--warm-rcu N]\n";
+    "  [--provisioned-rcu N] [--on-demand-max-rru N] [--warm-rcu N] [--tls-cert PEM --tls-key PEM]\n";
 
 bool parse_args(int argc, char** argv, SimOptions& o) {
   for (int i = 1; i < argc; ++i) {
@@ -92,10 +95,15 @@ bool parse_args(int argc, char** argv, SimOptions& o) {
       o.page_bytes = std::strtoull(v, nullptr, 10);
     else if (a == "--threads")
       o.threads = std::atoi(v);
+    else if (a == "--tls-cert")
+      o.tls_cert = v;
+    else if (a == "--tls-key")
+      o.tls_key = v;
     else
       return false;
   }
-  return o.table.items > 0 && o.table.average_item_bytes > 0 && o.page_bytes > 0 && o.threads > 0;
+  return o.table.items > 0 && o.table.average_item_bytes > 0 && o.page_bytes > 0 && o.threads > 0 &&
+         o.tls_cert.empty() == o.tls_key.empty();
 }
 
 // Counters the harness reads from GET /__stats to learn what each client run fetched.
@@ -105,17 +113,20 @@ struct Stats {
   // Multipart uploads started, aborted, and still open (neither completed nor aborted).
   std::atomic<uint64_t> uploads_started{0}, uploads_aborted{0};
   std::atomic<int64_t> uploads_open{0};
+  // TLS handshakes completed (one per connection with keep-alive), and how many resumed a session.
+  std::atomic<uint64_t> tls_handshakes{0}, tls_resumed{0};
   std::string to_json() const {
-    char buf[512];
+    char buf[640];
     std::snprintf(buf, sizeof buf,
                   "{\"scan_requests\":%lu,\"scan_pages\":%lu,\"scan_items\":%lu,\"scan_bytes\":%lu,"
                   "\"s3_requests\":%lu,\"s3_bytes\":%lu,\"s3_objects\":%lu,\"injected_faults\":%lu,"
                   "\"rejected_uploads\":%lu,\"uploads_started\":%lu,\"uploads_aborted\":%lu,"
-                  "\"uploads_open\":%ld}",
+                  "\"uploads_open\":%ld,\"tls_handshakes\":%lu,\"tls_resumed\":%lu}",
                   (unsigned long)scan_requests, (unsigned long)scan_pages, (unsigned long)scan_items,
                   (unsigned long)scan_bytes, (unsigned long)s3_requests, (unsigned long)s3_bytes,
                   (unsigned long)s3_objects, (unsigned long)injected, (unsigned long)rejected,
-                  (unsigned long)uploads_started, (unsigned long)uploads_aborted, (long)uploads_open);
+                  (unsigned long)uploads_started, (unsigned long)uploads_aborted, (long)uploads_open,
+                  (unsigned long)tls_handshakes, (unsigned long)tls_resumed);
     return buf;
   }
 };
@@ -579,6 +590,23 @@ class S3Side {
   std::atomic<uint64_t> next_upload_{1};
 };
 
+Stats* g_stats = nullptr;  // for the OpenSSL info callback, which has no user pointer of its own
+
+void count_handshake(const SSL* ssl, int where, int) {
+  if ((where & SSL_CB_HANDSHAKE_DONE) == 0 || g_stats == nullptr) return;
+  g_stats->tls_handshakes++;
+  if (SSL_session_reused(const_cast<SSL*>(ssl))) g_stats->tls_resumed++;
+}
+
+// A plain HTTP server, or an HTTPS one when the options name a certificate and key.
+std::unique_ptr<httplib::Server> make_server(const SimOptions& o) {
+  if (o.tls_cert.empty()) return std::make_unique<httplib::Server>();
+  auto server = std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str());
+  if (!server->is_valid()) return nullptr;
+  SSL_CTX_set_info_callback(server->ssl_context(), count_handshake);
+  return server;
+}
+
 void configure(httplib::Server& server, int threads) {
   server.set_tcp_nodelay(true);                // else Nagle + delayed ACK add ~44 ms to a PUT
   server.set_keep_alive_max_count(100000000);  // default 5 would reconnect every 5 requests
@@ -607,7 +635,15 @@ int run(int argc, char** argv) {
   DynamoDbSide dynamodb(o, table, stats, capacity);
   S3Side s3(o, stats);
 
-  httplib::Server ddb_server, s3_server;
+  g_stats = &stats;
+  auto ddb_owner = make_server(o), s3_owner = make_server(o);
+  if (!ddb_owner || !s3_owner) {
+    std::fprintf(stderr, "ddb2s3-sim: cannot load the TLS certificate %s and key %s\n", o.tls_cert.c_str(),
+                 o.tls_key.c_str());
+    return 1;
+  }
+  httplib::Server& ddb_server = *ddb_owner;
+  httplib::Server& s3_server = *s3_owner;
   configure(ddb_server, o.threads);
   configure(s3_server, o.threads);
   ddb_server.Post("/",
@@ -636,8 +672,9 @@ int run(int argc, char** argv) {
   std::thread ddb_thread([&] { ddb_server.listen_after_bind(); });
   std::thread s3_thread([&] { s3_server.listen_after_bind(); });
   while (!ddb_server.is_running() || !s3_server.is_running()) std::this_thread::yield();
-  std::printf("ready dynamodb=http://127.0.0.1:%d s3=http://127.0.0.1:%d items=%lu table_bytes=%lu\n",
-              ddb_port, s3_port, (unsigned long)o.table.items, (unsigned long)table.size_bytes());
+  const char* scheme = o.tls_cert.empty() ? "http" : "https";
+  std::printf("ready dynamodb=%s://127.0.0.1:%d s3=%s://127.0.0.1:%d items=%lu table_bytes=%lu\n", scheme,
+              ddb_port, scheme, s3_port, (unsigned long)o.table.items, (unsigned long)table.size_bytes());
   std::fflush(stdout);
 
   int signal = 0;
