@@ -357,7 +357,8 @@ py::str export_outcome(const ExportOutcome& outcome, const WaitOptions& wait) {
     raise_error(e, extra);
   }
   if (outcome.state == ExportState::kCancelled)
-    raise_error(Error::make(ErrorKind::kCancelled, "Cancelled", "waiting for export " + d.export_arn + " stopped"));
+    raise_error(
+        Error::make(ErrorKind::kCancelled, "Cancelled", "waiting for export " + d.export_arn + " stopped"));
   return json;
 }
 
@@ -369,7 +370,8 @@ std::function<void(const PollSnapshot&)> poll_callback(const py::object& progres
 PollSnapshot snapshot(const ExportPoll& p, const std::string& arn) {
   PollSnapshot s;
   if (p.description != nullptr) s.status = p.description->export_status;
-  s.export_arn = p.description != nullptr && !p.description->export_arn.empty() ? p.description->export_arn : arn;
+  s.export_arn =
+      p.description != nullptr && !p.description->export_arn.empty() ? p.description->export_arn : arn;
   s.attempt = p.attempt;
   s.max_attempts = p.max_attempts;
   s.elapsed_seconds = p.elapsed_seconds;
@@ -392,7 +394,8 @@ py::str export_table(const std::vector<std::string>& args, const py::dict& crede
   return export_outcome(*result, o.wait_options);
 }
 
-py::str export_status(const std::vector<std::string>& args, const py::dict& credentials, py::object progress) {
+py::str export_status(const std::vector<std::string>& args, const py::dict& credentials,
+                      py::object progress) {
   auto parsed = cli::parse_export_status_args(args);
   if (!parsed) raise_error(parsed.error());
   ExportStatusOptions o = std::move(parsed).value();
@@ -419,8 +422,8 @@ PYBIND11_MODULE(_native, m) {
   using namespace ddb2s3::python;
   m.doc() = "ddb2s3's library (use the package ddb2s3, not this module)";
   m.attr("version") = DDB2S3_VERSION;
-  m.def("scan", &scan, py::arg("args"), py::arg("credentials"), py::arg("process_func"), py::arg("item_from_line"),
-        py::arg("progress"), py::arg("progress_interval"));
+  m.def("scan", &scan, py::arg("args"), py::arg("credentials"), py::arg("process_func"),
+        py::arg("item_from_line"), py::arg("progress"), py::arg("progress_interval"));
   m.def("finalize", &finalize, py::arg("args"), py::arg("credentials"));
   m.def("verify", &verify, py::arg("args"), py::arg("credentials"));
   m.def("export", &export_table, py::arg("args"), py::arg("credentials"), py::arg("progress"));

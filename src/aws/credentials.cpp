@@ -130,6 +130,25 @@ std::string default_session_name(const ChainOptions& chain) {
 
 }  // namespace credentials_internal
 
+Status check_explicit_keys(const AwsOptions& o) {
+  const bool id = !o.access_key_id.empty(), secret = !o.secret_access_key.empty();
+  if (!id && !secret && o.session_token.empty()) return {};
+  if (!id || !secret) {
+    const std::string missing = o.option_name(id ? "secret_access_key" : "access_key_id");
+    const std::string given = o.option_name(id       ? "access_key_id"
+                                            : secret ? "secret_access_key"
+                                                     : "session_token");
+    return Error::usage(missing + " must be given with " + given).with_field(missing);
+  }
+  Credentials c{o.access_key_id, o.secret_access_key, o.session_token, std::nullopt, "explicit keys"};
+  if (auto problem = credentials_internal::credentials_problem(c)) {
+    const std::string at_fault =
+        o.option_name(is_header_value(c.session_token) ? "access_key_id" : "session_token");
+    return Error::usage(*problem + " (" + at_fault + ")").with_field(at_fault);
+  }
+  return {};
+}
+
 std::shared_ptr<CredentialsProvider> static_credentials(Credentials c) {
   return std::make_shared<credentials_internal::StaticProvider>(std::move(c));
 }
@@ -225,28 +244,17 @@ class ChainBuilder {
     return e;
   }
 
-  // The keys given in the options; nullptr when none is. One without the other names the missing option.
+  // The keys given in the options; nullptr when none is.
   ProviderResult from_options() {
     const AwsOptions& o = options_;
-    const bool id = !o.access_key_id.empty(), secret = !o.secret_access_key.empty();
-    if (!id && !secret && o.session_token.empty()) return std::shared_ptr<CredentialsProvider>();
-    if (!id || !secret) {
-      const std::string missing = o.option_name(id ? "secret_access_key" : "access_key_id");
-      const std::string given = o.option_name(id       ? "access_key_id"
-                                              : secret ? "secret_access_key"
-                                                       : "session_token");
-      return Error::usage(missing + " must be given with " + given).with_field(missing);
-    }
+    if (o.access_key_id.empty() && o.secret_access_key.empty() && o.session_token.empty())
+      return std::shared_ptr<CredentialsProvider>();
+    DDB2S3_RETURN_IF_ERROR(check_explicit_keys(o));
     Credentials c;
     c.access_key_id = o.access_key_id;
     c.secret_access_key = o.secret_access_key;
     c.session_token = o.session_token;
     c.source = "explicit keys";
-    if (auto problem = credentials_internal::credentials_problem(c)) {
-      const std::string at_fault =
-          o.option_name(is_header_value(c.session_token) ? "access_key_id" : "session_token");
-      return Error::usage(*problem + " (" + at_fault + ")").with_field(at_fault);
-    }
     return static_credentials(std::move(c));
   }
 

@@ -22,6 +22,12 @@ class CredentialsProvider {
   virtual Result<Credentials> credentials() = 0;
 };
 
+// The explicit keys of options (access_key_id, secret_access_key, session_token), checked as the chain would
+// use them: one of the pair without the other, or a value that cannot be sent, is a usage error naming the
+// option (AwsOptions::option_name; never the value). OK when none is set. No network: callers check both
+// sides with it before their first AWS call.
+Status check_explicit_keys(const AwsOptions& options);
+
 // Fixed keys (tests, and explicit keys).
 std::shared_ptr<CredentialsProvider> static_credentials(Credentials c);
 

@@ -4,6 +4,7 @@
 #include <random>
 #include <thread>
 
+#include "aws/credentials.h"
 #include "base/time.h"
 #include "scan/checkpoint.h"
 #include "scan/manifest.h"
@@ -139,6 +140,9 @@ Result<ScanSummary> run_scan(ScanOptions o) {
   // Errors about a side's region or endpoint name it as its member: source.endpoint_url, dest_aws.region.
   if (o.source.name.empty()) o.source.name = "source";
   if (o.dest_aws.name.empty()) o.dest_aws.name = "dest_aws";
+  // Explicit keys: checked for both sides now (the destination's chain is made after DescribeTable).
+  DDB2S3_RETURN_IF_ERROR(check_explicit_keys(o.source));
+  DDB2S3_RETURN_IF_ERROR(check_explicit_keys(o.dest_aws));
   // A cancel also cuts short the waits of both sides' retries (back-off, throttle pause).
   if (o.session.cancel == nullptr) o.session.cancel = o.cancel;
 
