@@ -249,26 +249,33 @@ def test_item_from_line_is_boto3s_type_deserializer():
 def test_progress_gets_the_counters_from_the_calling_thread(make_table, endpoints, tmp_path):
     table = make_table(items=sample_items(30))
     calls = []
-    called = threading.Event()
+    saw_items = threading.Event()
     caller = threading.get_ident()
+    processed = []
 
     def progress(counters):
         assert threading.get_ident() == caller
         calls.append(dict(counters))
-        called.set()
+        if counters["items"] > 0:
+            saw_items.set()
 
     def process(item):
-        # Hold the copy at its first item until progress has been called: progress comes while it runs.
-        assert called.wait(timeout=60)
+        # The first page (4 items) goes through; the second waits until progress has counted the first:
+        # progress is called while the copy runs, with its counters.
+        processed.append(item["pk"])
+        if len(processed) > 4:
+            assert saw_items.wait(timeout=60)
         return b"x\n"
 
-    ddb2s3.scan(table, str(tmp_path), process_func=process, progress=progress, progress_interval=0.01,
-                page_size=4, source_endpoint_url=endpoints["source_endpoint_url"])
-    assert calls
+    summary = ddb2s3.scan(table, str(tmp_path), process_func=process, progress=progress, progress_interval=0.01,
+                          page_size=4, source_endpoint_url=endpoints["source_endpoint_url"])
     keys = {"items", "scanned", "scan_bytes", "stored_bytes", "files", "pages", "consumed_rcu", "throttles",
             "segments_done", "segments_total"}
-    assert all(c.keys() == keys for c in calls)
-    assert calls[0]["segments_total"] == 1
+    assert calls and all(c.keys() == keys for c in calls)
+    counted = [c for c in calls if c["items"] > 0]
+    assert counted and counted[0]["items"] >= 4 and counted[0]["pages"] >= 1 and counted[0]["scan_bytes"] > 0
+    assert counted[0]["items"] < summary["itemCount"]  # seen before the end
+    assert counted[-1]["segments_total"] == 1
     items = [c["items"] for c in calls]
     assert items == sorted(items)
 
@@ -418,3 +425,21 @@ def test_ctrl_c_cancels_the_scan_and_raises_keyboard_interrupt(make_table, make_
     bucket_dir = Path(servers["s3_dir"]) / bucket
     leftovers = [p for p in bucket_dir.rglob("*") if "uploads" in p.name]
     assert not leftovers
+
+
+def test_an_exception_in_progress_cancels_the_run_and_is_raised(make_table, endpoints, tmp_path):
+    table = make_table(items=sample_items(30))
+    called = threading.Event()
+
+    def progress(counters):
+        called.set()
+        raise RuntimeError("stop from progress")
+
+    def process(item):
+        assert called.wait(timeout=60)  # the copy is still running when progress raises
+        return b"x\n"
+
+    with pytest.raises(RuntimeError, match="stop from progress"):
+        ddb2s3.scan(table, str(tmp_path), run_id="prog", process_func=process, progress=progress,
+                    progress_interval=0.01, source_endpoint_url=endpoints["source_endpoint_url"])
+    assert not (tmp_path / "prog" / "manifest-summary.json").exists()
