@@ -70,11 +70,7 @@ def same_as_plain_json(expected, actual):
 
 
 def _plain(v):
-    if isinstance(v, Binary):
-        return base64.b64encode(v.value).decode()
-    if isinstance(v, bool) or v is None:
-        return v
-    return v
+    return base64.b64encode(v.value).decode() if isinstance(v, Binary) else v
 
 
 @pytest.fixture
@@ -161,12 +157,16 @@ def test_finalize_writes_the_manifests_of_a_scan_three_processes_shared(make_tab
     assert "0" in str(e.value) and "2" in str(e.value)
 
 
-def test_verify_says_ok_and_finds_a_corrupted_file(make_table, endpoints, tmp_path):
+def test_verify_says_ok_and_finds_a_corrupted_file(make_table, endpoints, tmp_path, cli):
     table = make_table(items=sample_items(30))
     ddb2s3.scan(table, str(tmp_path), run_id="v", file_size=500, source_endpoint_url=endpoints["source_endpoint_url"])
     report = ddb2s3.verify(str(tmp_path), "v", deep=True)
     assert report["ok"] is True and report["problems"] == []
     assert report["items"] == 31
+    # the dict is what the program prints with --json (but for the time it took)
+    printed = json.loads(subprocess.run([str(cli), "verify", str(tmp_path), "--run-id", "v", "--deep", "--json"],
+                                        check=True, capture_output=True, text=True).stdout)
+    assert {k: v for k, v in printed.items() if k != "seconds"} == {k: v for k, v in report.items() if k != "seconds"}
     victim = sorted((tmp_path / "v" / "data").iterdir())[0]
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0xFF
