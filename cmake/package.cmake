@@ -32,9 +32,10 @@ else()
 endif()
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
-# The Debian package. Its prefix is /usr: configure with -DCMAKE_INSTALL_PREFIX=/usr (as scripts/package
-# does) so that the Python package's default place is /usr/lib/python3/dist-packages.
+# The Debian package, prefix /usr, installed through DESTDIR so that the install step sees the prefix /usr
+# itself (the Python package then goes to /usr/lib/python3/dist-packages: python/CMakeLists.txt).
 set(CPACK_GENERATOR DEB)
+set(CPACK_SET_DESTDIR ON)
 set(CPACK_PACKAGE_NAME ddb2s3)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
@@ -64,11 +65,6 @@ if(TARGET ddb2s3_python)
     set(CPACK_DEBIAN_PACKAGE_DEPENDS "python3")
   endif()
   set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-boto3")  # items to process_func as boto3's own Binary type
-  if(NOT DDB2S3_PYTHON_INSTALL_DIR STREQUAL "lib/python3/dist-packages")
-    message(STATUS "ddb2s3: a .deb made from this build puts the Python package in "
-                   "/usr/${DDB2S3_PYTHON_INSTALL_DIR}, not on python3's path: package from a build "
-                   "configured with -DCMAKE_INSTALL_PREFIX=/usr (scripts/package)")
-  endif()
 else()
   message(STATUS "ddb2s3: a .deb made from this build holds no Python package (DDB2S3_PYTHON=OFF)")
 endif()

@@ -1,5 +1,5 @@
-"""The Debian package as a user gets it: scripts/package builds it from these sources (build-deb/, a Release
-build for /usr; DDB2S3_DEB names an already built .deb instead), `dpkg -x` unpacks it into a temp dir, and
+"""The Debian package as a user gets it: scripts/package packs the build under test (--from-build
+DDB2S3_BUILD_DIR: the binary and module the other tests ran; DDB2S3_DEB names an already built .deb instead), `dpkg -x` unpacks it into a temp dir, and
 the binary and the Python module run from there, against dynalite and s3rver: `ddb2s3 --version`, a real
 copy, `import ddb2s3` and a ddb2s3.scan. Also its control fields (the Debian runtime libraries and python3
 as dependencies, all installed on this Debian machine) and its files (binary, Python package where Debian's
@@ -28,7 +28,9 @@ def deb():
     given = os.environ.get("DDB2S3_DEB")
     if given:
         return Path(given)
-    made = subprocess.run([str(SOURCE_DIR / "scripts" / "package")], capture_output=True, text=True, timeout=1800)
+    made = subprocess.run([str(SOURCE_DIR / "scripts" / "package"), "--from-build",
+                           os.environ.get("DDB2S3_BUILD_DIR", str(SOURCE_DIR / "build"))],
+                          capture_output=True, text=True, timeout=1800)
     assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
     path = Path(made.stdout.strip().splitlines()[-1])  # scripts/package prints the .deb's path last
     arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout
