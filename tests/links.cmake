@@ -75,3 +75,6 @@ target_link_libraries(ddb2s3_test_support PUBLIC ddb2s3_pitr ddb2s3_s3 ZLIB::ZLI
 if(TARGET pitr_merge_test)
   target_link_libraries(pitr_merge_test PRIVATE ddb2s3_scan ZLIB::ZLIB PkgConfig::ZSTD OpenSSL::Crypto)
 endif()
+if(TARGET pitr_merge_test)
+  add_dependencies(pitr_merge_test ddb2s3)  # runs the ddb2s3 binary (merge)
+endif()

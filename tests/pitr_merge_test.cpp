@@ -13,6 +13,7 @@
 #include "pitr/merge.h"
 #include "pitr/pitr.h"
 #include "support/export_server.h"
+#include "support/process.h"
 #include "support/scan_fixtures.h"
 #include "support/servers.h"
 
@@ -337,6 +338,44 @@ TEST_F(PitrMergeTest, ExportServerWritesTheDocumentedLayoutAndOneRecordPerChange
   auto refused = run_export(o);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, "InvalidExportTimeException");
+}
+
+// The command line: `ddb2s3 merge BASE --incremental ... --to DEST`, its output and exit codes.
+TEST_F(PitrMergeTest, MergeCommandWritesTheSnapshotAndExitsAsTheOtherCommands) {
+  const double t0 = std::floor(now_seconds()) - 3 * 3600, t1 = t0 + 1800, t2 = t1 + 1800;
+  put({R"({"id":{"S":"a"},"n":{"N":"1"}})", R"({"id":{"S":"b"},"bs":{"BS":["AAEC"]}})"});
+  snapshot(t0);
+  const std::string base = full_export(t0);
+  put({std::string(R"({"id":{"S":"c"},"n":{"N":")") + kBig + R"("}})"});
+  remove({"a"});
+  snapshot(t1);
+  const std::string inc1 = incremental_export(t0, t1, "NEW_AND_OLD_IMAGES");
+  put({R"({"id":{"S":"a"},"n":{"N":"2"}})"});
+  snapshot(t2);
+  const std::string inc2 = incremental_export(t1, t2, "NEW_IMAGE");
+
+  std::map<std::string, std::string> env = aws_.env_vars();
+  const std::string to = "s3://" + bucket_ + "/cli/snapshot";
+  auto done = testing::run_process(
+      testing::ddb2s3_argv({"merge", base, "--incremental", inc1, inc2, "--to", to, "--partitions", "3",
+                            "--endpoint-url", aws_.s3_endpoint(), "--json"}),
+      env);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  auto json = testing::parse_json(done.out);
+  ASSERT_TRUE(json.ok()) << done.out;
+  EXPECT_EQ(json->find("items")->text, "3");
+  EXPECT_EQ(json->find("deleted_keys")->text, "0");  // a was deleted, then came back
+  EXPECT_EQ(merged("cli/snapshot"), scanned());
+
+  // Again to the same place: refused (1); a bad flag value: a usage error (2).
+  auto again = testing::run_process(
+      testing::ddb2s3_argv({"merge", base, "--to", to, "--endpoint-url", aws_.s3_endpoint()}), env);
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("SnapshotExists"), std::string::npos) << again.err;
+  auto usage = testing::run_process(
+      testing::ddb2s3_argv({"merge", base, "--to", to + "2", "--file-size", "lots"}), env);
+  EXPECT_EQ(usage.exit_code, 2) << usage.err;
+  EXPECT_NE(usage.err.find("--file-size"), std::string::npos) << usage.err;
 }
 
 TEST(PitrMerge, CanonicalJsonSortsMembersAndKeepsNumbersAsWritten) {
