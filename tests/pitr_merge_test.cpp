@@ -12,6 +12,7 @@
 #include "dynamodb/dynamodb.h"
 #include "pitr/merge.h"
 #include "pitr/pitr.h"
+#include "s3/s3.h"
 #include "support/export_server.h"
 #include "support/process.h"
 #include "support/scan_fixtures.h"
@@ -253,6 +254,14 @@ TEST_F(PitrMergeTest, ThreeRoundsOfChangesMergeIntoTheTableAsAFreshScanSeesIt) {
   auto again = merge_exports(merge_options(base, {inc1}, "merged/one"));
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, "SnapshotExists");
+
+  // Data files without a summary (a merge that did not finish): refused too, never mixed with new ones.
+  auto config = make_service_config("s3", AwsOptions{"", "", aws_.s3_endpoint()}, aws_.env());
+  ASSERT_TRUE(config.ok());
+  ASSERT_TRUE(S3Client(*config).put_object(bucket_, "merged/unfinished/data/p0000-00001.json.gz", "x").ok());
+  auto partial = merge_exports(merge_options(base, {inc1}, "merged/unfinished"));
+  ASSERT_FALSE(partial.ok());
+  EXPECT_EQ(partial.error().code, "UnfinishedSnapshot");
 }
 
 TEST_F(PitrMergeTest, ExportServerWritesTheDocumentedLayoutAndOneRecordPerChangedKey) {

@@ -368,6 +368,16 @@ Result<MergeOutcome> merge_exports(const MergeOptions& o) {
     e.hint = "choose another --to";
     return e;
   }
+  // Data files without a summary: a merge that failed; mixing them with new ones would corrupt data/.
+  DDB2S3_ASSIGN_OR_RETURN(auto leftovers, to.sink->list_objects(to.dest.key("data/")));
+  if (!leftovers.empty()) {
+    Error e =
+        Error::make(ErrorKind::kClient, "UnfinishedSnapshot",
+                    to.sink->describe(to.dest.key("data/")) + " holds " + std::to_string(leftovers.size()) +
+                        " objects but no " + std::string(kSummary) + " (a merge that did not finish)");
+    e.hint = "remove them or choose another --to";
+    return e;
+  }
 
   // The key's attribute names: given, or those of the first change record's Keys.
   std::vector<std::string> names = o.key_attributes;
