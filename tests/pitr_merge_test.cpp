@@ -13,6 +13,7 @@
 #include "pitr/merge.h"
 #include "pitr/pitr.h"
 #include "s3/s3.h"
+#include "scan/scan.h"
 #include "support/export_server.h"
 #include "support/process.h"
 #include "support/scan_fixtures.h"
@@ -212,6 +213,8 @@ TEST_F(PitrMergeTest, ThreeRoundsOfChangesMergeIntoTheTableAsAFreshScanSeesIt) {
   auto options = merge_options(base, {inc1, inc2, inc3}, "merged/four");
   options.partitions = 4;
   options.key_attributes = {"id"};
+  options.read_size = 7;    // lines and gzip members across reads
+  options.file_size = 150;  // several data files per partition
   auto four = merge_exports(options);
   ASSERT_TRUE(four.ok()) << four.error().to_string();
   EXPECT_EQ(merged("merged/four"), expected);
@@ -385,6 +388,38 @@ TEST_F(PitrMergeTest, MergeCommandWritesTheSnapshotAndExitsAsTheOtherCommands) {
       testing::ddb2s3_argv({"merge", base, "--to", to + "2", "--file-size", "lots"}), env);
   EXPECT_EQ(usage.exit_code, 2) << usage.err;
   EXPECT_NE(usage.err.find("--file-size"), std::string::npos) << usage.err;
+}
+
+// A `scan --format dynamodb-json` run has the export's layout and line format: it is a base too (its gzip is
+// one member per page, read here a few bytes at a time).
+TEST_F(PitrMergeTest, AScanRunInDynamoDbJsonIsABase) {
+  const double t0 = std::floor(now_seconds()) - 2 * 3600, t1 = t0 + 900;
+  std::vector<std::string> items;
+  for (int i = 0; i < 60; ++i)
+    items.push_back(R"({"id":{"S":"item-)" + std::to_string(i) + R"("},"n":{"N":")" + kBig + R"("}})");
+  put(items);
+  Destination dest;
+  dest.is_s3 = true;
+  dest.bucket = bucket_;
+  dest.prefix = "scans";
+  ScanOptions scan = aws_.scan_options(table_, dest);
+  scan.format = OutputFormat::kDynamoDbJson;
+  scan.run_id = "base";
+  scan.request.limit = 7;  // several pages: several gzip members
+  auto ran = run_scan(scan);
+  ASSERT_TRUE(ran.ok()) << ran.error().to_string();
+  snapshot(t0);
+  put({R"({"id":{"S":"item-3"},"n":{"N":"-3"}})", R"({"id":{"S":"extra"},"ss":{"SS":["x"]}})"});
+  remove({"item-5", "item-59"});
+  snapshot(t1);
+  const std::string inc = incremental_export(t0, t1, "NEW_IMAGE");
+  auto options = merge_options("s3://" + bucket_ + "/scans/base", {inc}, "merged/from-scan");
+  options.read_size = 5;
+  auto merged_outcome = merge_exports(options);
+  ASSERT_TRUE(merged_outcome.ok()) << merged_outcome.error().to_string();
+  EXPECT_EQ(merged_outcome->base_items, 60);
+  EXPECT_EQ(merged_outcome->items, 59);
+  EXPECT_EQ(merged("merged/from-scan"), scanned());
 }
 
 TEST(PitrMerge, CanonicalJsonSortsMembersAndKeepsNumbersAsWritten) {

@@ -22,7 +22,6 @@ namespace {
 
 constexpr std::string_view kSummary = "manifest-summary.json";
 constexpr std::string_view kFiles = "manifest-files.json";
-constexpr uint64_t kReadChunk = 4ull << 20;
 constexpr size_t kWriteChunk = 1u << 20;
 
 void write_canonical(simdjson::dom::element e, std::string& out) {
@@ -155,15 +154,15 @@ struct Inflater {
 };
 
 // Calls on_line for every line of a data file (gzip, any number of members, or plain when not .gz),
-// reading kReadChunk bytes at a time. on_line sets stop to end early.
+// reading read_size bytes at a time. on_line sets stop to end early.
 using LineFn = std::function<Status(std::string_view line, bool& stop)>;
 
-Status for_each_line(Sink& sink, const DataFile& file, const LineFn& on_line) {
+Status for_each_line(Sink& sink, const DataFile& file, uint64_t read_size, const LineFn& on_line) {
   const bool gz = file.key.ends_with(".gz");
   Inflater inflater;
   if (gz && !inflater.ok) return Error::internal("zlib inflateInit2 failed");
-  std::string chunk, text, out(kReadChunk, '\0');
-  bool stop = false;
+  std::string chunk, text, out(256u << 10, '\0');
+  bool stop = false, in_member = false;
   auto emit_lines = [&](bool last) -> Status {
     size_t begin = 0;
     for (size_t nl; !stop && (nl = text.find('\n', begin)) != std::string::npos; begin = nl + 1) {
@@ -178,7 +177,7 @@ Status for_each_line(Sink& sink, const DataFile& file, const LineFn& on_line) {
     return {};
   };
   for (uint64_t offset = 0; offset < file.size && !stop; offset += chunk.size()) {
-    DDB2S3_RETURN_IF_ERROR(sink.read(file.key, offset, std::min(kReadChunk, file.size - offset), chunk));
+    DDB2S3_RETURN_IF_ERROR(sink.read(file.key, offset, std::min(read_size, file.size - offset), chunk));
     if (chunk.empty())
       return Error::make(ErrorKind::kClient, "ShortRead", sink.describe(file.key) + " ended early");
     if (!gz) {
@@ -187,21 +186,28 @@ Status for_each_line(Sink& sink, const DataFile& file, const LineFn& on_line) {
       z_stream& z = inflater.z;
       z.next_in = reinterpret_cast<Bytef*>(chunk.data());
       z.avail_in = static_cast<uInt>(chunk.size());
-      while (z.avail_in > 0) {
+      // Until the chunk is used up and zlib holds no output back (a full out buffer may leave some).
+      do {
         z.next_out = reinterpret_cast<Bytef*>(out.data());
         z.avail_out = static_cast<uInt>(out.size());
         const int rc = inflate(&z, Z_NO_FLUSH);
         text.append(out.data(), out.size() - z.avail_out);
         if (rc == Z_STREAM_END) {
+          in_member = false;
           inflateReset(&z);  // another gzip member may follow
-        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        } else if (rc == Z_OK) {
+          in_member = true;
+        } else if (rc == Z_BUF_ERROR) {
+          break;  // no progress possible without more input
+        } else {
           return Error::make(ErrorKind::kClient, "BadGzip", sink.describe(file.key) + " is not valid gzip");
         }
-        if (rc == Z_BUF_ERROR && z.avail_out != 0) break;
-      }
+      } while (z.avail_in > 0 || z.avail_out == 0);
     }
     DDB2S3_RETURN_IF_ERROR(emit_lines(false));
   }
+  if (in_member && !stop)
+    return Error::make(ErrorKind::kClient, "BadGzip", sink.describe(file.key) + " ends inside a gzip member");
   return emit_lines(true);
 }
 
@@ -346,6 +352,7 @@ Result<MergeOutcome> merge_exports(const MergeOptions& o) {
   if (o.partitions < 1 || o.partitions > 4096)
     return Error::usage("partitions must be from 1 to 4096").with_field("partitions");
   if (o.file_size < 1) return Error::usage("file_size must be at least 1 byte").with_field("file_size");
+  if (o.read_size < 1) return Error::usage("read_size must be at least 1 byte").with_field("read_size");
   const auto started = std::chrono::system_clock::now();
 
   simdjson::dom::parser parser;
@@ -385,7 +392,7 @@ Result<MergeOutcome> merge_exports(const MergeOptions& o) {
   for (size_t i = 0; i < incs.size() && !any_change; ++i) {
     for (const auto& f : inc_files[i]) {
       DDB2S3_RETURN_IF_ERROR(
-          for_each_line(*incs[i].sink, f, [&](std::string_view line, bool& stop) -> Status {
+          for_each_line(*incs[i].sink, f, o.read_size, [&](std::string_view line, bool& stop) -> Status {
             simdjson::dom::element doc;
             simdjson::dom::object keys;
             if (parser.parse(line.data(), line.size()).get(doc) || doc["Keys"].get_object().get(keys))
@@ -409,50 +416,53 @@ Result<MergeOutcome> merge_exports(const MergeOptions& o) {
     changes.clear();
     for (size_t i = 0; i < incs.size(); ++i) {
       for (const auto& f : inc_files[i]) {
-        DDB2S3_RETURN_IF_ERROR(for_each_line(*incs[i].sink, f, [&](std::string_view line, bool&) -> Status {
-          simdjson::dom::element doc, keys, image;
-          std::string_view micros_text;
-          if (parser.parse(line.data(), line.size()).get(doc) || doc["Keys"].get(keys) || !keys.is_object() ||
-              doc["Metadata"]["WriteTimestampMicros"]["N"].get_string().get(micros_text))
-            return bad_line(incs[i], f, "has no Keys or Metadata.WriteTimestampMicros");
-          if (p == 0) ++outcome.change_records;
-          std::string key = canonical(keys);
-          if (key_partition(key, partitions) != p) return {};
-          uint64_t micros = 0;
-          for (char c : micros_text) {
-            if (c < '0' || c > '9')
-              return bad_line(incs[i], f, "has a WriteTimestampMicros that is not an integer");
-            micros = micros * 10 + static_cast<uint64_t>(c - '0');
-          }
-          auto [it, fresh] = changes.try_emplace(std::move(key));
-          Change& c = it->second;
-          if (!fresh && (micros < c.micros || (micros == c.micros && i < c.export_index))) return {};
-          c.micros = micros;
-          c.export_index = i;
-          if (doc["NewImage"].get(image))
-            c.image.reset();
-          else
-            c.image = canonical(image);
-          return {};
-        }));
+        DDB2S3_RETURN_IF_ERROR(
+            for_each_line(*incs[i].sink, f, o.read_size, [&](std::string_view line, bool&) -> Status {
+              simdjson::dom::element doc, keys, image;
+              std::string_view micros_text;
+              if (parser.parse(line.data(), line.size()).get(doc) || doc["Keys"].get(keys) ||
+                  !keys.is_object() ||
+                  doc["Metadata"]["WriteTimestampMicros"]["N"].get_string().get(micros_text))
+                return bad_line(incs[i], f, "has no Keys or Metadata.WriteTimestampMicros");
+              if (p == 0) ++outcome.change_records;
+              std::string key = canonical(keys);
+              if (key_partition(key, partitions) != p) return {};
+              uint64_t micros = 0;
+              for (char c : micros_text) {
+                if (c < '0' || c > '9')
+                  return bad_line(incs[i], f, "has a WriteTimestampMicros that is not an integer");
+                micros = micros * 10 + static_cast<uint64_t>(c - '0');
+              }
+              auto [it, fresh] = changes.try_emplace(std::move(key));
+              Change& c = it->second;
+              if (!fresh && (micros < c.micros || (micros == c.micros && i < c.export_index))) return {};
+              c.micros = micros;
+              c.export_index = i;
+              if (doc["NewImage"].get(image))
+                c.image.reset();
+              else
+                c.image = canonical(image);
+              return {};
+            }));
       }
     }
     for (const auto& f : base_files) {
-      DDB2S3_RETURN_IF_ERROR(for_each_line(*base.sink, f, [&](std::string_view line, bool&) -> Status {
-        simdjson::dom::element doc, item;
-        if (parser.parse(line.data(), line.size()).get(doc) || doc["Item"].get(item) || !item.is_object())
-          return bad_line(base, f, "is not an {\"Item\":...} line");
-        if (!any_change) {
-          ++outcome.base_items;
-          return out.add(line, 0);
-        }
-        auto key = item_key(item, names);
-        if (!key) return bad_line(base, f, "has an item without the key attributes");
-        if (key_partition(*key, partitions) != p) return {};
-        ++outcome.base_items;
-        if (changes.count(*key)) return {};  // replaced or deleted by a change
-        return out.add("{\"Item\":" + canonical(item) + "}", p);
-      }));
+      DDB2S3_RETURN_IF_ERROR(
+          for_each_line(*base.sink, f, o.read_size, [&](std::string_view line, bool&) -> Status {
+            simdjson::dom::element doc, item;
+            if (parser.parse(line.data(), line.size()).get(doc) || doc["Item"].get(item) || !item.is_object())
+              return bad_line(base, f, "is not an {\"Item\":...} line");
+            if (!any_change) {
+              ++outcome.base_items;
+              return out.add(line, 0);
+            }
+            auto key = item_key(item, names);
+            if (!key) return bad_line(base, f, "has an item without the key attributes");
+            if (key_partition(*key, partitions) != p) return {};
+            ++outcome.base_items;
+            if (changes.count(*key)) return {};  // replaced or deleted by a change
+            return out.add("{\"Item\":" + canonical(item) + "}", p);
+          }));
     }
     for (const auto& [key, change] : changes) {
       ++outcome.changed_keys;

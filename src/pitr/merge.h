@@ -39,6 +39,7 @@ struct MergeOptions {
   std::vector<std::string> key_attributes;
   int partitions = 16;                // 1..4096
   uint64_t file_size = 256ull << 20;  // uncompressed bytes of lines per data file before the next one
+  uint64_t read_size = 4ull << 20;    // bytes per ranged read of a data file (memory per open file)
   AwsOptions s3;                      // the S3 side (sources and destination)
   Environment env = Environment::process();
   SessionOptions session;
@@ -54,7 +55,8 @@ struct MergeOutcome {
   std::string summary_key;  // the new snapshot's manifest-summary.json
 };
 
-// Usage errors for bad options (field: base, incrementals, to, partitions, file_size) before any I/O.
+// Usage errors for bad options (field: base, incrementals, to, partitions, file_size, read_size) before any
+// I/O.
 Result<MergeOutcome> merge_exports(const MergeOptions& options);
 
 // A DynamoDB JSON value in canonical text: compact, object members sorted by name (recursively), strings
