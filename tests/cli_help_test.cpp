@@ -18,7 +18,7 @@ TEST(CliHelp, VersionPrintsNameAndVersion) {
 TEST(CliHelp, HelpListsEveryCommand) {
   auto r = run_process(ddb2s3_argv({"--help"}), kEnv);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  for (const char* command : {"scan", "finalize", "verify", "export", "export-status", "exports"})
+  for (const char* command : {"scan", "finalize", "verify", "export", "export-status", "exports", "merge"})
     EXPECT_NE(r.out.find(command), std::string::npos) << command << " missing from:\n" << r.out;
   EXPECT_NE(r.out.find("AWS_ENDPOINT_URL"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Ctrl-C or SIGTERM stops at once"), std::string::npos) << r.out;

@@ -94,6 +94,9 @@ TEST(CommandFlags, ListsEveryLongNameButOutputAndHelp) {
   EXPECT_TRUE(has(exp, "--profile"));
   EXPECT_TRUE(has(exp, "--source-profile"));
   EXPECT_TRUE(has(exp, "--no-wait"));
+  auto merge = command_flags("merge");
+  for (const char* f : {"--incremental", "--to", "--partitions", "--key", "--file-size", "--endpoint-url"})
+    EXPECT_TRUE(has(merge, f)) << f;
   EXPECT_TRUE(command_flags("no-such-command").empty());
 }
 

@@ -71,3 +71,13 @@ if(TARGET cli_segment_auto_test)
   target_link_libraries(cli_segment_auto_test PRIVATE ZLIB::ZLIB PkgConfig::ZSTD OpenSSL::Crypto)
   add_dependencies(cli_segment_auto_test ddb2s3)
 endif()
+# The export test server writes the exports' output (support/export_server.cpp): it scans with the DynamoDB
+# client, writes with the S3 client and gzip (zlib), and keys items by pitr's canonical JSON.
+target_link_libraries(ddb2s3_test_support PUBLIC ddb2s3_pitr ddb2s3_s3 ZLIB::ZLIB)
+# pitr_merge_test reads the merged data files back with the scan test helpers (zlib, libzstd).
+if(TARGET pitr_merge_test)
+  target_link_libraries(pitr_merge_test PRIVATE ddb2s3_scan ZLIB::ZLIB PkgConfig::ZSTD OpenSSL::Crypto)
+endif()
+if(TARGET pitr_merge_test)
+  add_dependencies(pitr_merge_test ddb2s3)  # runs the ddb2s3 binary (merge)
+endif()

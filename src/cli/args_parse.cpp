@@ -40,6 +40,7 @@ std::vector<std::string> command_flags(std::string_view command) {
   CLI::App app;
   auto scan = add_scan_commands(app);
   auto exports = add_export_commands(app);
+  auto merge = add_merge_commands(app);
   std::vector<std::string> flags;
   CLI::App* sub = nullptr;
   try {

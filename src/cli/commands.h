@@ -23,5 +23,6 @@ class Commands {
 
 std::unique_ptr<Commands> add_scan_commands(CLI::App& app);    // scan, finalize, verify
 std::unique_ptr<Commands> add_export_commands(CLI::App& app);  // export, export-status, exports
+std::unique_ptr<Commands> add_merge_commands(CLI::App& app);   // merge
 
 }  // namespace ddb2s3::cli

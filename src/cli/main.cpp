@@ -56,6 +56,7 @@ int run(int argc, char** argv) {
   app.footer("Run `ddb2s3 COMMAND --help` for a command's options.");
   auto scan_commands = add_scan_commands(app);      // scan, finalize, verify (cli/scan_command.cpp)
   auto export_commands = add_export_commands(app);  // export, export-status, exports (cli/export_command.cpp)
+  auto merge_commands = add_merge_commands(app);    // merge (cli/merge_command.cpp)
 
   try {
     app.parse(argc, argv);
@@ -64,7 +65,7 @@ int run(int argc, char** argv) {
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  for (Commands* commands : {scan_commands.get(), export_commands.get()})
+  for (Commands* commands : {scan_commands.get(), export_commands.get(), merge_commands.get()})
     if (auto code = commands->run(&g_cancel)) return *code;
   std::fputs(app.help().c_str(), stdout);
   return 0;

@@ -23,7 +23,7 @@ Result<VerifyOptions> parse_verify_args(const std::vector<std::string>& args);
 Result<ExportOptions> parse_export_args(const std::vector<std::string>& args);
 Result<ExportStatusOptions> parse_export_status_args(const std::vector<std::string>& args);
 
-// The long flags of a command ("scan", "finalize", "verify", "export", "export-status"), each name a flag has
+// The long flags of a command ("scan", "finalize", "verify", "export", "export-status", "merge"), each name a flag has
 // ("--profile" and "--source-profile"), without --help, --json and --quiet; empty for an unknown command.
 std::vector<std::string> command_flags(std::string_view command);
 

@@ -112,7 +112,8 @@ std::optional<std::string> key_problem(simdjson::dom::parser& parser, std::strin
   if (key.get_object().get(attributes)) return std::string("is not a JSON object");
   if (attributes.size() == 0) return std::string("is empty");
   for (auto [name, value] : attributes)
-    if (!value.is_object()) return "attribute '" + escape_controls(name, 100) + "' is not a typed value such as {\"S\":\"...\"}";
+    if (!value.is_object())
+      return "attribute '" + escape_controls(name, 100) + "' is not a typed value such as {\"S\":\"...\"}";
   return std::nullopt;
 }
 
@@ -290,6 +291,15 @@ Status DynamoDbClient::delete_table(const std::string& table) {
 }
 
 Status DynamoDbClient::batch_write(const std::string& table, const std::vector<std::string>& items_json) {
+  return batch_requests(table, items_json, "{\"PutRequest\":{\"Item\":");
+}
+
+Status DynamoDbClient::batch_delete(const std::string& table, const std::vector<std::string>& keys_json) {
+  return batch_requests(table, keys_json, "{\"DeleteRequest\":{\"Key\":");
+}
+
+Status DynamoDbClient::batch_requests(const std::string& table, const std::vector<std::string>& items_json,
+                                      std::string_view request_head) {
   constexpr std::string_view kOp = "BatchWriteItem";
   if (table.empty())
     return Error::usage("BatchWriteItem needs a table name").with_context(std::string(kOp), "");
@@ -307,7 +317,7 @@ Status DynamoDbClient::batch_write(const std::string& table, const std::vector<s
         return Error::usage("item " + std::to_string(next) + " is not a JSON object")
             .with_context(std::string(kOp), table_resource(table));
       }
-      pending.push_back("{\"PutRequest\":{\"Item\":" + items_json[next] + "}}");
+      pending.push_back(std::string(request_head) + items_json[next] + "}}");
     }
     for (int attempt = 1; !pending.empty(); ++attempt) {
       body = "{\"RequestItems\":{";

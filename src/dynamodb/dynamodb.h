@@ -1,5 +1,6 @@
 // DynamoDB client (JSON 1.0 protocol): Scan, DescribeTable, CreateTable/DeleteTable, BatchWriteItem, and the
-// point-in-time export calls (DescribeContinuousBackups, ExportTableToPointInTime, DescribeExport, ListExports).
+// point-in-time export calls (DescribeContinuousBackups, ExportTableToPointInTime, DescribeExport,
+// ListExports).
 #pragma once
 
 #include <chrono>
@@ -197,6 +198,8 @@ class DynamoDbClient {
   // Puts typed items ({"id":{"S":"a"},...}) in batches of 25; UnprocessedItems are sent again with
   // back-off (the config's RetryPolicy and RetryClock); an Error if any remain after the attempts.
   Status batch_write(const std::string& table, const std::vector<std::string>& items_json);
+  // Deletes items by their typed keys ({"id":{"S":"a"}}), in batches of 25, retried as batch_write is.
+  Status batch_delete(const std::string& table, const std::vector<std::string>& keys_json);
 
   // Point-in-time export (dynamodb_export.cpp). `table` may be a name or an ARN.
   Result<ContinuousBackups> describe_continuous_backups(const std::string& table);
@@ -213,6 +216,9 @@ class DynamoDbClient {
   // POSTs body as X-Amz-Target DynamoDB_20120810.<operation>; the answer is left in response_.
   Status call(std::string_view operation, const std::string& table, std::string_view body);
   Error describe_error(Error error, std::string_view operation, const std::string& table) const;
+  // BatchWriteItem of elements request_head + json + "}}" (PutRequest/Item or DeleteRequest/Key).
+  Status batch_requests(const std::string& table, const std::vector<std::string>& items_json,
+                        std::string_view request_head);
 
   AwsClient client_;
   HttpResponse response_;

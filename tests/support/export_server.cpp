@@ -1,16 +1,23 @@
 #include "support/export_server.h"
 
 #include <simdjson.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <regex>
 #include <variant>
 
+#include "aws/session.h"
+#include "base/digest.h"
+#include "dynamodb/dynamodb.h"
+#include "pitr/merge.h"
+#include "s3/s3.h"
 #include "support/http_server.h"
 
 namespace ddb2s3::testing {
@@ -204,6 +211,96 @@ struct Failure {
   std::string code, message;
 };
 
+// ISO 8601 UTC with milliseconds, as the export manifests write times.
+std::string iso_time(double t) {
+  const auto secs = static_cast<std::time_t>(std::floor(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>((t - std::floor(t)) * 1000));
+  return buf;
+}
+
+std::string gzip(std::string_view text) {
+  z_stream z{};
+  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, text.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(out.size() - z.avail_out);
+  deflateEnd(&z);
+  return out;
+}
+
+std::string md5_hex(std::string_view body) {
+  auto md5 = Md5::make();
+  if (!md5) return {};
+  md5->update(body);
+  return md5->hex_digest();
+}
+
+// A table's items by key, both as canonical DynamoDB JSON text.
+using Snapshot = std::map<std::string, std::string>;
+
+Environment backing_env() {
+  return Environment::from({{"AWS_EC2_METADATA_DISABLED", "true"},
+                            {"AWS_CONFIG_FILE", "/nonexistent/ddb2s3-test/config"},
+                            {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/ddb2s3-test/credentials"},
+                            {"HOME", "/nonexistent/ddb2s3-test"}});
+}
+
+AwsOptions backing_aws(const ExportServer::Backing& b, const std::string& endpoint) {
+  AwsOptions o;
+  o.region = b.region;
+  o.endpoint_url = endpoint;
+  o.access_key_id = b.access_key;
+  o.secret_access_key = b.secret_key;
+  return o;
+}
+
+// Scans the whole table (consistent reads) into a Snapshot keyed by its key attributes.
+std::variant<Snapshot, std::string> scan_table(const ExportServer::Backing& b, const std::string& table) {
+  auto config = make_service_config("dynamodb", backing_aws(b, b.dynamodb_endpoint), backing_env());
+  if (!config) return config.error().message;
+  DynamoDbClient client(*config);
+  auto described = client.describe_table(table);
+  if (!described) return described.error().message;
+  std::vector<std::string> names;
+  for (const auto& k : described->key_schema) names.push_back(k.attribute_name);
+  Snapshot snapshot;
+  ScanRequest request;
+  request.table_name = table;
+  request.consistent_read = true;
+  simdjson::dom::parser parser;
+  do {
+    auto page = client.scan(request);
+    if (!page) return page.error().message;
+    simdjson::dom::element doc;
+    simdjson::dom::array items;
+    if (parser.parse(page->body).get(doc) || doc["Items"].get_array().get(items)) return "bad Scan answer";
+    for (simdjson::dom::element item : items) {
+      std::string key = "{";
+      for (const auto& name : names) {
+        simdjson::dom::element v;
+        if (item[name].get(v)) return "an item without its key attribute " + name;
+        if (key.size() > 1) key += ',';
+        append_string(key, name);
+        key += ':' + simdjson::minify(v);
+      }
+      auto canonical_key = canonical_dynamodb_json(key + "}");
+      auto canonical_item = canonical_dynamodb_json(simdjson::minify(item));
+      if (!canonical_key || !canonical_item) return "an item that is not JSON";
+      snapshot[*canonical_key] = *canonical_item;
+    }
+    request.exclusive_start_key_json = page->last_evaluated_key_json;
+  } while (!request.exclusive_start_key_json.empty());
+  return snapshot;
+}
+
 }  // namespace
 
 struct ExportServer::State {
@@ -221,6 +318,8 @@ struct ExportServer::State {
     std::optional<double> end;
     int polls_left = 0;
     Schedule schedule;
+    bool backed = false;             // writes its output when it completes
+    std::vector<std::string> lines;  // the data file's lines
   };
 
   mutable std::mutex mu;
@@ -231,6 +330,8 @@ struct ExportServer::State {
   int throttle_left = 0, throttle_skip = 0;
   std::string throttle_code;
   std::vector<Request> log;
+  std::optional<Backing> backing;
+  std::map<std::string, std::map<double, Snapshot>> snapshots;  // by table, by time
   int64_t last_id_ms = 0;
   uint32_t id_counter = 0;
   TestHttpServer http;  // last: stopped first
@@ -260,7 +361,8 @@ struct ExportServer::State {
     w.str("ExportFormat", x.format);
     if (x.status == "COMPLETED") {
       w.raw("BilledSizeBytes", std::to_string(x.schedule.billed_size_bytes));
-      w.raw("ItemCount", std::to_string(x.schedule.item_count));
+      w.raw("ItemCount",
+            std::to_string(x.backed ? static_cast<int64_t>(x.lines.size()) : x.schedule.item_count));
     }
     w.str("ExportType", x.type);
     if (x.type == "INCREMENTAL_EXPORT") {
@@ -305,6 +407,13 @@ struct ExportServer::State {
         if (x.status == "IN_PROGRESS" && x.polls_left-- <= 0) {
           x.status = x.schedule.fail ? "FAILED" : "COMPLETED";
           x.end = now;
+          if (x.status == "COMPLETED" && x.backed) {
+            if (std::string broken = write_output(x); !broken.empty()) {
+              x.status = "FAILED";
+              x.schedule.failure_code = "S3WriteFailed";
+              x.schedule.failure_message = broken;
+            }
+          }
         }
         return Writer().raw("ExportDescription", describe(x)).done();
       }
@@ -418,9 +527,111 @@ struct ExportServer::State {
     x.schedule = schedule;
     x.polls_left = schedule.polls_in_progress;
     x.fingerprint = fingerprint;
+    if (backing) {
+      if (auto failure = compute_output(x, *t, now)) return *failure;
+    }
     exports.push_back(x);
     if (!x.token.empty()) tokens[x.token] = exports.size() - 1;
     return Writer().raw("ExportDescription", describe(exports.back())).done();
+  }
+
+  // The latest snapshot of table at or before t, or null.
+  const Snapshot* snapshot_at(const std::string& table, double t) const {
+    auto by_table = snapshots.find(table);
+    if (by_table == snapshots.end()) return nullptr;
+    auto it = by_table->second.upper_bound(t);
+    if (it == by_table->second.begin()) return nullptr;
+    return &std::prev(it)->second;
+  }
+
+  // The lines of x's data file, from the snapshots (or a scan now).
+  std::optional<Failure> compute_output(Export& x, const Table& t, double now) {
+    x.backed = true;
+    if (x.type == "FULL_EXPORT") {
+      const Snapshot* at = snapshot_at(t.name, x.export_time.value_or(now));
+      Snapshot scanned;
+      if (!x.export_time || !at) {
+        auto result = scan_table(*backing, t.name);
+        if (auto* e = std::get_if<std::string>(&result)) return Failure{"InternalServerError", *e};
+        scanned = std::move(std::get<Snapshot>(result));
+        at = &scanned;
+      }
+      for (const auto& [key, item] : *at) x.lines.push_back("{\"Item\":" + item + "}");
+      return std::nullopt;
+    }
+    const Snapshot* before = snapshot_at(t.name, *x.from);
+    const Snapshot* after = snapshot_at(t.name, *x.to);
+    if (!before || !after)
+      return Failure{"InvalidExportTimeException", "the test server has no snapshot of " + t.name +
+                                                       " at or before ExportFromTime and ExportToTime"};
+    // Every record says just before ExportToTime: when in the window each write happened is not known.
+    const std::string micros = std::to_string(static_cast<int64_t>(std::llround(*x.to * 1e6)) - 1);
+    const bool old_images = x.view == "NEW_AND_OLD_IMAGES";
+    auto record = [&](const std::string& key, const std::string* old_item, const std::string* new_item) {
+      std::string line =
+          "{\"Metadata\":{\"WriteTimestampMicros\":{\"N\":\"" + micros + "\"}},\"Keys\":" + key;
+      if (new_item) line += ",\"NewImage\":" + *new_item;
+      if (old_images && old_item) line += ",\"OldImage\":" + *old_item;
+      x.lines.push_back(line + "}");
+    };
+    for (const auto& [key, item] : *after) {
+      auto old = before->find(key);
+      if (old == before->end())
+        record(key, nullptr, &item);
+      else if (old->second != item)
+        record(key, &old->second, &item);
+    }
+    for (const auto& [key, item] : *before)
+      if (!after->count(key)) record(key, &item, nullptr);
+    return std::nullopt;
+  }
+
+  // Writes x's output into S3 as a real export leaves it; an error message, or empty.
+  std::string write_output(const Export& x) const {
+    auto config = make_service_config("s3", backing_aws(*backing, backing->s3_endpoint), backing_env());
+    if (!config) return config.error().message;
+    S3Client s3(*config);
+    const std::string id = x.arn.substr(x.arn.rfind('/') + 1);
+    const std::string folder = (x.prefix.empty() ? "" : x.prefix + "/") + "AWSDynamoDB/" + id + "/";
+    auto put = [&](const std::string& key, std::string_view body) -> std::string {
+      auto etag = s3.put_object(x.bucket, key, body);
+      return etag ? *etag : "!" + etag.error().message;
+    };
+    if (auto e = put(folder + "_started", ""); e.rfind('!', 0) == 0) return e.substr(1);
+    std::string text;
+    for (const auto& line : x.lines) text += line + "\n";
+    const std::string data = gzip(text);
+    const std::string data_key = folder + "data/" + id + "-0000.json.gz";
+    const std::string etag = put(data_key, data);
+    if (etag.rfind('!', 0) == 0) return etag.substr(1);
+    const std::string files = Writer()
+                                  .raw("itemCount", std::to_string(x.lines.size()))
+                                  .str("md5Checksum", md5_base64(data))
+                                  .str("etag", etag)
+                                  .str("dataFileS3Key", data_key)
+                                  .done() +
+                              "\n";
+    Writer summary;
+    summary.str("version", "2020-06-30").str("exportArn", x.arn).str("startTime", iso_time(x.start));
+    summary.str("endTime", iso_time(x.end.value_or(x.start))).str("tableArn", x.table_arn);
+    summary.str("tableId", "e4b3c1a2-0000-4000-8000-00000000ab12");
+    if (x.export_time) summary.str("exportTime", iso_time(*x.export_time));
+    if (x.type == "INCREMENTAL_EXPORT")
+      summary.str("exportFromTime", iso_time(*x.from))
+          .str("exportToTime", iso_time(*x.to))
+          .str("outputView", x.view);
+    summary.str("s3Bucket", x.bucket).str("s3Prefix", x.prefix).str("s3SseAlgorithm", x.sse);
+    summary.str("s3SseKmsKeyId", x.kms_key).str("manifestFilesS3Key", folder + "manifest-files.json");
+    summary.raw("billedSizeBytes", std::to_string(text.size()))
+        .raw("itemCount", std::to_string(x.lines.size()));
+    summary.str("outputFormat", x.format).str("exportType", x.type);
+    const std::string summary_text = summary.done();
+    for (const auto& [name, body] :
+         {std::pair<std::string, std::string>{"manifest-files", files}, {"manifest-summary", summary_text}}) {
+      if (auto e = put(folder + name + ".json", body); e.rfind('!', 0) == 0) return e.substr(1);
+      if (auto e = put(folder + name + ".checksum", md5_hex(body)); e.rfind('!', 0) == 0) return e.substr(1);
+    }
+    return {};
   }
 
   void serve(const httplib::Request& req, httplib::Response& res) {
@@ -499,6 +710,25 @@ void ExportServer::throttle_next(int k, const std::string& code, int skip) {
   state_->throttle_skip = skip;
   state_->throttle_left = k;
   state_->throttle_code = code;
+}
+
+void ExportServer::write_exports(const Backing& backing) {
+  std::lock_guard lock(state_->mu);
+  state_->backing = backing;
+}
+
+std::string ExportServer::record_snapshot(const std::string& table, double at) {
+  std::optional<Backing> backing;
+  {
+    std::lock_guard lock(state_->mu);
+    backing = state_->backing;
+  }
+  if (!backing) return "write_exports() was not called: there is no table to scan";
+  auto result = scan_table(*backing, table);
+  if (auto* e = std::get_if<std::string>(&result)) return *e;
+  std::lock_guard lock(state_->mu);
+  state_->snapshots[table][at] = std::move(std::get<Snapshot>(result));
+  return {};
 }
 
 std::vector<ExportServer::Request> ExportServer::requests() const {

@@ -6,6 +6,16 @@
 // for dynamodb, moves exports IN_PROGRESS -> COMPLETED/FAILED after a number of DescribeExport polls the test
 // sets (counted, never timed), can throttle the next K requests, honours ClientToken idempotency, and knows
 // each table's point-in-time recovery state and window.
+//
+// With write_exports(), an export that completes also writes what a real one leaves in S3 (AWS's "DynamoDB
+// table export output format"): PREFIX/AWSDynamoDB/<ExportId>/ with _started, data/*.json.gz,
+// manifest-files.json and manifest-summary.json (and their .checksum files), computed from a DynamoDB
+// endpoint's table of the same name. A full export at T is the latest snapshot recorded at or before T (a
+// scan at start when none is, or without ExportTime); an incremental export from F to T is the difference
+// between the latest snapshots at or before F and at or before T: one record per key that differs, with
+// Keys, NewImage (absent for a deleted key), OldImage (NEW_AND_OLD_IMAGES) and a WriteTimestampMicros just
+// before T. It cannot know intermediate writes: a key changed and changed back shows nothing, an item
+// created and deleted in between shows nothing, and every record of one export has the same timestamp.
 #pragma once
 
 #include <memory>
@@ -54,6 +64,18 @@ class ExportServer {
   // After `skip` more requests, the next k (any operation) get 400 with this code (ThrottlingException or
   // ProvisionedThroughputExceededException).
   void throttle_next(int k, const std::string& code = "ThrottlingException", int skip = 0);
+
+  // The DynamoDB endpoint whose tables the exports read, and the S3 endpoint they write to.
+  struct Backing {
+    std::string dynamodb_endpoint;  // http://127.0.0.1:PORT (dynalite)
+    std::string s3_endpoint;        // http://127.0.0.1:PORT (s3rver)
+    std::string access_key, secret_key;
+    std::string region = kRegion;
+  };
+  void write_exports(const Backing& backing);
+  // Scans table on the backing DynamoDB now and keeps its items as the table's contents at time `at`
+  // (epoch seconds). Returns an error message, or empty.
+  std::string record_snapshot(const std::string& table, double at);
 
   std::vector<Request> requests() const;
   // Requests of one operation that were answered 200.

@@ -1,0 +1,456 @@
+// Merge end to end: dynalite holds the table, the export test server writes full and incremental exports
+// computed from dynalite's snapshots into s3rver, merge_exports() applies them, and the merged snapshot's
+// items must equal a fresh scan of the table exactly.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "aws/session.h"
+#include "dynamodb/dynamodb.h"
+#include "pitr/merge.h"
+#include "pitr/pitr.h"
+#include "s3/s3.h"
+#include "scan/scan.h"
+#include "support/export_server.h"
+#include "support/process.h"
+#include "support/scan_fixtures.h"
+#include "support/servers.h"
+
+namespace ddb2s3 {
+namespace {
+
+using testing::ExportServer;
+using testing::Json;
+using testing::LocalAws;
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Canonical items of data files' {"Item":...} lines, sorted (a multiset).
+std::vector<std::string> item_lines(LocalAws& aws, const Destination& dest) {
+  std::vector<std::string> items;
+  auto stored = aws.read_all(dest, "data/");
+  EXPECT_TRUE(stored.ok()) << stored.error().to_string();
+  if (!stored) return items;
+  for (const auto& object : *stored) {
+    auto text = testing::decompress(object.bytes, Compression::kGzip);
+    EXPECT_TRUE(text.ok()) << object.key;
+    if (!text) continue;
+    auto lines = testing::split_lines(*text);
+    EXPECT_TRUE(lines.ok()) << object.key;
+    if (!lines) continue;
+    for (const auto& line : *lines) {
+      auto json = testing::parse_json(line);
+      EXPECT_TRUE(json.ok()) << line;
+      const Json* item = json ? json->find("Item") : nullptr;
+      EXPECT_NE(item, nullptr) << line;
+      if (item) items.push_back(testing::canonical_typed_item(*item));
+    }
+  }
+  std::sort(items.begin(), items.end());
+  return items;
+}
+
+class PitrMergeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_.write_exports(
+        {aws_.dynamodb_endpoint(), aws_.s3_endpoint(), testing::kTestAccessKey, testing::kTestSecretKey});
+    table_ = aws_.make_table("merge", {});
+    bucket_ = aws_.make_bucket("merge");
+    server_.add_table(table_);
+    auto config = make_service_config("dynamodb", AwsOptions{"", "", aws_.dynamodb_endpoint()}, aws_.env());
+    ASSERT_TRUE(config.ok());
+    ddb_ = std::make_unique<DynamoDbClient>(*config);
+  }
+
+  void put(const std::vector<std::string>& items) {
+    auto s = ddb_->batch_write(table_, items);
+    ASSERT_TRUE(s.ok()) << s.error().to_string();
+  }
+  void remove(const std::vector<std::string>& ids) {
+    std::vector<std::string> keys;
+    for (const auto& id : ids) keys.push_back(R"({"id":{"S":")" + id + R"("}})");
+    auto s = ddb_->batch_delete(table_, keys);
+    ASSERT_TRUE(s.ok()) << s.error().to_string();
+  }
+  void snapshot(double at) { ASSERT_EQ(server_.record_snapshot(table_, at), ""); }
+
+  // Runs an export to completion; returns its folder, s3://BUCKET/exports/AWSDynamoDB/<ExportId>.
+  std::string run(ExportOptions o) {
+    o.table = table_;
+    o.source.endpoint_url = server_.url();
+    o.s3_bucket = bucket_;
+    o.s3_prefix = "exports";
+    o.env = aws_.env();
+    o.wait_options.check_interval_seconds = 0;
+    auto outcome = run_export(o);
+    EXPECT_TRUE(outcome.ok()) << outcome.error().to_string();
+    if (!outcome) return {};
+    EXPECT_EQ(outcome->state, ExportState::kCompleted) << outcome->description.failure_message;
+    const std::string manifest = outcome->description.export_manifest;
+    return "s3://" + bucket_ + "/" + manifest.substr(0, manifest.rfind('/'));
+  }
+  std::string full_export(double at) {
+    ExportOptions o;
+    o.export_time = at;
+    return run(o);
+  }
+  std::string incremental_export(double from, double to, const std::string& view) {
+    ExportOptions o;
+    o.export_type = "INCREMENTAL_EXPORT";
+    o.export_from_time = from;
+    o.export_to_time = to;
+    o.export_view_type = view;
+    return run(o);
+  }
+
+  MergeOptions merge_options(const std::string& base, std::vector<std::string> incrementals,
+                             const std::string& to_prefix) {
+    MergeOptions m;
+    m.base = base;
+    m.incrementals = std::move(incrementals);
+    m.to = "s3://" + bucket_ + "/" + to_prefix;
+    m.s3.endpoint_url = aws_.s3_endpoint();
+    m.env = aws_.env();
+    return m;
+  }
+
+  // The table now, as canonical items (a fresh, consistent scan).
+  std::vector<std::string> scanned() {
+    std::vector<std::string> items;
+    ScanRequest request;
+    request.table_name = table_;
+    request.consistent_read = true;
+    simdjson::dom::parser parser;
+    do {
+      auto page = ddb_->scan(request);
+      EXPECT_TRUE(page.ok());
+      if (!page) break;
+      simdjson::dom::element doc;
+      simdjson::dom::array array;
+      EXPECT_FALSE(parser.parse(page->body).get(doc) || doc["Items"].get_array().get(array));
+      for (simdjson::dom::element item : array)
+        items.push_back(testing::canonical_typed_item(*testing::parse_json(simdjson::minify(item))));
+      request.exclusive_start_key_json = page->last_evaluated_key_json;
+    } while (!request.exclusive_start_key_json.empty());
+    std::sort(items.begin(), items.end());
+    return items;
+  }
+
+  std::vector<std::string> merged(const std::string& to_prefix) {
+    Destination d;
+    d.is_s3 = true;
+    d.bucket = bucket_;
+    d.prefix = to_prefix;
+    return item_lines(aws_, d);
+  }
+
+  LocalAws aws_;
+  ExportServer server_;
+  std::string table_, bucket_;
+  std::unique_ptr<DynamoDbClient> ddb_;
+};
+
+constexpr const char* kBig = "12345678901234567890123456789012345678";      // 38 digits
+constexpr const char* kBig2 = "-0.00000000000000000000000000000000000001";  // 38 significant digits
+constexpr const char* kBig3 = "98765432109876543210987654321098765432";
+
+TEST_F(PitrMergeTest, ThreeRoundsOfChangesMergeIntoTheTableAsAFreshScanSeesIt) {
+  const double t0 = std::floor(now_seconds()) - 4 * 3600;  // whole seconds: requests carry milliseconds
+  const double t1 = t0 + 3600, t2 = t1 + 3600, t3 = t2 + 3600;
+  put({R"({"id":{"S":"keep"},"s":{"S":"unchanged \"quoted\" é"}})",
+       std::string(R"({"id":{"S":"big"},"n":{"N":")") + kBig + R"("}})",
+       std::string(R"({"id":{"S":"sets"},"ss":{"SS":["a","b"]},"ns":{"NS":["1",")") + kBig +
+           R"("]},"bs":{"BS":["AAEC","/w=="]}})",
+       R"({"id":{"S":"bin"},"b":{"B":"3q2+7w=="},"nul":{"NULL":true},"t":{"BOOL":true}})",
+       R"({"id":{"S":"upd"},"n":{"N":"1"}})", R"({"id":{"S":"del"},"n":{"N":"2"}})",
+       R"({"id":{"S":"recreate"},"v":{"S":"first life"}})"});
+  snapshot(t0);
+  const std::string base = full_export(t0);
+
+  // Round 1: an update, deletes, a new item, an item created and deleted in the same window.
+  put({std::string(R"({"id":{"S":"upd"},"n":{"N":")") + kBig2 + R"("},"added":{"L":[{"S":"x"},{"N":"3"}]}})",
+       R"({"id":{"S":"new1"},"m":{"M":{"z":{"S":"last"},"a":{"N":"0.5"}}}})",
+       R"({"id":{"S":"ephemeral"},"v":{"S":"gone soon"}})"});
+  remove({"del", "recreate", "ephemeral"});
+  snapshot(t1);
+  const std::string inc1 = incremental_export(t0, t1, "NEW_AND_OLD_IMAGES");
+
+  // Round 2: the deleted key comes back with other attributes; sets change; another short-lived item.
+  put({R"({"id":{"S":"recreate"},"w":{"N":"42"},"ss":{"SS":["second","life"]}})",
+       R"({"id":{"S":"new1"},"m":{"M":{"z":{"S":"changed"}}}})",
+       std::string(R"({"id":{"S":"sets"},"ss":{"SS":["a","b","c"]},"ns":{"NS":[")") + kBig3 +
+           R"("]},"bs":{"BS":["AAEC"]}})",
+       R"({"id":{"S":"ephemeral2"},"v":{"S":"x"}})"});
+  remove({"ephemeral2"});
+  snapshot(t2);
+  const std::string inc2 = incremental_export(t1, t2, "NEW_IMAGE");
+
+  // Round 3: a delete, a 38-digit update, an item put then updated in the same window.
+  put({std::string(R"({"id":{"S":"big"},"n":{"N":")") + kBig3 + R"("}})",
+       R"({"id":{"S":"late"},"v":{"N":"1"}})"});
+  put({R"({"id":{"S":"late"},"v":{"N":"2"},"nested":{"M":{"l":{"L":[{"M":{"k":{"SS":["q"]}}}]}}}})"});
+  remove({"new1"});
+  snapshot(t3);
+  const std::string inc3 = incremental_export(t2, t3, "NEW_AND_OLD_IMAGES");
+  ASSERT_FALSE(base.empty() || inc1.empty() || inc2.empty() || inc3.empty());
+
+  const auto expected = scanned();
+  ASSERT_EQ(expected.size(), 7u);
+
+  auto one = merge_exports(merge_options(base, {inc1, inc2, inc3}, "merged/one"));
+  ASSERT_TRUE(one.ok()) << one.error().to_string();
+  EXPECT_EQ(merged("merged/one"), expected);
+  EXPECT_EQ(one->items, 7);
+  EXPECT_EQ(one->base_items, 7);
+
+  // Four partitions, and a key given instead of read from the records: the same snapshot.
+  auto options = merge_options(base, {inc1, inc2, inc3}, "merged/four");
+  options.partitions = 4;
+  options.key_attributes = {"id"};
+  options.read_size = 7;    // lines and gzip members across reads
+  options.file_size = 150;  // several data files per partition
+  auto four = merge_exports(options);
+  ASSERT_TRUE(four.ok()) << four.error().to_string();
+  EXPECT_EQ(merged("merged/four"), expected);
+
+  // A merge's output is a base: merging round by round gives the same snapshot.
+  ASSERT_TRUE(merge_exports(merge_options(base, {inc1}, "merged/r1")).ok());
+  ASSERT_TRUE(merge_exports(merge_options("s3://" + bucket_ + "/merged/r1", {inc2}, "merged/r2")).ok());
+  auto r3 = merge_exports(
+      merge_options("s3://" + bucket_ + "/merged/r2/manifest-summary.json", {inc3}, "merged/r3"));
+  ASSERT_TRUE(r3.ok()) << r3.error().to_string();
+  EXPECT_EQ(merged("merged/r3"), expected);
+
+  // The manifests: one line per data file, with its item count; the summary written last.
+  Destination d;
+  d.is_s3 = true;
+  d.bucket = bucket_;
+  d.prefix = "merged/four";
+  auto files = aws_.read(d, "manifest-files.json");
+  ASSERT_TRUE(files.ok() && files->has_value());
+  auto lines = testing::split_lines(**files);
+  ASSERT_TRUE(lines.ok());
+  EXPECT_EQ(lines->size(), four->files.size());
+  int64_t counted = 0;
+  for (const auto& line : *lines) {
+    auto json = testing::parse_json(line);
+    ASSERT_TRUE(json.ok());
+    counted += std::stoll(json->find("itemCount")->text);
+    EXPECT_NE(json->find("md5Checksum"), nullptr);
+    EXPECT_NE(json->find("dataFileS3Key"), nullptr);
+  }
+  EXPECT_EQ(counted, 7);
+  auto summary = aws_.read(d, "manifest-summary.json");
+  ASSERT_TRUE(summary.ok() && summary->has_value());
+  auto summary_json = testing::parse_json(**summary);
+  ASSERT_TRUE(summary_json.ok());
+  EXPECT_EQ(summary_json->find("itemCount")->text, "7");
+  EXPECT_EQ(summary_json->find("exportType")->text, "FULL_EXPORT");
+
+  // A snapshot is never overwritten.
+  auto again = merge_exports(merge_options(base, {inc1}, "merged/one"));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, "SnapshotExists");
+
+  // Data files without a summary (a merge that did not finish): refused too, never mixed with new ones.
+  auto config = make_service_config("s3", AwsOptions{"", "", aws_.s3_endpoint()}, aws_.env());
+  ASSERT_TRUE(config.ok());
+  ASSERT_TRUE(S3Client(*config).put_object(bucket_, "merged/unfinished/data/p0000-00001.json.gz", "x").ok());
+  auto partial = merge_exports(merge_options(base, {inc1}, "merged/unfinished"));
+  ASSERT_FALSE(partial.ok());
+  EXPECT_EQ(partial.error().code, "UnfinishedSnapshot");
+}
+
+TEST_F(PitrMergeTest, ExportServerWritesTheDocumentedLayoutAndOneRecordPerChangedKey) {
+  const double t0 = std::floor(now_seconds()) - 3 * 3600, t1 = t0 + 1800;
+  put({R"({"id":{"S":"a"},"n":{"N":"1"}})", R"({"id":{"S":"b"},"n":{"N":"2"}})"});
+  snapshot(t0);
+  const std::string full = full_export(t0);
+  put({R"({"id":{"S":"a"},"n":{"N":"10"}})", R"({"id":{"S":"c"},"n":{"N":"3"}})"});
+  put({R"({"id":{"S":"a"},"n":{"N":"11"}})"});  // two writes, one record: the server cannot know the first
+  remove({"b"});
+  snapshot(t1);
+  const std::string old_and_new = incremental_export(t0, t1, "NEW_AND_OLD_IMAGES");
+  const std::string new_only = incremental_export(t0, t1, "NEW_IMAGE");
+  ASSERT_FALSE(full.empty() || old_and_new.empty() || new_only.empty());
+
+  auto folder = [&](const std::string& location) {
+    Destination d;
+    d.is_s3 = true;
+    d.bucket = bucket_;
+    d.prefix = location.substr(std::string("s3://" + bucket_ + "/").size());
+    return d;
+  };
+  for (const auto& location : {full, old_and_new}) {
+    for (const char* name : {"_started", "manifest-summary.json", "manifest-summary.checksum",
+                             "manifest-files.json", "manifest-files.checksum"}) {
+      auto got = aws_.read(folder(location), name);
+      ASSERT_TRUE(got.ok());
+      EXPECT_TRUE(got->has_value()) << location << "/" << name;
+    }
+  }
+  auto summary = aws_.read(folder(old_and_new), "manifest-summary.json");
+  auto summary_json = testing::parse_json(**summary);
+  ASSERT_TRUE(summary_json.ok());
+  EXPECT_EQ(summary_json->find("exportType")->text, "INCREMENTAL_EXPORT");
+  EXPECT_EQ(summary_json->find("outputView")->text, "NEW_AND_OLD_IMAGES");
+  EXPECT_EQ(summary_json->find("itemCount")->text, "3");
+  EXPECT_NE(summary_json->find("exportFromTime"), nullptr);
+  EXPECT_EQ(testing::parse_json(**aws_.read(folder(full), "manifest-summary.json"))->find("itemCount")->text,
+            "2");
+
+  // The records, by key: a is updated (once), b deleted (no NewImage), c new (no OldImage).
+  auto records = [&](const std::string& location) {
+    std::map<std::string, Json> by_key;
+    auto stored = aws_.read_all(folder(location), "data/");
+    EXPECT_TRUE(stored.ok());
+    for (const auto& object : *stored) {
+      auto text = testing::decompress(object.bytes, Compression::kGzip);
+      EXPECT_TRUE(text.ok());
+      auto lines = testing::split_lines(*text);
+      EXPECT_TRUE(lines.ok());
+      for (const auto& line : *lines) {
+        auto json = testing::parse_json(line);
+        EXPECT_TRUE(json.ok());
+        const Json* micros = json->find("Metadata")->find("WriteTimestampMicros")->find("N");
+        EXPECT_GE(std::stod(micros->text), t0 * 1e6);
+        EXPECT_LT(std::stod(micros->text), t1 * 1e6);
+        by_key[json->find("Keys")->find("id")->find("S")->text] = *json;
+      }
+    }
+    return by_key;
+  };
+  auto both = records(old_and_new);
+  ASSERT_EQ(both.size(), 3u);
+  EXPECT_EQ(both["a"].find("NewImage")->find("n")->find("N")->text, "11");
+  EXPECT_EQ(both["a"].find("OldImage")->find("n")->find("N")->text, "1");
+  EXPECT_EQ(both["b"].find("NewImage"), nullptr);
+  EXPECT_EQ(both["b"].find("OldImage")->find("n")->find("N")->text, "2");
+  EXPECT_EQ(both["c"].find("OldImage"), nullptr);
+  auto news = records(new_only);
+  ASSERT_EQ(news.size(), 3u);
+  for (const auto& [key, record] : news) EXPECT_EQ(record.find("OldImage"), nullptr) << key;
+  EXPECT_EQ(news["b"].find("NewImage"), nullptr);
+
+  // Without a snapshot at or before ExportFromTime an incremental export cannot be computed: refused.
+  ExportOptions o;
+  o.table = table_;
+  o.source.endpoint_url = server_.url();
+  o.s3_bucket = bucket_;
+  o.env = aws_.env();
+  o.export_type = "INCREMENTAL_EXPORT";
+  o.export_from_time = t0 - 3600;
+  o.export_to_time = t0;
+  auto refused = run_export(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "InvalidExportTimeException");
+}
+
+// The command line: `ddb2s3 merge BASE --incremental ... --to DEST`, its output and exit codes.
+TEST_F(PitrMergeTest, MergeCommandWritesTheSnapshotAndExitsAsTheOtherCommands) {
+  const double t0 = std::floor(now_seconds()) - 3 * 3600, t1 = t0 + 1800, t2 = t1 + 1800;
+  put({R"({"id":{"S":"a"},"n":{"N":"1"}})", R"({"id":{"S":"b"},"bs":{"BS":["AAEC"]}})"});
+  snapshot(t0);
+  const std::string base = full_export(t0);
+  put({std::string(R"({"id":{"S":"c"},"n":{"N":")") + kBig + R"("}})"});
+  remove({"a"});
+  snapshot(t1);
+  const std::string inc1 = incremental_export(t0, t1, "NEW_AND_OLD_IMAGES");
+  put({R"({"id":{"S":"a"},"n":{"N":"2"}})"});
+  snapshot(t2);
+  const std::string inc2 = incremental_export(t1, t2, "NEW_IMAGE");
+
+  std::map<std::string, std::string> env = aws_.env_vars();
+  const std::string to = "s3://" + bucket_ + "/cli/snapshot";
+  auto done = testing::run_process(
+      testing::ddb2s3_argv({"merge", base, "--incremental", inc1, inc2, "--to", to, "--partitions", "3",
+                            "--endpoint-url", aws_.s3_endpoint(), "--json"}),
+      env);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  auto json = testing::parse_json(done.out);
+  ASSERT_TRUE(json.ok()) << done.out;
+  EXPECT_EQ(json->find("items")->text, "3");
+  EXPECT_EQ(json->find("deleted_keys")->text, "0");  // a was deleted, then came back
+  EXPECT_EQ(merged("cli/snapshot"), scanned());
+
+  // Again to the same place: refused (1); a bad flag value: a usage error (2).
+  auto again = testing::run_process(
+      testing::ddb2s3_argv({"merge", base, "--to", to, "--endpoint-url", aws_.s3_endpoint()}), env);
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("SnapshotExists"), std::string::npos) << again.err;
+  auto usage = testing::run_process(
+      testing::ddb2s3_argv({"merge", base, "--to", to + "2", "--file-size", "lots"}), env);
+  EXPECT_EQ(usage.exit_code, 2) << usage.err;
+  EXPECT_NE(usage.err.find("--file-size"), std::string::npos) << usage.err;
+}
+
+// A `scan --format dynamodb-json` run has the export's layout and line format: it is a base too (its gzip is
+// one member per page, read here a few bytes at a time).
+TEST_F(PitrMergeTest, AScanRunInDynamoDbJsonIsABase) {
+  const double t0 = std::floor(now_seconds()) - 2 * 3600, t1 = t0 + 900;
+  std::vector<std::string> items;
+  for (int i = 0; i < 60; ++i)
+    items.push_back(R"({"id":{"S":"item-)" + std::to_string(i) + R"("},"n":{"N":")" + kBig + R"("}})");
+  put(items);
+  Destination dest;
+  dest.is_s3 = true;
+  dest.bucket = bucket_;
+  dest.prefix = "scans";
+  ScanOptions scan = aws_.scan_options(table_, dest);
+  scan.format = OutputFormat::kDynamoDbJson;
+  scan.run_id = "base";
+  scan.request.limit = 7;  // several pages: several gzip members
+  auto ran = run_scan(scan);
+  ASSERT_TRUE(ran.ok()) << ran.error().to_string();
+  snapshot(t0);
+  put({R"({"id":{"S":"item-3"},"n":{"N":"-3"}})", R"({"id":{"S":"extra"},"ss":{"SS":["x"]}})"});
+  remove({"item-5", "item-59"});
+  snapshot(t1);
+  const std::string inc = incremental_export(t0, t1, "NEW_IMAGE");
+  auto options = merge_options("s3://" + bucket_ + "/scans/base", {inc}, "merged/from-scan");
+  options.read_size = 5;
+  auto merged_outcome = merge_exports(options);
+  ASSERT_TRUE(merged_outcome.ok()) << merged_outcome.error().to_string();
+  EXPECT_EQ(merged_outcome->base_items, 60);
+  EXPECT_EQ(merged_outcome->items, 59);
+  EXPECT_EQ(merged("merged/from-scan"), scanned());
+}
+
+TEST(PitrMerge, CanonicalJsonSortsMembersAndKeepsNumbersAsWritten) {
+  auto c = canonical_dynamodb_json(
+      R"( {"b":{"N":"123456789012345678901234567890.12345678"}, "a":{"M":{"y":{"S":"\u00e9\n"},"x":{"BOOL":false}}}} )");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*c,
+            "{\"a\":{\"M\":{\"x\":{\"BOOL\":false},\"y\":{\"S\":\"\xc3\xa9\\n\"}}},"
+            "\"b\":{\"N\":\"123456789012345678901234567890.12345678\"}}");
+  EXPECT_FALSE(canonical_dynamodb_json("{\"a\":").ok());
+  for (int k : {1, 4, 16}) {
+    const int p = key_partition(R"({"id":{"S":"x"}})", k);
+    EXPECT_GE(p, 0);
+    EXPECT_LT(p, k);
+    EXPECT_EQ(p, key_partition(R"({"id":{"S":"x"}})", k));
+  }
+}
+
+TEST(PitrMerge, OptionsOutOfRangeAreUsageErrors) {
+  MergeOptions o;
+  o.base = "s3://b/base";
+  o.to = "s3://b/out";
+  o.partitions = 0;
+  auto r = merge_exports(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kUsage);
+  EXPECT_EQ(r.error().field, "partitions");
+  o.partitions = 4;
+  o.to.clear();
+  EXPECT_EQ(merge_exports(o).error().field, "to");
+}
+
+}  // namespace
+}  // namespace ddb2s3
