@@ -386,7 +386,15 @@ py::str export_table(const std::vector<std::string>& args, const py::dict& crede
   NativeRun run;
   o.cancel = &run.cancel;
   std::string arn;  // written by on_started, read by on_poll: both on the run's thread
-  o.on_started = [&arn](const ExportOutcome& started) { arn = started.description.export_arn; };
+  // Progress also hears of the start (attempt 0): the export is under way before the first poll.
+  o.on_started = [&](const ExportOutcome& started) {
+    arn = started.description.export_arn;
+    PollSnapshot s;
+    s.status = started.description.export_status;
+    s.export_arn = arn;
+    s.max_attempts = o.wait ? o.wait_options.max_attempts : 0;
+    run.post(std::move(s));
+  };
   o.on_poll = [&](const ExportPoll& p) { run.post(snapshot(p, arn)); };
   Result<ExportOutcome> result = Error::internal("not run");
   run.run([&] { result = run_export(o); }, 1.0, {}, poll_callback(progress));

@@ -354,8 +354,8 @@ def test_export_completed_with_progress_at_each_poll(export_server, make_bucket)
     assert description["ExportStatus"] == "COMPLETED"
     assert description["S3Bucket"] == "exports-bucket" and description["S3Prefix"] == "daily"
     assert description["ItemCount"] == 1234
-    assert [p["status"] for p in polls] == ["IN_PROGRESS", "IN_PROGRESS", "COMPLETED"]
-    assert [p["attempt"] for p in polls] == [1, 2, 3]
+    assert [p["status"] for p in polls] == ["IN_PROGRESS", "IN_PROGRESS", "IN_PROGRESS", "COMPLETED"]
+    assert [p["attempt"] for p in polls] == [0, 1, 2, 3]  # 0: started
     assert all(p["export_arn"] == description["ExportArn"] and p["max_attempts"] == 60 for p in polls)
     # export_status of it, and an export started without waiting
     again = ddb2s3.export_status(description["ExportArn"], source_endpoint_url=export_server["url"])
@@ -443,3 +443,35 @@ def test_an_exception_in_progress_cancels_the_run_and_is_raised(make_table, endp
         ddb2s3.scan(table, str(tmp_path), run_id="prog", process_func=process, progress=progress,
                     progress_interval=0.01, source_endpoint_url=endpoints["source_endpoint_url"])
     assert not (tmp_path / "prog" / "manifest-summary.json").exists()
+
+
+EXPORT_CHILD = textwrap.dedent("""
+    import sys, json, ddb2s3
+    def progress(poll):
+        print(json.dumps(poll), flush=True)
+    try:
+        ddb2s3.export("orders", "s3://exports-bucket/p", check_interval=600, endpoint_url=sys.argv[1],
+                      progress=progress)
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt", flush=True)
+        sys.exit(3)
+    print("finished", flush=True)
+""")
+
+
+@pytest.mark.export_server(polls_in_progress=50)
+def test_ctrl_c_while_an_export_waits_between_polls_raises_at_once(export_server, build_dir):
+    env = dict(os.environ, PYTHONPATH=str(build_dir / "python"))
+    child = subprocess.Popen([sys.executable, "-c", EXPORT_CHILD, export_server["url"]], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        poll = json.loads(child.stdout.readline())  # started; the first DescribeExport is 600 s away
+        assert poll["status"] == "IN_PROGRESS" and poll["attempt"] == 0
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)  # not 600 s
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 3, err
+    assert out.splitlines()[-1] == "KeyboardInterrupt"
