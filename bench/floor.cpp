@@ -25,8 +25,12 @@
 #include "base/digest.h"
 #include "scan/compress.h"
 #include "scan/transcode.h"
+#include "scan_text.h"
 
 namespace {
+
+using ddb2s3::bench::append_to_string;
+using ddb2s3::bench::object_after;
 
 using ddb2s3::Compression;
 using ddb2s3::Compressor;
@@ -42,24 +46,6 @@ double thread_cpu() {
 [[noreturn]] void fail(const std::string& what) {
   std::fprintf(stderr, "ddb2s3-floor: %s\n", what.c_str());
   std::exit(1);
-}
-
-size_t append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-// The JSON object after `"name":` (balanced braces; keys hold no braces), or empty if absent.
-std::string_view object_after(std::string_view body, std::string_view name) {
-  size_t at = body.rfind(name);
-  if (at == std::string_view::npos) return {};
-  size_t open = body.find('{', at);
-  int depth = 0;
-  for (size_t i = open; i < body.size(); ++i) {
-    if (body[i] == '{') ++depth;
-    if (body[i] == '}' && --depth == 0) return body.substr(open, i - open + 1);
-  }
-  return {};
 }
 
 std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> new_handle(const std::string& cainfo) {
@@ -87,7 +73,7 @@ double fetch(const std::string& endpoint, const std::string& cainfo, const std::
   headers.reset(h);
   curl_easy_setopt(c, CURLOPT_URL, endpoint.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append_to_string);
   std::string start_key, request, body;
   body.reserve(2 << 20);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);

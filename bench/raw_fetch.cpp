@@ -18,30 +18,17 @@
 #include <thread>
 #include <vector>
 
+#include "scan_text.h"
+
 namespace {
+
+using ddb2s3::bench::append_to_string;
+using ddb2s3::bench::object_after;
 
 struct Totals {
   std::atomic<uint64_t> items{0}, pages{0}, bytes{0};
   std::atomic<bool> failed{false};
 };
-
-size_t append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-// The JSON object after `"name":` (balanced braces; keys hold no braces), or empty if absent.
-std::string_view object_after(std::string_view body, std::string_view name) {
-  size_t at = body.rfind(name);
-  if (at == std::string_view::npos) return {};
-  size_t open = body.find('{', at);
-  int depth = 0;
-  for (size_t i = open; i < body.size(); ++i) {
-    if (body[i] == '{') ++depth;
-    if (body[i] == '}' && --depth == 0) return body.substr(open, i - open + 1);
-  }
-  return {};
-}
 
 uint64_t count_of(std::string_view body) {
   size_t at = body.find("\"Count\":");
@@ -61,7 +48,7 @@ void scan_segments(const std::string& endpoint, const std::string& cainfo, const
   body.reserve(2 << 20);
   curl_easy_setopt(c, CURLOPT_URL, endpoint.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append_to_string);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 64L << 10);
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
