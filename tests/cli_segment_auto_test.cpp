@@ -58,15 +58,7 @@ class SegmentAutoTest : public ::testing::Test {
   }
   std::vector<std::string> scan_args(const std::string& table, const std::string& dest,
                                      const std::vector<std::string>& extra) const {
-    std::vector<std::string> a = {"scan",
-                                  table,
-                                  dest,
-                                  "--source-endpoint-url",
-                                  aws_.dynamodb_endpoint(),
-                                  "--dest-endpoint-url",
-                                  aws_.s3_endpoint()};
-    a.insert(a.end(), extra.begin(), extra.end());
-    return a;
+    return aws_.scan_argv(table, dest, extra);
   }
   std::multiset<std::string> stored_ids(const std::string& dest, const std::string& run_id) {
     std::multiset<std::string> ids;

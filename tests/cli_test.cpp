@@ -83,15 +83,7 @@ class CliTest : public ::testing::Test {
   // `scan TABLE DEST` against the local servers, then the extra arguments.
   std::vector<std::string> scan_args(const std::string& table, const std::string& dest,
                                      const std::vector<std::string>& extra = {}) const {
-    std::vector<std::string> a = {"scan",
-                                  table,
-                                  dest,
-                                  "--source-endpoint-url",
-                                  aws_.dynamodb_endpoint(),
-                                  "--dest-endpoint-url",
-                                  aws_.s3_endpoint()};
-    a.insert(a.end(), extra.begin(), extra.end());
-    return a;
+    return aws_.scan_argv(table, dest, extra);
   }
   std::vector<std::string> finalize_args(const std::string& dest, const std::string& run_id) const {
     return {"finalize", dest, "--run-id", run_id, "--dest-endpoint-url", aws_.s3_endpoint()};

@@ -556,6 +556,15 @@ LocalAws::~LocalAws() = default;
 const std::string& LocalAws::dynamodb_endpoint() const { return local_servers().dynamodb; }
 const std::string& LocalAws::s3_endpoint() const { return local_servers().s3; }
 
+std::vector<std::string> LocalAws::scan_argv(const std::string& table, const std::string& dest,
+                                             const std::vector<std::string>& extra) const {
+  std::vector<std::string> a = {
+      "scan",       table, dest, "--source-endpoint-url", dynamodb_endpoint(), "--dest-endpoint-url",
+      s3_endpoint()};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
 ScanOptions LocalAws::scan_options(const std::string& table, const Destination& dest) const {
   ScanOptions o;
   o.table = table;

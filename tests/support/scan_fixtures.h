@@ -86,6 +86,9 @@ class LocalAws {
   // ScanOptions for table -> dest over the local servers (everything else at its default).
   ScanOptions scan_options(const std::string& table, const Destination& dest) const;
   FinalizeOptions finalize_options(const Destination& dest, const std::string& run_id) const;
+  // The ddb2s3 program's arguments `scan TABLE DEST` over the local servers, then extra.
+  std::vector<std::string> scan_argv(const std::string& table, const std::string& dest,
+                                     const std::vector<std::string>& extra = {}) const;
 
   // Table with hash key "id" (S) and, when with_index, a global secondary index "by-g" on "g" (S).
   Status create_table(const std::string& table, bool with_index = false);
