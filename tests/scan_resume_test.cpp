@@ -175,7 +175,8 @@ class ScanResumeTest : public ::testing::Test {
     std::set<std::string> unique(keys.begin(), keys.end());
     EXPECT_EQ(unique, table_keys()) << what << ": not the table's items";
     // And as a user checks it: verify --deep (every file's MD5 and lines, no orphan, counts) passes.
-    ProcessOutcome verified = run_process(ddb2s3_argv({"verify", dir, "--run-id", run_id, "--deep"}), child_env());
+    ProcessOutcome verified =
+        run_process(ddb2s3_argv({"verify", dir, "--run-id", run_id, "--deep"}), child_env());
     EXPECT_EQ(verified.exit_code, 0) << what << ": verify --deep\n" << verified.out << verified.err;
   }
 
@@ -242,7 +243,8 @@ TEST_F(ScanResumeTest, KilledEightSegmentScanResumesToAnExactCopy) {
       kill_after({again}, data, std::min(total * 9 / 10, at + total / 10), {true});
     }
     // A retried process's leftovers: a data file past anything a checkpoint lists, and a half-written one.
-    if (!fs::exists(dir.path() + "/" + run + "/manifest-summary.json")) {  // (a second kill can come too late)
+    if (!fs::exists(dir.path() + "/" + run +
+                    "/manifest-summary.json")) {  // (a second kill can come too late)
       write_file(data + "/0003-09999.json", "{\"pk\":\"stray\"}\n");
       write_file(data + "/0005-09998.json.partial", "{\"pk\":\"half");
     }
@@ -319,6 +321,32 @@ TEST_F(ScanResumeTest, ResumeWithOtherOptionsIsAUsageErrorNamingTheFlag) {
   auto ok = run_process(scan_args(dir.path(), "r", {"--total-segments", "8", "--resume"}), child_env());
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   expect_exact_copy(dir.path(), "r", "resumed with the same options");
+}
+
+// Fewer segments on resume, when only segments that no longer run here have checkpoints (segments 0-3 had
+// finished no file yet): the options are still compared, with the others' checkpoints.
+TEST_F(ScanResumeTest, ResumeWithFewerSegmentsIsRefusedWhenOnlyTheOthersHaveCheckpoints) {
+  TempDir dir;
+  const std::string data = dir.path() + "/r/data";
+  ASSERT_TRUE(
+      kill_after({scan_args(dir.path(), "r", {"--total-segments", "8", "--checkpoint-interval", "0"})}, data,
+                 16, {true}));
+  int others = 0;
+  for (int s = 0; s < 8; ++s) {
+    const std::string checkpoint = dir.path() + "/r/checkpoints/segment-" + std::to_string(s) + ".json";
+    if (s < 4)
+      std::filesystem::remove(checkpoint);
+    else
+      others += std::filesystem::exists(checkpoint) ? 1 : 0;
+  }
+  ASSERT_GT(others, 0) << "a checkpoint of segments 4-7 after 16 files";
+  const long long before = sim_scans(*sim_);
+  auto fewer = run_process(
+      scan_args(dir.path(), "r", {"--total-segments", "4", "--checkpoint-interval", "0", "--resume"}),
+      child_env());
+  EXPECT_EQ(fewer.exit_code, 2) << fewer.err;
+  EXPECT_NE(fewer.err.find("--total-segments"), std::string::npos) << fewer.err;
+  EXPECT_EQ(sim_scans(*sim_), before) << "no Scan before the usage error";
 }
 
 TEST_F(ScanResumeTest, ResumeOfAFinishedRunSaysSoWithoutReadingTheTable) {

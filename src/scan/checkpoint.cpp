@@ -209,7 +209,8 @@ std::string checkpoint_json(const Checkpoint& c, const ScanOptions& o, std::stri
   w.number("consumedReadCapacityUnits", c.done.consumed_rcu);
   w.string("optionsFingerprint", fingerprint);
   w.raw("options", options_json);
-  w.array("files", c.done.files, [](std::string& s, const DataFile& f) { append_data_file_json(s, f, true); });
+  w.array("files", c.done.files,
+          [](std::string& s, const DataFile& f) { append_data_file_json(s, f, true); });
   w.close();
   out += '\n';
   return out;
@@ -231,26 +232,35 @@ Result<std::unique_ptr<Checkpoints>> Checkpoints::open(Sink& sink, const ScanOpt
   if (keys.empty()) return cps;
   std::set<std::string> wanted;
   for (int s : segments) wanted.insert(o.dest.key(o.run_id + "/" + checkpoint_name(s)));
-  for (const std::string& key : keys) {
-    if (wanted.count(key) == 0) continue;
-    if (!o.resume) {
-      DDB2S3_RETURN_IF_ERROR(sink.remove(key));
-      continue;
+  // Resuming, the options are compared with every checkpoint of the segments that run here and, when none of
+  // those has one yet, with one of the others (the run's options are the same in all): otherwise a resume
+  // with fewer segments, whose own segments had no checkpoint yet, would start over under other options.
+  bool compared = false;
+  for (int pass = 0; pass < 2 && o.resume; ++pass) {
+    for (const std::string& key : keys) {
+      const bool own = wanted.count(key) != 0;
+      if (own != (pass == 0)) continue;
+      DDB2S3_ASSIGN_OR_RETURN(auto text, sink.get(key));
+      // A cut object is no checkpoint: S3 never stores one, but a store that is not atomic (s3rver) can, when
+      // its writer is killed. Its segment starts again from its beginning; the output is exact either way.
+      if (!text || !parse_json_arg(*text, key)) continue;
+      std::string options_json, fingerprint;
+      const std::string where = sink.describe(key);
+      DDB2S3_ASSIGN_OR_RETURN(Checkpoint c, parse_checkpoint(*text, where, options_json, fingerprint));
+      if (fingerprint != cps->fingerprint_)
+        return differing_option(options_json, cps->options_json_, where, o.run_id);
+      compared = true;
+      if (!own) break;  // one other segment's checkpoint says what the run's options are
+      if (key != o.dest.key(o.run_id + "/" + checkpoint_name(c.done.segment)))
+        return invalid(where, "it is the checkpoint of segment " + std::to_string(c.done.segment));
+      if (!c.start_time.empty() && c.start_time < cps->start_time_) cps->start_time_ = c.start_time;
+      cps->read_.emplace(c.done.segment, std::move(c));
     }
-    DDB2S3_ASSIGN_OR_RETURN(auto text, sink.get(key));
-    // A cut object is no checkpoint: S3 never stores one, but a store that is not atomic (s3rver) can, when
-    // its writer is killed. Its segment starts again from its beginning; the output is exact either way.
-    if (!text || !parse_json_arg(*text, key)) continue;
-    std::string options_json, fingerprint;
-    const std::string where = sink.describe(key);
-    DDB2S3_ASSIGN_OR_RETURN(Checkpoint c, parse_checkpoint(*text, where, options_json, fingerprint));
-    if (fingerprint != cps->fingerprint_)
-      return differing_option(options_json, cps->options_json_, where, o.run_id);
-    if (key != o.dest.key(o.run_id + "/" + checkpoint_name(c.done.segment)))
-      return invalid(where, "it is the checkpoint of segment " + std::to_string(c.done.segment));
-    if (!c.start_time.empty() && c.start_time < cps->start_time_) cps->start_time_ = c.start_time;
-    cps->read_.emplace(c.done.segment, std::move(c));
+    if (compared) break;
   }
+  if (!o.resume)
+    for (const std::string& key : keys)
+      if (wanted.count(key) != 0) DDB2S3_RETURN_IF_ERROR(sink.remove(key));
   return cps;
 }
 
