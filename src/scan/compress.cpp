@@ -306,6 +306,87 @@ class NoneDecompressor final : public Decompressor {
   Status finish() override { return {}; }
 };
 
+// A gzip member's header (RFC 1952), read a byte at a time so that its verdict cannot depend on how the
+// file is cut: ISA-L's own header reader reads state it never set when a header with a file name comes in
+// pieces (a fuzz finding), so ISA-L is given the deflate data and the trailer only.
+class GzipHeaderReader {
+ public:
+  void reset() { *this = GzipHeaderReader(); }
+  bool done() const { return stage_ == Stage::kDone; }
+
+  // Takes header bytes from the front of `in` (all of them, or up to the header's end). An error for a header
+  // that gzip(1) refuses too: wrong magic, a method other than deflate, reserved flag bits, a bad header CRC.
+  Status take(std::string_view& in) {
+    while (!in.empty() && stage_ != Stage::kDone) {
+      const uint8_t byte = static_cast<uint8_t>(in.front());
+      if (stage_ == Stage::kHeaderCrc) {
+        crc_bytes_[count_++] = byte;
+        in.remove_prefix(1);
+        if (count_ == 2) {
+          if ((crc_ & 0xffffu) != static_cast<uint32_t>(crc_bytes_[0] | (crc_bytes_[1] << 8)))
+            return corrupt("gzip", "the gzip header's CRC does not match the header");
+          stage_ = Stage::kDone;
+        }
+        continue;
+      }
+      crc_ = crc32_gzip_refl(crc_, &byte, 1);
+      in.remove_prefix(1);
+      DDB2S3_RETURN_IF_ERROR(step(byte));
+    }
+    return {};
+  }
+
+ private:
+  enum class Stage { kFixed, kExtraLength, kExtra, kName, kComment, kHeaderCrc, kDone };
+  static constexpr uint8_t kHeaderCrcFlag = 2, kExtraFlag = 4, kNameFlag = 8, kCommentFlag = 16;
+
+  Status step(uint8_t byte) {
+    switch (stage_) {
+      case Stage::kFixed:
+        if ((count_ == 0 && byte != 0x1f) || (count_ == 1 && byte != 0x8b))
+          return corrupt("gzip", "an invalid gzip header (no gzip magic number)");
+        if (count_ == 2 && byte != 8) return corrupt("gzip", "an unsupported compression method");
+        if (count_ == 3) {
+          if (byte & 0xe0) return corrupt("gzip", "an invalid gzip header (reserved flag bits are set)");
+          flags_ = byte;
+        }
+        if (++count_ == 10) next_after(Stage::kFixed);
+        return {};
+      case Stage::kExtraLength:
+        extra_left_ |= static_cast<uint32_t>(byte) << (8 * count_);
+        if (++count_ == 2) next_after(Stage::kExtraLength);
+        return {};
+      case Stage::kExtra:
+        if (--extra_left_ == 0) next_after(Stage::kExtra);
+        return {};
+      case Stage::kName:
+      case Stage::kComment:
+        if (byte == 0) next_after(stage_);
+        return {};
+      default:
+        return {};
+    }
+  }
+
+  // The stage after `from`, skipping the fields the flags leave out.
+  void next_after(Stage from) {
+    count_ = 0;
+    if (from == Stage::kFixed && (flags_ & kExtraFlag)) return void(stage_ = Stage::kExtraLength);
+    if (from == Stage::kExtraLength && extra_left_ > 0) return void(stage_ = Stage::kExtra);
+    if (from < Stage::kName && (flags_ & kNameFlag)) return void(stage_ = Stage::kName);
+    if (from < Stage::kComment && (flags_ & kCommentFlag)) return void(stage_ = Stage::kComment);
+    if (from < Stage::kHeaderCrc && (flags_ & kHeaderCrcFlag)) return void(stage_ = Stage::kHeaderCrc);
+    stage_ = Stage::kDone;
+  }
+
+  Stage stage_ = Stage::kFixed;
+  uint32_t count_ = 0;
+  uint8_t flags_ = 0;
+  uint32_t extra_left_ = 0;
+  uint32_t crc_ = 0;
+  uint8_t crc_bytes_[2] = {0, 0};
+};
+
 // ISA-L inflate (several times zlib's speed), gzip members one after the other, each's trailer checked.
 class GzipDecompressor final : public Decompressor {
  public:
@@ -315,7 +396,8 @@ class GzipDecompressor final : public Decompressor {
 
   void start() override {
     isal_inflate_init(state_.get());
-    state_->crc_flag = ISAL_GZIP;
+    state_->crc_flag = ISAL_GZIP_NO_HDR_VER;
+    header_.reset();
     in_member_ = false;
     seen_member_ = false;
   }
@@ -325,9 +407,14 @@ class GzipDecompressor final : public Decompressor {
     while (!chunk.empty()) {
       if (!in_member_) {  // a member begins: a fresh state (ISA-L ends at one member's trailer)
         isal_inflate_reset(&s);
-        s.crc_flag = ISAL_GZIP;
+        s.crc_flag = ISAL_GZIP_NO_HDR_VER;
+        header_.reset();
         in_member_ = true;
         seen_member_ = true;
+      }
+      if (!header_.done()) {
+        DDB2S3_RETURN_IF_ERROR(header_.take(chunk));
+        if (chunk.empty()) break;
       }
       const uint32_t take = static_cast<uint32_t>(std::min<size_t>(chunk.size(), 1u << 30));
       s.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(chunk.data()));
@@ -377,6 +464,7 @@ class GzipDecompressor final : public Decompressor {
 
   std::unique_ptr<inflate_state> state_;  // ~40 KiB: heap, not stack
   std::string block_;
+  GzipHeaderReader header_;
   bool in_member_ = false;
   bool seen_member_ = false;
 };
