@@ -81,3 +81,8 @@ endif()
 if(TARGET pitr_merge_test)
   add_dependencies(pitr_merge_test ddb2s3)  # runs the ddb2s3 binary (merge)
 endif()
+# pitr_chain_test scans a base (scan) and reads snapshots back (zlib); its CLI test runs the ddb2s3 binary.
+if(TARGET pitr_chain_test)
+  target_link_libraries(pitr_chain_test PRIVATE ddb2s3_scan ZLIB::ZLIB PkgConfig::ZSTD OpenSSL::Crypto)
+  add_dependencies(pitr_chain_test ddb2s3)
+endif()

@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/parse.h"
 #include "dynamodb/dynamodb.h"
+#include "pitr/chain.h"
 #include "pitr/pitr.h"
 #include "report/progress.h"
 
@@ -46,6 +47,11 @@ class ExportCommands final : public Commands {
   std::string table, dest, export_time, export_format, from, to, view, kwargs, sse, kms_key, bucket_owner,
       client_token;
   bool incremental = false, no_wait = false;
+  // export --chain
+  bool chain = false, chain_merge = false;
+  std::string chain_base, chain_file_size = "256MiB";
+  int chain_partitions = 16;
+  SourceArgs chain_s3;  // the S3 side of the chain (state, lock, snapshots)
   SourceArgs source;
   WaitArgs wait;
   OutputArgs out;
@@ -85,6 +91,12 @@ const std::vector<FlagName>& flag_names() {
       {"s3://BUCKET/PREFIX", "s3_prefix", "S3Prefix"},
       {"--check-interval", "check_interval_seconds", ""},
       {"--max-attempts", "max_attempts", ""},
+      {"--base", "base", ""},
+      {"--partitions", "partitions", ""},
+      {"--file-size", "file_size", ""},
+      {"--dest-endpoint-url", "s3.endpoint_url", ""},
+      {"--dest-region", "s3.region", ""},
+      {"--dest-profile", "s3.profile", ""},
       {"--endpoint-url", "source.endpoint_url", ""},
       {"--region", "source.region", ""},
       {"--profile", "source.profile", ""},
@@ -172,9 +184,9 @@ void print_summary(const ExportDescription& d) {
   if (d.export_time) std::printf("export time %s\n", format_time(*d.export_time).c_str());
   if (d.incremental) {
     const auto& s = *d.incremental;
-    std::printf("window      %s .. %s (%s)\n",
-                s.export_from_time ? format_time(*s.export_from_time).c_str() : "?",
-                s.export_to_time ? format_time(*s.export_to_time).c_str() : "?", shown(s.export_view_type).c_str());
+    std::printf(
+        "window      %s .. %s (%s)\n", s.export_from_time ? format_time(*s.export_from_time).c_str() : "?",
+        s.export_to_time ? format_time(*s.export_to_time).c_str() : "?", shown(s.export_view_type).c_str());
   }
   if (d.item_count)
     std::printf("items       %s\n", format_count(static_cast<uint64_t>(*d.item_count)).c_str());
@@ -273,7 +285,134 @@ Result<ExportOptions> export_options(ExportCommands& c) {
   return o;
 }
 
+const char* chain_action_name(ChainAction a) {
+  switch (a) {
+    case ChainAction::kStartedBase:
+      return "started-base";
+    case ChainAction::kAdoptedBase:
+      return "adopted-base";
+    case ChainAction::kAdvanced:
+      return "advanced";
+    case ChainAction::kUpToDate:
+      return "up-to-date";
+    case ChainAction::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+std::string merge_outcome_json(const MergeOutcome& m) {
+  std::string out;
+  JsonObjectWriter w(out);
+  w.string("summary_key", m.summary_key);
+  w.number("items", m.items);
+  w.number("base_items", m.base_items);
+  w.number("change_records", m.change_records);
+  w.number("changed_keys", m.changed_keys);
+  w.number("deleted_keys", m.deleted_keys);
+  w.number("files", m.files.size());
+  w.close();
+  return out;
+}
+
+// `export TABLE s3://BUCKET/PREFIX --chain [--base S3] [--merge]`: one run of the incremental chain.
+int run_chain_command(ExportCommands& c, std::atomic<bool>* cancel) {
+  if (c.incremental || !c.from.empty() || !c.to.empty())
+    return fail(Error::usage("--chain chooses the export type and windows itself: leave out --incremental, "
+                             "--from and --to")
+                    .with_field("--chain"));
+  if (c.no_wait)
+    return fail(Error::usage("--chain waits for each export to record it: leave out --no-wait")
+                    .with_field("--chain"));
+  if (!c.client_token.empty())
+    return fail(Error::usage("--chain makes a client token per export: leave out --client-token")
+                    .with_field("--client-token"));
+  auto parsed = export_options(c);
+  if (!parsed) return fail(parsed.error());
+  ChainRunOptions o;
+  o.exports = std::move(*parsed);
+  o.s3 = c.chain_s3.options();
+  o.s3.name = "s3";
+  o.base = c.chain_base;
+  o.merge = c.chain_merge;
+  o.partitions = c.chain_partitions;
+  auto size = parse_size(c.chain_file_size);
+  if (!size) return fail(Error::usage("--file-size: " + size.error().message).with_field("--file-size"));
+  o.file_size = *size;
+  const bool progress = !c.out.quiet && isatty(2);
+  o.exports.on_poll = progress_line(progress);
+  o.exports.cancel = cancel;
+  o.exports.on_started = [&](const ExportOutcome& started) {
+    if (c.out.quiet) return;
+    const ExportDescription& d = started.description;
+    std::string window;
+    if (d.incremental && d.incremental->export_from_time && d.incremental->export_to_time)
+      window = " (" + format_time(*d.incremental->export_from_time) + " to " +
+               format_time(*d.incremental->export_to_time) + ")";
+    std::fprintf(stderr, "ddb2s3: chain: %s export %s: %s%s\n",
+                 d.export_type == "INCREMENTAL_EXPORT" ? "incremental" : "full", d.export_status.c_str(),
+                 d.export_arn.c_str(), window.c_str());
+  };
+  auto done = run_chain(o);
+  if (progress) std::fputs("\r\033[K", stderr);
+  if (!done) return fail(done.error());
+  const ChainRunOutcome& r = *done;
+  if (c.out.json) {
+    std::string out;
+    JsonObjectWriter w(out);
+    w.string("action", chain_action_name(r.action));
+    w.string("state", r.state_location);
+    w.array("exports", r.exports, [](std::string& s, const ExportOutcome& e) { s += e.description.json; });
+    w.string("through", format_time(r.state.through()));
+    w.number("incrementals", r.state.incrementals.size());
+    if (r.action == ChainAction::kUpToDate) w.string("nextWindow", format_time(r.next_window));
+    w.string("snapshot", r.state.snapshot.location);
+    if (r.merge) w.raw("merge", merge_outcome_json(*r.merge));
+    w.close();
+    std::printf("%s\n", out.c_str());
+  } else if (!c.out.quiet) {
+    switch (r.action) {
+      case ChainAction::kStartedBase:
+        std::fprintf(stderr, "ddb2s3: chain started: base export as of %s (%s)\n",
+                     format_time(r.state.base.to).c_str(), r.state.base.location.c_str());
+        break;
+      case ChainAction::kAdoptedBase:
+        std::fprintf(stderr, "ddb2s3: chain started on %s as of %s\n", r.state.base.location.c_str(),
+                     format_time(r.state.base.to).c_str());
+        break;
+      case ChainAction::kAdvanced:
+        std::fprintf(stderr, "ddb2s3: chain advanced by %zu incremental export(s) to %s\n", r.exports.size(),
+                     format_time(r.state.through()).c_str());
+        break;
+      case ChainAction::kUpToDate:
+        std::fprintf(stderr,
+                     "ddb2s3: chain is at %s, less than 15 minutes ago: nothing to export yet (the next "
+                     "incremental export can cover up to %s or later)\n",
+                     format_time(r.state.through()).c_str(), format_time(r.next_window).c_str());
+        break;
+      case ChainAction::kFailed:
+        break;
+    }
+    if (r.merge)
+      std::fprintf(stderr, "ddb2s3: chain snapshot: %" PRId64 " items at %s\n", r.merge->items,
+                   r.state.snapshot.location.c_str());
+    std::printf("%s\n", r.state_location.c_str());
+  }
+  if (r.action != ChainAction::kFailed) return 0;
+  const ExportOutcome& last = r.exports.back();
+  const int code = report(last, OutputArgs{false, true}, c.source, c.wait, false);
+  std::fprintf(stderr,
+               "ddb2s3: the chain stays at %s (nothing was recorded for this export); the next run covers "
+               "the same window again\n",
+               format_time(r.state.through()).c_str());
+  return code == 0 ? 1 : code;
+}
+
 int run_export_command(ExportCommands& c, std::atomic<bool>* cancel) {
+  if (c.chain) return run_chain_command(c, cancel);
+  if (!c.chain_base.empty() || c.chain_merge)
+    return fail(
+        Error::usage("--base and --merge go with --chain").with_field(c.chain_merge ? "--merge" : "--base"));
   auto parsed = export_options(c);
   if (!parsed) return fail(parsed.error());
   ExportOptions o = std::move(*parsed);
@@ -404,6 +543,31 @@ std::unique_ptr<Commands> add_export_commands(CLI::App& app) {
       ->group(s3);
   add_wait(e, c->wait);
   e->add_flag("--no-wait", c->no_wait, "print the export ARN and return at once")->group("Waiting");
+  const char* chain = "Incremental chain";
+  e->add_flag(
+       "--chain", c->chain,
+       "advance the chain kept under s3://BUCKET/PREFIX: a full export on the first run, then incremental "
+       "exports from where the chain ends to now (windows of at most 24 hours), each recorded in "
+       "PREFIX/ddb2s3-chain.json")
+      ->group(chain);
+  e->add_option(
+       "--base", c->chain_base,
+       "first run: adopt this full export's folder or `scan --format dynamodb-json` run (s3://...) as "
+       "the chain's base instead of making a full export")
+      ->group(chain);
+  e->add_flag("--merge", c->chain_merge,
+              "then merge the new incremental exports into a new snapshot (PREFIX/snapshots/TIME)")
+      ->group(chain);
+  e->add_option("--partitions", c->chain_partitions, "with --merge: key-hash partitions (default 16)")
+      ->check(CLI::Range(1, 4096))
+      ->group(chain);
+  e->add_option("--file-size", c->chain_file_size,
+                "with --merge: uncompressed bytes per snapshot data file (default 256MiB)")
+      ->group(chain);
+  const char* s3_side = "AWS (S3 side of --chain: state, lock, snapshots; resolved on its own)";
+  e->add_option("--dest-profile", c->chain_s3.profile, "AWS profile")->group(s3_side);
+  e->add_option("--dest-region", c->chain_s3.region, "AWS region")->group(s3_side);
+  e->add_option("--dest-endpoint-url", c->chain_s3.endpoint_url, "S3 endpoint URL")->group(s3_side);
   add_source(e, c->source);
   add_output(e, c->out);
 

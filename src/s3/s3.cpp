@@ -172,8 +172,8 @@ Status ObjectOptions::check() const {
     if (istarts_with(name, "x-amz-meta-")) metadata_bytes += name.size() - 11 + value.size();
   }
   if (metadata_bytes > kMaxUserMetadataBytes)
-    return Error::usage("the user metadata is " + std::to_string(metadata_bytes) + " bytes; S3 takes at most " +
-                        std::to_string(kMaxUserMetadataBytes));
+    return Error::usage("the user metadata is " + std::to_string(metadata_bytes) +
+                        " bytes; S3 takes at most " + std::to_string(kMaxUserMetadataBytes));
   return {};
 }
 
@@ -320,9 +320,10 @@ Status S3Client::send(std::string_view bucket, Request& request, HttpResponse& r
       // The region goes into the host name and the signature: one that is not a region name is a bad
       // answer, neither followed nor remembered.
       if (!is_region_name(*moved)) {
-        Error e = Error::make(ErrorKind::kInternal, "InvalidRedirectRegion",
-                              "S3 redirected bucket '" + std::string(bucket) + "' to region '" +
-                                  escape_controls(*moved, 64) + "', which is not a region name; not followed");
+        Error e =
+            Error::make(ErrorKind::kInternal, "InvalidRedirectRegion",
+                        "S3 redirected bucket '" + std::string(bucket) + "' to region '" +
+                            escape_controls(*moved, 64) + "', which is not a region name; not followed");
         e.http_status = s.error().http_status;
         e.request_id = s.error().request_id;
         return std::move(e).with_context(std::string(info.operation), info.resource);
@@ -517,6 +518,28 @@ Status S3Client::get_object(std::string_view bucket, std::string_view key, std::
   return s;
 }
 
+Result<std::optional<ObjectSummary>> S3Client::get_object_if_exists(std::string_view bucket,
+                                                                    std::string_view key, std::string& out) {
+  Request r{.method = "GET", .key = std::string(key)};
+  CallInfo info{.operation = "GetObject", .resource = object_resource(bucket, key)};
+  HttpResponse response;
+  response.body.swap(out);
+  response.body.clear();
+  Status s = send(bucket, r, response, info);
+  out.swap(response.body);
+  if (!s.ok()) {
+    out.clear();
+    if (s.error().http_status == 404 && s.error().code != "NoSuchBucket")
+      return std::optional<ObjectSummary>();
+    return std::move(s).error();
+  }
+  ObjectSummary o;
+  o.key = std::string(key);
+  o.size = out.size();
+  o.etag = unquote(response.header("etag"));
+  return std::optional<ObjectSummary>(std::move(o));
+}
+
 Status S3Client::delete_object(std::string_view bucket, std::string_view key) {
   Request r{.method = "DELETE", .key = std::string(key)};
   CallInfo info{.operation = "DeleteObject", .resource = object_resource(bucket, key)};
@@ -554,9 +577,9 @@ Result<ListPage> S3Client::list_objects_page(std::string_view bucket, std::strin
     std::string_view size = c.child_value("Size");
     auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), o.size);
     if (ec != std::errc() || end != size.data() + size.size() || size.empty())
-      return bad_answer(info.operation, info.resource,
-                        "the Size '" + escape_controls(size, 40) + "' of '" + escape_controls(o.key) +
-                            "' is not a number");
+      return bad_answer(
+          info.operation, info.resource,
+          "the Size '" + escape_controls(size, 40) + "' of '" + escape_controls(o.key) + "' is not a number");
     o.etag = unquote(c.child_value("ETag"));
     page.objects.push_back(std::move(o));
   }

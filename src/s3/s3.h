@@ -149,6 +149,9 @@ class S3Client {
   Status create_bucket(std::string_view bucket);
   Status delete_bucket(std::string_view bucket);
 
+  // Conditional writes go through options' headers: If-None-Match: * (only when the key holds no object) and
+  // If-Match: ETAG (only when the object is that one); a condition that does not hold is an Error with
+  // http_status 412 and code PreconditionFailed (S3 may also answer 409 ConditionalRequestConflict).
   Result<std::string> put_object(std::string_view bucket, std::string_view key, std::string_view body,
                                  const ObjectOptions& options = {});
 
@@ -177,6 +180,9 @@ class S3Client {
   // The object's bytes replace out's contents (out's capacity is reused).
   Status get_object(std::string_view bucket, std::string_view key, std::string& out,
                     std::optional<ByteRange> range = std::nullopt);
+  // The whole object into out, with its size and ETag; nullopt (out empty) when the key holds none (404).
+  Result<std::optional<ObjectSummary>> get_object_if_exists(std::string_view bucket, std::string_view key,
+                                                            std::string& out);
   Status delete_object(std::string_view bucket, std::string_view key);
 
   // One page of ListObjectsV2; max_keys from 1 to 1000.
