@@ -537,9 +537,10 @@ TEST(Decompressor, GzipHeaderVerdictIsTheSameHoweverTheFileIsCut) {
   // A fuzz finding (tests/fuzz/findings): a gzip header with reserved flag bits, a file name and a comment,
   // then a stored block whose length fields disagree. ISA-L's header reader gave another verdict when the
   // header came in pieces; RFC 1952 says reserved bits are an error, as gzip(1) says too.
-  const std::string file("\x1f\x8b\x08\xf9\x73\x62\x6f\x74\xff\xff\x60\x40\x00\x03\x30\x00\x00\x00"
-                         "\x00\x00\x00\x00\x00",
-                         23);
+  const std::string file(
+      "\x1f\x8b\x08\xf9\x73\x62\x6f\x74\xff\xff\x60\x40\x00\x03\x30\x00\x00\x00"
+      "\x00\x00\x00\x00\x00",
+      23);
   for (size_t chunk : {size_t{65536}, size_t{1}, size_t{2}, size_t{3}, size_t{5}, size_t{6}, size_t{11}}) {
     auto out = decompress_in_chunks(Compression::kGzip, file, chunk);
     ASSERT_FALSE(out) << "chunk " << chunk;
@@ -553,10 +554,14 @@ TEST(Decompressor, GzipHeaderFieldsAreReadInAnyCut) {
   auto c = make_or_die(Compression::kGzip);
   const std::string ours = compress_object(*c, {"hello\n", "world\n"});
   std::string header("\x1f\x8b\x08\x1e\0\0\0\0\0\x03", 10);
-  header += std::string("\x04\x00" "ab\0c", 6);
+  header += std::string(
+      "\x04\x00"
+      "ab\0c",
+      6);
   header += std::string("name.json\0", 10);
   header += std::string("a comment\0", 10);
-  const uint32_t crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(header.data()), static_cast<uInt>(header.size())));
+  const uint32_t crc = static_cast<uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(header.data()), static_cast<uInt>(header.size())));
   header += static_cast<char>(crc & 0xff);
   header += static_cast<char>((crc >> 8) & 0xff);
   const std::string file = header + ours.substr(10) + ours;  // two members: the second is ours as written

@@ -511,7 +511,8 @@ class ZstdDecompressor final : public Decompressor {
 
   Status finish() override {
     if (!seen_) return corrupt("zstd", "the file is empty");
-    if (!frame_start_ || !magic_.empty()) return corrupt("zstd", "the stream ends part way (the file is truncated)");
+    if (!frame_start_ || !magic_.empty())
+      return corrupt("zstd", "the stream ends part way (the file is truncated)");
     return {};
   }
 
