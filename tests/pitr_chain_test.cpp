@@ -405,5 +405,85 @@ TEST_F(PitrChainTest, AScanRunInDynamoDbJsonIsAdoptedAsTheBase) {
   EXPECT_EQ(refused.error().field, "base");
 }
 
+// The program as a daily job runs it: real time, the export server's point-in-time window ending 5 minutes
+// ago, a base three days old, so that the second run makes three consecutive exports and merges them.
+TEST_F(PitrChainTest, TheProgramStartsAdvancesAndMergesTheChainAndSaysWhenThereIsNothingToDo) {
+  const std::string dest = "s3://" + bucket_ + "/cli";
+  std::map<std::string, std::string> env = aws_.env_vars();
+  auto ddb2s3 = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {"export",
+                                     table_,
+                                     dest,
+                                     "--chain",
+                                     "--endpoint-url",
+                                     server_.url(),
+                                     "--dest-endpoint-url",
+                                     aws_.s3_endpoint(),
+                                     "--check-interval",
+                                     "0"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::run_process(testing::ddb2s3_argv(argv), env);
+  };
+  const double t0 = std::floor(now_seconds()) - 3 * kDay + 600;
+  put({R"({"id":{"S":"a"},"n":{"N":"1"}})", R"({"id":{"S":"gone"},"ss":{"SS":["x"]}})"});
+  snapshot(t0);
+  auto first = ddb2s3({"--export-time", format_time(t0), "--json"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto first_json = testing::parse_json(first.out);
+  ASSERT_TRUE(first_json.ok()) << first.out;
+  EXPECT_EQ(first_json->find("action")->text, "started-base");
+  EXPECT_EQ(first_json->find("state")->text, dest + "/" + std::string(kChainStateName));
+
+  put({std::string(R"({"id":{"S":"a"},"n":{"N":")") + kBig + R"("},"b":{"B":"AAEC"}})",
+       R"({"id":{"S":"new"},"l":{"L":[{"NULL":true}]}})"});
+  remove({"gone"});
+  snapshot(now_seconds() - 400);  // inside the last window, which ends at the window's end (now - 5 min)
+  auto second = ddb2s3({"--merge", "--partitions", "2", "--json"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  auto second_json = testing::parse_json(second.out);
+  ASSERT_TRUE(second_json.ok()) << second.out;
+  EXPECT_EQ(second_json->find("action")->text, "advanced");
+  EXPECT_EQ(second_json->find("incrementals")->text, "3");
+  ASSERT_NE(second_json->find("merge"), nullptr);
+  EXPECT_EQ(second_json->find("merge")->find("items")->text, "2");
+  const std::string snapshot_location = second_json->find("snapshot")->text;
+  ASSERT_EQ(snapshot_location.rfind(dest + "/snapshots/", 0), 0u) << snapshot_location;
+  EXPECT_EQ(items_at(snapshot_location.substr(("s3://" + bucket_ + "/").size())), scanned());
+
+  // At once again: nothing to export; said on stderr, exit 0.
+  auto third = ddb2s3({"--merge"});
+  EXPECT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_NE(third.err.find("nothing to export yet"), std::string::npos) << third.err;
+  EXPECT_EQ(server_.exports_created(), 4);
+
+  // Usage errors: exit 2, naming the flag.
+  auto usage = ddb2s3({"--incremental"});
+  EXPECT_EQ(usage.exit_code, 2) << usage.err;
+  EXPECT_NE(usage.err.find("--incremental"), std::string::npos) << usage.err;
+  auto merge_alone = testing::run_process(
+      testing::ddb2s3_argv({"export", table_, dest, "--merge", "--endpoint-url", server_.url()}), env);
+  EXPECT_EQ(merge_alone.exit_code, 2) << merge_alone.err;
+
+  // A failed export: exit 1, and the message says that the chain stays where it was.
+  const std::string other = "s3://" + bucket_ + "/cli-failing";
+  auto base = testing::run_process(
+      testing::ddb2s3_argv({"export", table_, other, "--chain", "--export-time", format_time(t0),
+                            "--endpoint-url", server_.url(), "--dest-endpoint-url", aws_.s3_endpoint(),
+                            "--check-interval", "0"}),
+      env);
+  ASSERT_EQ(base.exit_code, 0) << base.err;
+  ExportServer::Schedule failing;
+  failing.fail = true;
+  server_.set_schedule(failing);
+  auto failed = testing::run_process(
+      testing::ddb2s3_argv({"export", table_, other, "--chain", "--endpoint-url", server_.url(),
+                            "--dest-endpoint-url", aws_.s3_endpoint(), "--check-interval", "0"}),
+      env);
+  EXPECT_EQ(failed.exit_code, 1) << failed.err;
+  EXPECT_NE(failed.err.find("FAILED"), std::string::npos) << failed.err;
+  EXPECT_NE(failed.err.find("the chain stays at " + format_time(t0)), std::string::npos) << failed.err;
+  EXPECT_NE(merge_alone.err.find("--chain"), std::string::npos) << merge_alone.err;
+}
+
 }  // namespace
 }  // namespace ddb2s3
