@@ -315,30 +315,38 @@ std::string merge_outcome_json(const MergeOutcome& m) {
   return out;
 }
 
-// `export TABLE s3://BUCKET/PREFIX --chain [--base S3] [--merge]`: one run of the incremental chain.
-int run_chain_command(ExportCommands& c, std::atomic<bool>* cancel) {
+// The options of `export ... --chain`: the export's flags, and those of the chain.
+Result<ChainRunOptions> chain_options(ExportCommands& c) {
+  if (!c.chain) return Error::usage("--chain is missing: this is a chain's run").with_field("--chain");
   if (c.incremental || !c.from.empty() || !c.to.empty())
-    return fail(Error::usage("--chain chooses the export type and windows itself: leave out --incremental, "
-                             "--from and --to")
-                    .with_field("--chain"));
+    return Error::usage(
+               "--chain chooses the export type and windows itself: leave out --incremental, --from and --to")
+        .with_field("--chain");
   if (c.no_wait)
-    return fail(Error::usage("--chain waits for each export to record it: leave out --no-wait")
-                    .with_field("--chain"));
+    return Error::usage("--chain waits for each export to record it: leave out --no-wait")
+        .with_field("--chain");
   if (!c.client_token.empty())
-    return fail(Error::usage("--chain makes a client token per export: leave out --client-token")
-                    .with_field("--client-token"));
-  auto parsed = export_options(c);
-  if (!parsed) return fail(parsed.error());
+    return Error::usage("--chain makes a client token per export: leave out --client-token")
+        .with_field("--client-token");
+  DDB2S3_ASSIGN_OR_RETURN(ExportOptions exports, export_options(c));
   ChainRunOptions o;
-  o.exports = std::move(*parsed);
+  o.exports = std::move(exports);
   o.s3 = c.chain_s3.options();
   o.s3.name = "s3";
   o.base = c.chain_base;
   o.merge = c.chain_merge;
   o.partitions = c.chain_partitions;
   auto size = parse_size(c.chain_file_size);
-  if (!size) return fail(Error::usage("--file-size: " + size.error().message).with_field("--file-size"));
+  if (!size) return Error::usage("--file-size: " + size.error().message).with_field("--file-size");
   o.file_size = *size;
+  return o;
+}
+
+// `export TABLE s3://BUCKET/PREFIX --chain [--base S3] [--merge]`: one run of the incremental chain.
+int run_chain_command(ExportCommands& c, std::atomic<bool>* cancel) {
+  auto parsed = chain_options(c);
+  if (!parsed) return fail(parsed.error());
+  ChainRunOptions o = std::move(*parsed);
   const bool progress = !c.out.quiet && isatty(2);
   o.exports.on_poll = progress_line(progress);
   o.exports.cancel = cancel;
@@ -358,18 +366,7 @@ int run_chain_command(ExportCommands& c, std::atomic<bool>* cancel) {
   if (!done) return fail(done.error());
   const ChainRunOutcome& r = *done;
   if (c.out.json) {
-    std::string out;
-    JsonObjectWriter w(out);
-    w.string("action", chain_action_name(r.action));
-    w.string("state", r.state_location);
-    w.array("exports", r.exports, [](std::string& s, const ExportOutcome& e) { s += e.description.json; });
-    w.string("through", format_time(r.state.through()));
-    w.number("incrementals", r.state.incrementals.size());
-    if (r.action == ChainAction::kUpToDate) w.string("nextWindow", format_time(r.next_window));
-    w.string("snapshot", r.state.snapshot.location);
-    if (r.merge) w.raw("merge", merge_outcome_json(*r.merge));
-    w.close();
-    std::printf("%s\n", out.c_str());
+    std::printf("%s\n", chain_json(r).c_str());
   } else if (!c.out.quiet) {
     switch (r.action) {
       case ChainAction::kStartedBase:
@@ -614,6 +611,9 @@ Result<Options> parse_args(std::string_view command, const std::vector<std::stri
 Result<ExportOptions> parse_export_args(const std::vector<std::string>& args) {
   return parse_args<ExportOptions>("export", args, export_options);
 }
+Result<ChainRunOptions> parse_export_chain_args(const std::vector<std::string>& args) {
+  return parse_args<ChainRunOptions>("export", args, chain_options);
+}
 Result<ExportStatusOptions> parse_export_status_args(const std::vector<std::string>& args) {
   return parse_args<ExportStatusOptions>("export-status", args, status_options);
 }
@@ -621,5 +621,20 @@ Result<ExportStatusOptions> parse_export_status_args(const std::vector<std::stri
 Error export_error_in_flag_words(Error e) { return in_flag_words_and_field(std::move(e), flag_names()); }
 
 std::string export_json(const ExportOutcome& outcome) { return outcome.description.json; }
+
+std::string chain_json(const ChainRunOutcome& r) {
+  std::string out;
+  JsonObjectWriter w(out);
+  w.string("action", chain_action_name(r.action));
+  w.string("state", r.state_location);
+  w.array("exports", r.exports, [](std::string& s, const ExportOutcome& e) { s += e.description.json; });
+  w.string("through", format_time(r.state.through()));
+  w.number("incrementals", r.state.incrementals.size());
+  if (r.action == ChainAction::kUpToDate) w.string("nextWindow", format_time(r.next_window));
+  w.string("snapshot", r.state.snapshot.location);
+  if (r.merge) w.raw("merge", merge_outcome_json(*r.merge));
+  w.close();
+  return out;
+}
 
 }  // namespace ddb2s3::cli

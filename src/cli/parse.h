@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "pitr/chain.h"
 #include "pitr/pitr.h"
 #include "scan/scan.h"
 #include "scan/verify.h"
@@ -21,9 +22,12 @@ Result<ScanOptions> parse_scan_args(const std::vector<std::string>& args);
 Result<FinalizeOptions> parse_finalize_args(const std::vector<std::string>& args);
 Result<VerifyOptions> parse_verify_args(const std::vector<std::string>& args);
 Result<ExportOptions> parse_export_args(const std::vector<std::string>& args);
+// `export TABLE s3://BUCKET/PREFIX --chain ...` (--chain among args).
+Result<ChainRunOptions> parse_export_chain_args(const std::vector<std::string>& args);
 Result<ExportStatusOptions> parse_export_status_args(const std::vector<std::string>& args);
 
-// The long flags of a command ("scan", "finalize", "verify", "export", "export-status", "merge"), each name a flag has
+// The long flags of a command ("scan", "finalize", "verify", "export", "export-status", "merge"), each name a
+// flag has
 // ("--profile" and "--source-profile"), without --help, --json and --quiet; empty for an unknown command.
 std::vector<std::string> command_flags(std::string_view command);
 
@@ -35,5 +39,8 @@ Error export_error_in_flag_words(Error e);
 
 // What `export` and `export-status` print with --json: the latest ExportDescription, as DynamoDB sent it.
 std::string export_json(const ExportOutcome& outcome);
+// What `export --chain` prints with --json: action, state, exports (ExportDescriptions), through,
+// incrementals, nextWindow (up to date), snapshot, merge (with --merge).
+std::string chain_json(const ChainRunOutcome& outcome);
 
 }  // namespace ddb2s3::cli
