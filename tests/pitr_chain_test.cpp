@@ -405,6 +405,58 @@ TEST_F(PitrChainTest, AScanRunInDynamoDbJsonIsAdoptedAsTheBase) {
   EXPECT_EQ(refused.error().field, "base");
 }
 
+TEST_F(PitrChainTest, AMergeThatDiedIsCleanedUpOrAdoptedByTheNext) {
+  const double t0 = std::floor(now_seconds()) - 5 * kHour, t1 = t0 + kHour, t2 = t1 + kHour;
+  put({R"({"id":{"S":"a"},"n":{"N":"1"}})", R"({"id":{"S":"b"},"n":{"N":"2"}})"});
+  snapshot(t0);
+  ChainRunOptions first = options(t0, false);
+  first.exports.export_time = t0;
+  const ChainRunOutcome base = run(first);
+  ASSERT_EQ(base.action, ChainAction::kStartedBase);
+  put({R"({"id":{"S":"c"},"n":{"N":"3"}})"});
+  snapshot(t1);
+  const ChainRunOutcome r1 = run(options(t1, false));  // exports, no merge
+  ASSERT_EQ(r1.action, ChainAction::kAdvanced);
+  EXPECT_EQ(r1.state.snapshot.incrementals, 0);
+
+  // A merge died after writing a data file: its leftovers are removed, the merge is made again.
+  auto config = make_service_config("s3", AwsOptions{"", "", aws_.s3_endpoint()}, aws_.env());
+  ASSERT_TRUE(config.ok());
+  S3Client s3(*config);
+  const std::string folder1 = snapshot_folder("chain", t1);
+  ASSERT_TRUE(s3.put_object(bucket_, folder1 + "/data/p0000-00001.json.gz", "half a file").ok());
+  ChainMergeOptions m;
+  m.chain = "s3://" + bucket_ + "/chain";
+  m.s3.endpoint_url = aws_.s3_endpoint();
+  m.env = aws_.env();
+  auto merged = merge_chain(m);
+  ASSERT_TRUE(merged.ok()) << merged.error().to_string();
+  EXPECT_EQ(merged->to, "s3://" + bucket_ + "/" + folder1);
+  EXPECT_EQ(items_at(folder1), scanned());
+  EXPECT_EQ(merged->state.snapshot.incrementals, 1);
+
+  // A merge finished its snapshot and died before recording it: the next merge adopts it as it is.
+  remove({"a"});
+  snapshot(t2);
+  ASSERT_EQ(run(options(t2, false)).action, ChainAction::kAdvanced);
+  auto state = parse_chain_state(stored_state(), "state");
+  ASSERT_TRUE(state.ok());
+  MergeOptions direct;
+  direct.base = state->snapshot.location;
+  direct.incrementals = {state->incrementals.back().location};
+  direct.to = "s3://" + bucket_ + "/" + snapshot_folder("chain", t2);
+  direct.key_attributes = {"id"};
+  direct.s3.endpoint_url = aws_.s3_endpoint();
+  direct.env = aws_.env();
+  auto written = merge_exports(direct);
+  ASSERT_TRUE(written.ok()) << written.error().to_string();
+  auto adopted = merge_chain(m);
+  ASSERT_TRUE(adopted.ok()) << adopted.error().to_string();
+  EXPECT_EQ(adopted->state.snapshot.location, direct.to);
+  EXPECT_EQ(adopted->state.snapshot.item_count, 2);
+  EXPECT_EQ(items_at(snapshot_folder("chain", t2)), scanned());
+}
+
 // The program as a daily job runs it: real time, the export server's point-in-time window ending 5 minutes
 // ago, a base three days old, so that the second run makes three consecutive exports and merges them.
 TEST_F(PitrChainTest, TheProgramStartsAdvancesAndMergesTheChainAndSaysWhenThereIsNothingToDo) {

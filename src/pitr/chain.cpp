@@ -23,6 +23,9 @@ namespace ddb2s3 {
 namespace {
 
 constexpr std::string_view kSummaryName = "manifest-summary.json";
+// A merge is one call that cannot renew its lock: its lease is long. A run that takes a lapsed lease over
+// while a slow merge goes on cannot lose data: the merge's state write (If-Match) then fails.
+constexpr double kMergeLeaseSeconds = 6 * 60 * 60;
 
 double wall_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -422,6 +425,41 @@ double wait_budget(const WaitOptions& w) {
   return w.check_interval_seconds * std::max(w.max_attempts, 1) + 60;
 }
 
+// The chain's own snapshot folder before a merge into it: a summary there that says it was merged from these
+// exports is a snapshot an earlier run finished but did not record (its item count is returned); data files
+// without a summary are what a failed merge left, removed here. A summary of another merge is an error.
+Result<std::optional<int64_t>> recover_snapshot_folder(Place& place, const MergeOptions& m) {
+  auto to = Destination::parse(m.to);
+  if (!to || !to->is_s3) return std::optional<int64_t>();
+  std::string body;
+  DDB2S3_ASSIGN_OR_RETURN(auto summary,
+                          place.s3->get_object_if_exists(to->bucket, to->key(kSummaryName), body));
+  if (summary) {
+    simdjson::dom::parser parser;
+    simdjson::dom::object o, from;
+    simdjson::dom::array incs;
+    bool same = !parser.parse(body.data(), body.size()).get_object().get(o) &&
+                !o["mergedFrom"].get_object().get(from) && string_or_empty(from, "base") == m.base &&
+                !from["incrementals"].get_array().get(incs) && incs.size() == m.incrementals.size();
+    for (size_t i = 0; same && i < m.incrementals.size(); ++i) {
+      std::string_view text;
+      same = !incs.at(i).get_string().get(text) && text == m.incrementals[i];
+    }
+    if (!same) {
+      Error e = Error::make(ErrorKind::kClient, "SnapshotExists",
+                            s3_url(to->bucket, to->key(kSummaryName)) +
+                                " exists and was not merged from the chain's current snapshot and exports");
+      e.hint = "something else wrote into the chain's snapshots/ folder; move it away and run again";
+      return e;
+    }
+    return std::optional<int64_t>(int_or_zero(o, "itemCount"));
+  }
+  DDB2S3_ASSIGN_OR_RETURN(auto leftovers, place.s3->list_objects(to->bucket, to->key("data/")));
+  for (const auto& object : leftovers)
+    DDB2S3_RETURN_IF_ERROR(place.s3->delete_object(to->bucket, object.key));
+  return std::optional<int64_t>();
+}
+
 // Merges what the snapshot lacks into PREFIX/snapshots/<through> (or to) and records it. The caller holds the
 // lock when there is one.
 Result<std::optional<MergeOutcome>> merge_into_snapshot(Place& place, StoredState& stored,
@@ -441,6 +479,18 @@ Result<std::optional<MergeOutcome>> merge_into_snapshot(Place& place, StoredStat
                           : to_given;
   m.key_attributes = state.key_attributes;
   to_out = m.to;
+  if (to_given.empty() && partition < 0 && !finalize) {
+    DDB2S3_ASSIGN_OR_RETURN(auto adopted, recover_snapshot_folder(place, m));
+    if (adopted) {  // an earlier run wrote this very snapshot but died before recording it
+      state.snapshot = {m.to, state.through(), total, *adopted};
+      state.updated = wall_now();
+      DDB2S3_RETURN_IF_ERROR(write_state(place, state, stored.etag));
+      MergeOutcome outcome;
+      outcome.items = *adopted;
+      outcome.summary_key = Destination::parse(m.to)->key(kSummaryName);
+      return std::optional<MergeOutcome>(std::move(outcome));
+    }
+  }
   // PARTITIONS-PENDING: one-partition runs and finalize come with MergeOptions::partition / finalize_merge.
   if (partition >= 0 || finalize)
     return Error::usage("not yet: --partition with a chain").with_field("partition");
@@ -673,6 +723,7 @@ Result<ChainRunOutcome> run_chain(const ChainRunOptions& o) {
   }
 
   if (o.merge) {
+    DDB2S3_RETURN_IF_ERROR(lock.renew(kMergeLeaseSeconds));
     MergeOptions m;
     m.partitions = o.partitions;
     m.file_size = o.file_size;
@@ -695,7 +746,7 @@ Result<ChainMergeOutcome> merge_chain(const ChainMergeOptions& o) {
   std::optional<ChainLock> lock;
   if (o.partition < 0) {
     lock.emplace(place, o.run_id.empty() ? random_run_id() : o.run_id);
-    DDB2S3_RETURN_IF_ERROR(lock->acquire(24 * 60 * 60));
+    DDB2S3_RETURN_IF_ERROR(lock->acquire(kMergeLeaseSeconds));
   }
   DDB2S3_ASSIGN_OR_RETURN(auto stored, read_state(place));
   if (!stored) {
