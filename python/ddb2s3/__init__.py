@@ -8,13 +8,15 @@ done by the native library with the GIL released; Ctrl-C (KeyboardInterrupt) can
     finalize(dest, run_id, **options) -> dict
     verify(dest, run_id, *, deep=False, **options) -> dict
     export(table, dest, *, progress=None, **options) -> dict
+    export_chain(table, dest, *, progress=None, **options) -> dict
     export_status(export_arn, *, wait=False, progress=None, **options) -> dict
     segment_from_environment(total_segments) -> int
 
 Explicit keys per AWS side win over the whole credentials chain of that side, as boto3's
 client(aws_access_key_id=...): source_aws_access_key_id, source_aws_secret_access_key,
 source_aws_session_token, dest_aws_access_key_id, dest_aws_secret_access_key, dest_aws_session_token
-(export and export_status: the source ones, or aws_access_key_id... unprefixed).
+(export and export_status: the source ones, or aws_access_key_id... unprefixed; export_chain: those, and the
+dest ones for the chain's S3 side).
 """
 import datetime
 import decimal
@@ -26,7 +28,7 @@ from . import _native
 from ._errors import AwsError, Error, ExportError, UsageError, in_keyword_words, usage_error
 from ._items import item_from_line as _item_from_line
 
-__all__ = ["scan", "finalize", "verify", "export", "export_status", "segment_from_environment", "Error",
+__all__ = ["scan", "finalize", "verify", "export", "export_chain", "export_status", "segment_from_environment", "Error",
            "UsageError", "AwsError", "ExportError", "__version__"]
 __version__ = _native.version
 
@@ -205,6 +207,34 @@ def export(table, dest, *, progress=None, **options):
     call.names["--no-wait"] = "wait"
     _name_source_side(call, options)
     return call.run(_native.export, progress)
+
+
+def export_chain(table, dest, *, progress=None, **options):
+    """One run of the daily incremental chain kept under dest (s3://BUCKET/PREFIX), as `ddb2s3 export TABLE
+    DEST --chain`: on the first run a full export (as of export_time, default now) or the adopted base=...;
+    then the incremental exports from where the chain ends to now (windows of at most 24 hours), each recorded
+    in PREFIX/ddb2s3-chain.json as it completes; with merge=True a new snapshot PREFIX/snapshots/<TIME>/.
+    Returns what `export --chain --json` prints: action ("started-base", "adopted-base", "advanced",
+    "up-to-date"), state, exports (their ExportDescriptions), through, incrementals, snapshot, nextWindow (up
+    to date) and merge (the merge's counts).
+
+    options: the export's flags (export_time, view, check_interval, max_attempts, sse, sse_kms_key_id,
+    expected_bucket_owner, source_region/region, source_endpoint_url/endpoint_url, ...), the chain's (base,
+    merge, partitions, file_size) and its S3 side's (dest_profile, dest_region, dest_endpoint_url,
+    dest_aws_access_key_id...). An export of the run that FAILED, or is still IN_PROGRESS after max_attempts
+    polls, raises ExportError (its description, and .chain: where the chain stays) after nothing was recorded
+    for it: the next run covers the same window again. Another run holding the chain: AwsError, code
+    ChainBusy. progress(poll) is called at each DescribeExport (attempt 0: an export started)."""
+    _callable(progress, "progress")
+    if options.get("chain") not in (None, True):
+        raise usage_error("export_chain() always runs the chain: leave out chain", "chain")
+    options["chain"] = True
+    call = _Call("export_chain", "export", [table, dest], options,
+                 {**_SOURCE_KEYS, **_UNPREFIXED_KEYS, **_DEST_KEYS}, _EXPORT_ALIASES)
+    for member in _KEYS:  # the library names the chain's S3 side "s3"
+        call.names[f"s3.{member}"] = f"dest_aws_{member}"
+    _name_source_side(call, options)
+    return call.run(_native.export_chain, progress)
 
 
 def export_status(export_arn, *, wait=False, progress=None, **options):

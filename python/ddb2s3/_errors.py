@@ -42,11 +42,14 @@ class AwsError(Error):
 class ExportError(Error):
     """A point-in-time export that FAILED, or is still IN_PROGRESS after max_attempts polls.
 
-    description: the latest DescribeExport ExportDescription (dict), as export() would have returned it."""
+    description: the latest DescribeExport ExportDescription (dict), as export() would have returned it.
+    chain: for an export of export_chain(), what the run returns (action "failed", the exports it made, the
+    state it leaves: through, incrementals, snapshot); {} otherwise."""
 
-    def __init__(self, message="", *, description=None, **kwargs):
+    def __init__(self, message="", *, description=None, chain=None, **kwargs):
         super().__init__(message, **kwargs)
         self.description = description or {}
+        self.chain = chain or {}
 
 
 def from_native(info):

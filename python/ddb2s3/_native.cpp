@@ -13,6 +13,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -329,11 +330,12 @@ py::dict poll_dict(const PollSnapshot& p) {
   return d;
 }
 
-// The outcome of export or export-status: its JSON, or ExportError for FAILED and for still IN_PROGRESS after
-// max_attempts polls.
-py::str export_outcome(const ExportOutcome& outcome, const WaitOptions& wait) {
+// Raises ExportError for an export that ended FAILED or still IN_PROGRESS after max_attempts polls (its
+// description, and `extra`'s fields), or the cancelled Error for one whose waiting stopped; returns for a
+// COMPLETED (or started, not waited for) export. `hint` (if any) is the hint of a FAILED export's error.
+void raise_unless_completed(const ExportOutcome& outcome, const WaitOptions& wait,
+                            py::dict extra = py::dict(), const std::string& hint = "") {
   const ExportDescription& d = outcome.description;
-  const py::str json = text(cli::export_json(outcome));
   if (outcome.state == ExportState::kFailed || outcome.state == ExportState::kTimedOut) {
     Error e;
     e.kind = ErrorKind::kClient;
@@ -342,6 +344,7 @@ py::str export_outcome(const ExportOutcome& outcome, const WaitOptions& wait) {
     if (outcome.state == ExportState::kFailed) {
       e.code = d.failure_code.empty() ? "ExportFailed" : d.failure_code;
       e.message = "export FAILED" + (d.failure_message.empty() ? "" : ": " + d.failure_message);
+      e.hint = hint;
     } else {
       e.kind = ErrorKind::kTransient;
       e.code = "ExportTimedOut";
@@ -350,16 +353,21 @@ py::str export_outcome(const ExportOutcome& outcome, const WaitOptions& wait) {
       e.message = "export is still " + d.export_status + " after " + std::to_string(outcome.polls) +
                   " polls " + interval + " s apart (--max-attempts " + std::to_string(wait.max_attempts) +
                   "); it goes on in AWS";
-      e.hint = "watch it with export_status(export_arn, wait=True)";
+      e.hint = "watch it with export_status(export_arn, wait=True)" + (hint.empty() ? "" : "; " + hint);
     }
-    py::dict extra;
-    extra["description"] = py::module_::import("json").attr("loads")(json);
+    extra["description"] = py::module_::import("json").attr("loads")(text(cli::export_json(outcome)));
     raise_error(e, extra);
   }
   if (outcome.state == ExportState::kCancelled)
     raise_error(
         Error::make(ErrorKind::kCancelled, "Cancelled", "waiting for export " + d.export_arn + " stopped"));
-  return json;
+}
+
+// The outcome of export or export-status: its JSON, or ExportError for FAILED and for still IN_PROGRESS after
+// max_attempts polls.
+py::str export_outcome(const ExportOutcome& outcome, const WaitOptions& wait) {
+  raise_unless_completed(outcome, wait);
+  return text(cli::export_json(outcome));
 }
 
 std::function<void(const PollSnapshot&)> poll_callback(const py::object& progress) {
@@ -378,6 +386,23 @@ PollSnapshot snapshot(const ExportPoll& p, const std::string& arn) {
   return s;
 }
 
+// Progress of an export's waiting (ExportOptions::on_started and on_poll, called on the run's thread) posted
+// to the calling thread: once as it starts (attempt 0), then at each DescribeExport.
+void post_export_progress(ExportOptions& o, NativeRun& run) {
+  // Written by on_started, read by on_poll: both on the run's thread.
+  auto arn = std::make_shared<std::string>();
+  const int max_attempts = o.wait ? o.wait_options.max_attempts : 0;
+  o.on_started = [&run, arn, max_attempts](const ExportOutcome& started) {
+    *arn = started.description.export_arn;
+    PollSnapshot s;
+    s.status = started.description.export_status;
+    s.export_arn = *arn;
+    s.max_attempts = max_attempts;
+    run.post(std::move(s));
+  };
+  o.on_poll = [&run, arn](const ExportPoll& p) { run.post(snapshot(p, *arn)); };
+}
+
 py::str export_table(const std::vector<std::string>& args, const py::dict& credentials, py::object progress) {
   auto parsed = cli::parse_export_args(args);
   if (!parsed) raise_error(parsed.error());
@@ -385,21 +410,41 @@ py::str export_table(const std::vector<std::string>& args, const py::dict& crede
   set_keys(o.source, credentials, "source");
   NativeRun run;
   o.cancel = &run.cancel;
-  std::string arn;  // written by on_started, read by on_poll: both on the run's thread
-  // Progress also hears of the start (attempt 0): the export is under way before the first poll.
-  o.on_started = [&](const ExportOutcome& started) {
-    arn = started.description.export_arn;
-    PollSnapshot s;
-    s.status = started.description.export_status;
-    s.export_arn = arn;
-    s.max_attempts = o.wait ? o.wait_options.max_attempts : 0;
-    run.post(std::move(s));
-  };
-  o.on_poll = [&](const ExportPoll& p) { run.post(snapshot(p, arn)); };
+  post_export_progress(o, run);
   Result<ExportOutcome> result = Error::internal("not run");
   run.run([&] { result = run_export(o); }, 1.0, {}, poll_callback(progress));
   if (!result) raise_error(cli::export_error_in_flag_words(result.error()));
   return export_outcome(*result, o.wait_options);
+}
+
+// One run of the incremental chain (`export --chain`): what `export --chain --json` prints. An export of the
+// chain that FAILED, timed out or was interrupted (nothing recorded for it) raises as export() does, with the
+// chain's JSON as `chain` besides the export's `description`.
+py::str export_chain(const std::vector<std::string>& args, const py::dict& credentials, py::object progress) {
+  auto parsed = cli::parse_export_chain_args(args);
+  if (!parsed) raise_error(parsed.error());
+  ChainRunOptions o = std::move(parsed).value();
+  set_keys(o.exports.source, credentials, "source");
+  set_keys(o.s3, credentials, "dest");
+  NativeRun run;
+  o.exports.cancel = &run.cancel;
+  post_export_progress(o.exports, run);
+  Result<ChainRunOutcome> result = Error::internal("not run");
+  run.run([&] { result = run_chain(o); }, 1.0, {}, poll_callback(progress));
+  if (!result) raise_error(cli::export_error_in_flag_words(result.error()));
+  const ChainRunOutcome& r = *result;
+  const py::str json = text(cli::chain_json(r));
+  if (r.action == ChainAction::kFailed && !r.exports.empty()) {
+    const std::string hint =
+        r.state.table.empty()
+            ? "no chain was started (nothing was recorded); the next run makes the base again"
+            : "the chain stays at " + format_time(r.state.through()) +
+                  " (nothing was recorded for this export); the next run covers the same window again";
+    py::dict extra;
+    extra["chain"] = py::module_::import("json").attr("loads")(json);
+    raise_unless_completed(r.exports.back(), o.exports.wait_options, extra, hint);
+  }
+  return json;
 }
 
 py::str export_status(const std::vector<std::string>& args, const py::dict& credentials,
@@ -435,6 +480,7 @@ PYBIND11_MODULE(_native, m) {
   m.def("finalize", &finalize, py::arg("args"), py::arg("credentials"));
   m.def("verify", &verify, py::arg("args"), py::arg("credentials"));
   m.def("export", &export_table, py::arg("args"), py::arg("credentials"), py::arg("progress"));
+  m.def("export_chain", &export_chain, py::arg("args"), py::arg("credentials"), py::arg("progress"));
   m.def("export_status", &export_status, py::arg("args"), py::arg("credentials"), py::arg("progress"));
   m.def("command_flags", [](const std::string& command) { return ddb2s3::cli::command_flags(command); });
   m.def("segment_from_environment", &segment_from_environment, py::arg("total_segments"));

@@ -5,6 +5,7 @@ Every test runs with fixed credentials the local servers accept, no instance met
 import json
 import os
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -142,23 +143,53 @@ def make_bucket(s3):
     return make
 
 
+class ExportServerProcess(dict):
+    """A running export test server: ["url"], ["proc"], ["started"] (time.time() just before it started: its
+    point-in-time window ends 5 minutes before that or later), and its stdin commands."""
+
+    def command(self, line):
+        """Sends one command line; returns its answer line (raises unless it is "ok")."""
+        proc = self["proc"]
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+        answer = proc.stdout.readline().rstrip("\n")
+        if answer != "ok":
+            raise RuntimeError(f"export_test_server: {line!r}: {answer or 'no answer'}")
+        return answer
+
+    def snapshot(self, table, at):
+        """Scans table now (on the backing dynalite) and keeps it as the table's contents at `at` (epoch
+        seconds): what the exports as of, or from/to, a time at or after `at` see."""
+        return self.command(f"snapshot {table} {at!r}")
+
+    def fail(self, on=True):
+        """Exports started from now on end FAILED (on) or COMPLETED."""
+        return self.command(f"fail {'on' if on else 'off'}")
+
+
 @pytest.fixture
 def start_export_server(build_dir):
-    """start_export_server(tables=("orders",), polls_in_progress=2, fail=False) -> {"url", "proc"}.
+    """start_export_server(tables=("orders",), polls_in_progress=2, fail=False, backing=None)
+    -> ExportServerProcess ({"url", "proc", "started"}, .snapshot(table, at), .fail(on)).
 
     The export test server (tests/support/export_server.h) in a process of its own; stopped after the
-    test."""
+    test. backing: the `servers` fixture's dict, to write completed exports into its s3rver, computed from
+    its dynalite's table of the same name (keys ACCESS_KEY/SECRET_KEY)."""
     started = []
 
-    def start(tables=("orders",), polls_in_progress=2, fail=False):
+    def start(tables=("orders",), polls_in_progress=2, fail=False, backing=None):
         argv = [str(build_dir / "tests" / "export_test_server"), "--polls-in-progress", str(polls_in_progress)]
         for t in tables:
             argv += ["--table", t]
         if fail:
             argv.append("--fail")
+        if backing is not None:
+            argv += ["--dynamodb-endpoint", backing["dynamodb"], "--s3-endpoint", backing["s3"],
+                     "--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY]
+        before = time.time()
         proc, info = _start(argv, "export_test_server")
         started.append(proc)
-        return {"url": info["url"], "proc": proc}
+        return ExportServerProcess(url=info["url"], proc=proc, started=before)
 
     yield start
     for proc in started:
@@ -169,9 +200,19 @@ def start_export_server(build_dir):
 def export_server(request, start_export_server):
     """A running export test server with table "orders" (exports COMPLETED after 2 IN_PROGRESS polls).
 
-    Other settings: @pytest.mark.export_server(tables=[...], polls_in_progress=N, fail=True)."""
+    Other settings: @pytest.mark.export_server(tables=[...], polls_in_progress=N, fail=True); backing: see
+    start_export_server."""
     marker = request.node.get_closest_marker("export_server")
     return start_export_server(**(marker.kwargs if marker else {}))
+
+
+@pytest.fixture
+def chain_table(servers, ddb, s3, make_table, make_bucket, start_export_server):
+    """A daily chain's world (chain_test_support.ChainTable): a table with items, a bucket, and an export
+    test server writing the table's exports into s3rver, the table's snapshot at the base's time recorded."""
+    from chain_test_support import ChainTable
+
+    return ChainTable(servers, ddb, s3, make_table, make_bucket, start_export_server)
 
 
 def pytest_configure(config):

@@ -20,6 +20,7 @@ from boto3.dynamodb.types import Binary
 
 from airflow_test_support import STANDIN, SigningRecorder, data_bytes, manifest_files, render_and_execute
 from airflow_test_support import run_lines, set_connection
+from items_support import canonical
 
 # The Airflow stand-in, which airflow_test_support put on sys.path.
 from airflow.exceptions import AirflowException, AirflowTaskTerminated
@@ -286,21 +287,6 @@ def test_scan_kwargs_are_taken_as_boto3_table_scan_takes_them(servers, s3, make_
     assert sorted((d["pk"], sorted(d["tags"])) for d in lines) == sorted(
         (i["pk"], sorted(i["tags"])) for i in expected)
     assert all(set(d) == {"pk", "tags"} for d in lines)
-
-
-def canonical(value):
-    """A text of a value as boto3's TypeDeserializer gives it, exact for Decimal, set and Binary."""
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{k}:{canonical(value[k])}" for k in sorted(value)) + "}"
-    if isinstance(value, (set, frozenset)):
-        return "<" + ",".join(sorted(canonical(v) for v in value)) + ">"
-    if isinstance(value, list):
-        return "[" + ",".join(canonical(v) for v in value) + "]"
-    if isinstance(value, Binary):
-        return "B" + value.value.hex()
-    if isinstance(value, Decimal):
-        return "N" + str(value)
-    return type(value).__name__ + repr(value)
 
 
 def test_process_func_bytes_are_stored_exactly(servers, s3, make_table, make_bucket, monkeypatch):

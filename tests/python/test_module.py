@@ -17,20 +17,11 @@ from boto3.dynamodb.types import Binary, TypeDeserializer
 
 import ddb2s3
 from ddb2s3._items import item_from_line
+from chain_test_support import BASE_ITEMS, DAY, snapshot_folder_name
+from items_support import typed_items
 
 DESERIALIZER = TypeDeserializer()
 LONG = Decimal("-1234567890.1234567890123456789012345678")  # 38 digits: a double keeps 17
-
-
-def typed_items(ddb, table):
-    """Every item of table through boto3's low-level client (typed, B as bytes), all pages."""
-    items, kwargs = [], {"TableName": table}
-    while True:
-        page = ddb.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def boto3_items(ddb, table):
@@ -475,3 +466,146 @@ def test_ctrl_c_while_an_export_waits_between_polls_raises_at_once(export_server
             child.wait()
     assert child.returncode == 3, err
     assert out.splitlines()[-1] == "KeyboardInterrupt"
+
+
+# The daily incremental chain: export_chain against dynalite, s3rver and the export test server writing real
+# exports of the table (chain_test_support: the base three days old, so that the next run has windows).
+
+def chain_options(servers, chain_table, **extra):
+    return {"endpoint_url": chain_table.server["url"], "dest_endpoint_url": servers["s3"], "check_interval": 0,
+            **extra}
+
+
+def test_export_chain_starts_advances_and_merges_into_a_snapshot_equal_to_a_fresh_scan(servers, chain_table):
+    table, dest = chain_table.table, f"s3://{chain_table.bucket}/chains/orders"
+    first = ddb2s3.export_chain(table, dest, export_time=chain_table.t0_datetime,
+                                **chain_options(servers, chain_table))
+    assert first["action"] == "started-base"
+    assert first["state"] == f"{dest}/ddb2s3-chain.json"
+    assert [x["ExportType"] for x in first["exports"]] == ["FULL_EXPORT"]
+    assert first["exports"][0]["ExportStatus"] == "COMPLETED"
+    assert first["exports"][0]["ExportTime"] == chain_table.t0
+    assert first["incrementals"] == 0 and "merge" not in first
+    assert chain_table.state_bytes("chains/orders") is not None
+
+    chain_table.change()
+    polls = []
+    second = ddb2s3.export_chain(table, dest, merge=True, partitions=2, progress=polls.append,
+                                 **chain_options(servers, chain_table))
+    assert second["action"] == "advanced"
+    assert second["incrementals"] == 3  # three days: three consecutive windows of under 24 hours
+    exports = second["exports"]
+    assert [x["ExportType"] for x in exports] == ["INCREMENTAL_EXPORT"] * 3
+    windows = [x["IncrementalExportSpecification"] for x in exports]
+    assert windows[0]["ExportFromTime"] == chain_table.t0
+    assert all(a["ExportToTime"] == b["ExportFromTime"] for a, b in zip(windows, windows[1:]))
+    assert all(w["ExportToTime"] - w["ExportFromTime"] <= DAY for w in windows)
+    # progress: each export once as it starts (attempt 0), then at each DescribeExport
+    assert [p["attempt"] for p in polls] == [0, 1, 2] * 3
+    assert [p["export_arn"] for p in polls] == [x["ExportArn"] for x in exports for _ in range(3)]
+    assert polls[-1]["status"] == "COMPLETED"
+
+    expected = chain_table.scanned()
+    assert any("added" in i for i in expected) and not any("goes" in i for i in expected)
+    assert second["merge"]["items"] == len(expected) == len(BASE_ITEMS)  # one added, one deleted
+    assert second["snapshot"] == f"{dest}/snapshots/{snapshot_folder_name(second['through'])}"
+    assert chain_table.snapshot(second["snapshot"]) == expected
+
+    third = ddb2s3.export_chain(table, dest, merge=True, **chain_options(servers, chain_table))
+    assert third["action"] == "up-to-date" and third["exports"] == []
+    assert third["nextWindow"] > third["through"]
+    assert third["snapshot"] == second["snapshot"]
+
+
+def test_export_chain_failed_export_is_an_export_error_and_the_next_run_covers_its_window(servers, chain_table):
+    table, dest = chain_table.table, f"s3://{chain_table.bucket}/chain"
+    base = ddb2s3.export_chain(table, dest, export_time=chain_table.t0, **chain_options(servers, chain_table))
+    recorded = chain_table.state_bytes("chain")
+    chain_table.change()
+    chain_table.server.fail(True)
+    with pytest.raises(ddb2s3.ExportError) as e:
+        ddb2s3.export_chain(table, dest, merge=True, **chain_options(servers, chain_table))
+    assert e.value.description["ExportStatus"] == "FAILED"
+    assert e.value.description["ExportType"] == "INCREMENTAL_EXPORT"
+    assert e.value.code == "S3AccessDenied" and "Access Denied" in str(e.value)
+    assert e.value.chain["action"] == "failed"
+    assert e.value.chain["through"] == base["through"] and e.value.chain["incrementals"] == 0
+    assert f"the chain stays at {base['through']}" in e.value.hint
+    assert chain_table.state_bytes("chain") == recorded  # nothing recorded
+    keys = [o["Key"] for o in chain_table.s3.list_objects_v2(Bucket=chain_table.bucket).get("Contents", [])]
+    assert "chain/ddb2s3-chain.lock" not in keys and not any("/snapshots/" in k for k in keys)
+
+    chain_table.server.fail(False)
+    caught_up = ddb2s3.export_chain(table, dest, merge=True, **chain_options(servers, chain_table))
+    assert caught_up["action"] == "advanced" and caught_up["incrementals"] == 3
+    assert caught_up["exports"][0]["IncrementalExportSpecification"]["ExportFromTime"] == chain_table.t0
+    assert chain_table.snapshot(caught_up["snapshot"]) == chain_table.scanned()
+
+
+@pytest.mark.export_server(fail=True, polls_in_progress=0)
+def test_export_chain_failed_base_is_an_export_error_and_starts_no_chain(export_server, make_bucket, servers, s3):
+    bucket = make_bucket()
+    with pytest.raises(ddb2s3.ExportError) as e:
+        ddb2s3.export_chain("orders", f"s3://{bucket}/c", endpoint_url=export_server["url"],
+                            dest_endpoint_url=servers["s3"], check_interval=0)
+    assert e.value.description["ExportType"] == "FULL_EXPORT"
+    assert e.value.chain["action"] == "failed" and "no chain was started" in e.value.hint
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0  # no state, the lock released
+
+
+def test_export_chain_usage_errors_name_keywords_before_any_call():
+    unreachable = {"endpoint_url": "http://127.0.0.1:9", "dest_endpoint_url": "http://127.0.0.1:9"}
+    with pytest.raises(ddb2s3.UsageError) as e:
+        ddb2s3.export_chain("orders", "s3://b/p", incremental=True, **unreachable)
+    assert "incremental" in str(e.value) and "--" not in str(e.value)
+    with pytest.raises(ddb2s3.UsageError) as e:
+        ddb2s3.export_chain("orders", "s3://b/p", client_token="t", **unreachable)
+    assert e.value.field == "client_token"
+    with pytest.raises(ddb2s3.UsageError) as e:
+        ddb2s3.export_chain("orders", "s3://b/p", file_size="0", merge=True, **unreachable)
+    assert e.value.field == "file_size"
+    with pytest.raises(ddb2s3.UsageError) as e:
+        ddb2s3.export_chain("orders", "s3://b/p", wait=False, **unreachable)
+    assert e.value.field == "wait"  # the chain waits for each export
+    with pytest.raises(ddb2s3.UsageError) as e:
+        ddb2s3.export_chain("orders", "s3://b/p", chain=False, **unreachable)
+    assert e.value.field == "chain"
+    with pytest.raises(ddb2s3.UsageError) as e:
+        ddb2s3.export_chain("orders", "s3://b/p", dest_aws_access_key_id="AKIDONLY", **unreachable)
+    assert e.value.field == "dest_aws_secret_access_key" or e.value.field == "dest_aws_access_key_id"
+
+
+CHAIN_CHILD = textwrap.dedent("""
+    import sys, json, ddb2s3
+    def progress(poll):
+        print(json.dumps(poll), flush=True)
+    try:
+        ddb2s3.export_chain("orders", sys.argv[1], check_interval=600, endpoint_url=sys.argv[2],
+                            dest_endpoint_url=sys.argv[3], progress=progress)
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt", flush=True)
+        sys.exit(3)
+    print("finished", flush=True)
+""")
+
+
+@pytest.mark.export_server(polls_in_progress=50)
+def test_ctrl_c_while_a_chain_export_waits_raises_at_once_and_releases_the_chain(export_server, make_bucket,
+                                                                                 servers, s3, build_dir):
+    bucket = make_bucket()
+    env = dict(os.environ, PYTHONPATH=str(build_dir / "python"))
+    child = subprocess.Popen([sys.executable, "-c", CHAIN_CHILD, f"s3://{bucket}/c", export_server["url"],
+                              servers["s3"]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        poll = json.loads(child.stdout.readline())  # the base export started; its first poll is 600 s away
+        assert poll["status"] == "IN_PROGRESS" and poll["attempt"] == 0
+        assert s3.head_object(Bucket=bucket, Key="c/ddb2s3-chain.lock")  # the run holds the chain
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)  # not 600 s
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 3, err
+    assert out.splitlines()[-1] == "KeyboardInterrupt"
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0  # nothing recorded, the lock released
