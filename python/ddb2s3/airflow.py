@@ -4,7 +4,9 @@
 ``airflow.providers.amazon.aws.transfers.dynamodb_to_s3.DynamoDBToS3Operator``: the same constructor,
 parameter for parameter, with the same meanings and template fields, plus ddb2s3's options as optional
 keyword arguments. ``DynamoDBToS3FinalizeOperator`` writes the manifests of a scan that mapped tasks shared
-(``segment``/``total_segments``/``run_id``).
+(``segment``/``total_segments``/``run_id``). ``DynamoDBExportChainOperator`` runs the daily incremental chain
+(``ddb2s3 export TABLE s3://BUCKET/PREFIX --chain --merge``): a full export once, then incremental exports
+merged into a current snapshot.
 
 This module imports Airflow when it is imported, as an operator module does; ``import ddb2s3`` never does.
 """
@@ -33,7 +35,7 @@ except ImportError:  # an Airflow 3 without airflow.utils.types
 
 import ddb2s3
 
-__all__ = ["DynamoDBToS3Operator", "DynamoDBToS3FinalizeOperator"]
+__all__ = ["DynamoDBToS3Operator", "DynamoDBToS3FinalizeOperator", "DynamoDBExportChainOperator"]
 
 # Options of ddb2s3's S3 uploads, taken by both operators.
 _S3_UPLOAD_OPTIONS = ("sse", "sse_kms_key_id", "storage_class", "acl", "expected_bucket_owner",
@@ -341,6 +343,116 @@ class DynamoDBToS3FinalizeOperator(BaseOperator):
         return _xcom_summary(summary)
 
 
+class DynamoDBExportChainOperator(BaseOperator):
+    """One run of the daily incremental chain kept under ``s3://s3_bucket/s3_prefix``: ``ddb2s3.export_chain``,
+    as ``ddb2s3 export TABLE s3://BUCKET/PREFIX --chain --merge``. The first run makes a full export (as of
+    ``export_time``, default now) or adopts ``base``; every later run exports what changed since the chain's
+    end in consecutive incremental windows of at most 24 hours (a missed day is caught up), records each in
+    ``PREFIX/ddb2s3-chain.json`` and, with ``merge``, writes the current snapshot
+    ``PREFIX/snapshots/<TIME>/`` (what Athena, Glue and ImportTable read as a full export). Needs
+    point-in-time recovery on the table. A run that finds another one holding the chain fails (ChainBusy):
+    give the DAG ``max_active_runs=1``.
+
+    :param table_name: the DynamoDB table (or its ARN).
+    :param s3_bucket: the bucket of the chain.
+    :param s3_prefix: the chain's prefix in the bucket (one per table).
+    :param merge: write a new snapshot after the exports (default ``True``); ``False``: exports only (``ddb2s3
+        merge s3://BUCKET/PREFIX`` merges later).
+    :param source_aws_conn_id: the Airflow connection for DynamoDB (default ``aws_default``); ``None``: the
+        worker's default AWS credentials.
+    :param dest_aws_conn_id: the Airflow connection for S3 (the chain's state, lock and snapshots; DynamoDB
+        writes the exports itself); not given: ``source_aws_conn_id``'s.
+
+    Optional (``None`` leaves ddb2s3's default), as ``ddb2s3.export_chain`` takes them:
+
+    :param export_time: first run only: the base's point in time (datetime, a naive one UTC; epoch seconds
+        or ISO 8601 text; empty text: now). A datetime in the future is a ValueError.
+    :param base: first run only: adopt this full export folder or ``scan --format dynamodb-json`` run
+        (``s3://...``) as the base instead of making a full export.
+    :param view: first run only: ``NEW_AND_OLD_IMAGES`` (default) or ``NEW_IMAGE`` for the incremental
+        exports.
+    :param partitions, file_size: the merge's key-hash partitions (default 16) and data file size (default
+        256 MiB).
+    :param check_interval, max_attempts: DescribeExport polls of each export (default every 30 s, at most
+        60); an export still running after them, or FAILED, fails the task with nothing recorded for it
+        (the next run covers the same window again).
+    :param sse, sse_kms_key_id, expected_bucket_owner: of each export.
+
+    ``execute`` returns the run's outcome (``export --chain --json``): ``action`` (``started-base``,
+    ``adopted-base``, ``advanced``, ``up-to-date``), ``exports`` (their ExportDescriptions), ``through``,
+    ``incrementals``, ``snapshot``, ``nextWindow`` (up to date), ``merge`` (its counts): the task's XCom.
+    """
+
+    template_fields = ("source_aws_conn_id", "dest_aws_conn_id", "table_name", "s3_bucket", "s3_prefix",
+                       "export_time", "base")
+
+    def __init__(self, *, table_name, s3_bucket, s3_prefix, merge=True,
+                 source_aws_conn_id=AwsBaseHook.default_conn_name, dest_aws_conn_id=NOTSET, export_time=None,
+                 base=None, view=None, partitions=None, file_size=None, check_interval=None, max_attempts=None,
+                 sse=None, sse_kms_key_id=None, expected_bucket_owner=None, **kwargs):
+        super().__init__(**kwargs)
+        self.table_name = table_name
+        self.s3_bucket = s3_bucket
+        self.s3_prefix = s3_prefix
+        self.merge = merge
+        self.source_aws_conn_id = source_aws_conn_id
+        self.dest_aws_conn_id = dest_aws_conn_id
+        self.export_time = export_time
+        self.base = base
+        self.view = view
+        self.partitions = partitions
+        self.file_size = file_size
+        self.check_interval = check_interval
+        self.max_attempts = max_attempts
+        self.sse = sse
+        self.sse_kms_key_id = sse_kms_key_id
+        self.expected_bucket_owner = expected_bucket_owner
+
+    @property
+    def resolved_dest_aws_conn_id(self):
+        """The S3 side's connection: dest_aws_conn_id, or source_aws_conn_id when it was not given."""
+        if isinstance(self.dest_aws_conn_id, ArgNotSet):
+            return self.source_aws_conn_id
+        return self.dest_aws_conn_id
+
+    def execute(self, context):
+        export_time = self.export_time
+        if isinstance(export_time, datetime.datetime):
+            if export_time > datetime.datetime.now(export_time.tzinfo):
+                raise ValueError("The export_time parameter cannot be a future time.")
+            if export_time.tzinfo is None:  # as boto3 sends a naive datetime: UTC
+                export_time = export_time.replace(tzinfo=datetime.timezone.utc)
+        elif isinstance(export_time, str) and not export_time.strip():
+            export_time = None  # a template that rendered empty: now
+        options = {
+            "merge": bool(self.merge) or None,
+            "export_time": export_time,
+            "base": self.base or None,
+            "view": self.view,
+            "partitions": _number(self.partitions, "partitions"),
+            "file_size": self.file_size,
+            "check_interval": _number(self.check_interval, "check_interval"),
+            "max_attempts": _number(self.max_attempts, "max_attempts"),
+            "sse": self.sse,
+            "sse_kms_key_id": self.sse_kms_key_id,
+            "expected_bucket_owner": self.expected_bucket_owner,
+        }
+        options = {k: v for k, v in options.items() if v is not None}
+        source_conn, dest_conn = self.source_aws_conn_id, self.resolved_dest_aws_conn_id
+        options.update(_prefixed("source_", _aws_side(source_conn, "dynamodb", self.log)))
+        options.update(_prefixed("dest_", _aws_side(dest_conn, "s3", self.log)))
+        dest = _s3_url(self.s3_bucket, (self.s3_prefix or "").strip("/"))
+        self.log.info("Chain of DynamoDB table %s at %s%s (connections: DynamoDB %r, S3 %r)", self.table_name,
+                      dest, ", then a merged snapshot" if self.merge else "", source_conn, dest_conn)
+        try:
+            outcome = ddb2s3.export_chain(self.table_name, dest, progress=_ExportProgressLog(self.log),
+                                          **options)
+        except ddb2s3.ExportError as e:
+            raise AirflowException(_chain_failure(e)) from e
+        self.log.info("%s", _chain_line(outcome))
+        return outcome
+
+
 def _aws_side(conn_id, service, log):
     """One side's AWS settings from its Airflow connection, as ddb2s3's side options (unprefixed).
 
@@ -517,3 +629,28 @@ def _export_failure(e):
         if d.get(field):
             text += f": {d[field]}"
     return text
+
+
+def _chain_line(outcome):
+    action, through = outcome.get("action"), outcome.get("through")
+    exports = outcome.get("exports") or []
+    if action == "started-base":
+        line = f"Chain started: base export as of {through} ({exports[0].get('ExportArn') if exports else ''})"
+    elif action == "adopted-base":
+        line = f"Chain started on the adopted base as of {through}"
+    elif action == "advanced":
+        line = f"Chain advanced by {len(exports)} incremental export(s) to {through}"
+    elif action == "up-to-date":
+        line = (f"Chain is at {through}, less than 15 minutes ago: nothing to export yet (the next incremental "
+                f"export can cover up to {outcome.get('nextWindow')} or later)")
+    else:
+        line = f"Chain {action} at {through}"
+    merge = outcome.get("merge")
+    if merge:
+        line += f"; snapshot of {merge.get('items', 0):,} items at {outcome.get('snapshot')}"
+    return line + f"; state {outcome.get('state')}"
+
+
+def _chain_failure(e):
+    text = _export_failure(e)
+    return text + (f"; {e.hint}" if e.hint and e.hint not in text else "")

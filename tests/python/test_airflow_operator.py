@@ -1,5 +1,6 @@
-"""ddb2s3.airflow.DynamoDBToS3Operator against dynalite, s3rver and the export test server (real copies);
-only Airflow is a stand-in (airflow_standin/, written from Airflow's documented interfaces)."""
+"""ddb2s3.airflow.DynamoDBToS3Operator and DynamoDBExportChainOperator against dynalite, s3rver and the export
+test server (real copies and exports); only Airflow is a stand-in (airflow_standin/, written from Airflow's
+documented interfaces)."""
 import datetime
 import inspect
 import json
@@ -29,7 +30,7 @@ from airflow.utils.types import NOTSET
 
 import ddb2s3
 import ddb2s3.airflow
-from ddb2s3.airflow import DynamoDBToS3FinalizeOperator, DynamoDBToS3Operator
+from ddb2s3.airflow import DynamoDBExportChainOperator, DynamoDBToS3FinalizeOperator, DynamoDBToS3Operator
 
 UTC = datetime.timezone.utc
 
@@ -477,6 +478,86 @@ def test_export_time_in_the_future_is_refused_as_upstream(monkeypatch):
     op = DynamoDBToS3Operator(task_id="export", dynamodb_table_name="orders", s3_bucket_name="b",
                               export_time=datetime.datetime.now(UTC) + datetime.timedelta(hours=1))
     with pytest.raises(ValueError, match="The export_time parameter cannot be a future time."):
+        render_and_execute(op, context())
+
+
+# The daily chain: DynamoDBExportChainOperator against dynalite, s3rver and the export test server writing real
+# exports (chain_test_support: the base three days old, so that the next run has windows to export).
+
+def test_chain_operator_parameters_and_template_fields():
+    params = inspect.signature(DynamoDBExportChainOperator.__init__).parameters
+    assert all(params[name].default is REQUIRED for name in ("table_name", "s3_bucket", "s3_prefix"))
+    assert params["merge"].default is True
+    assert params["source_aws_conn_id"].default == "aws_default" and params["dest_aws_conn_id"].default is NOTSET
+    assert {"table_name", "s3_bucket", "s3_prefix"} <= set(DynamoDBExportChainOperator.template_fields)
+    op = DynamoDBExportChainOperator(task_id="chain", table_name="t", s3_bucket="b", s3_prefix="p",
+                                     source_aws_conn_id="x")
+    assert op.resolved_dest_aws_conn_id == "x"
+    with pytest.raises(AirflowException, match="Invalid arguments"):
+        DynamoDBExportChainOperator(task_id="c2", table_name="t", s3_bucket="b", s3_prefix="p", merj=True)
+
+
+def chain_connections(monkeypatch, chain_table, servers, dynamodb_url):
+    """ddb_conn (its own keys, the export server behind dynamodb_url) and s3_conn (the keys s3rver takes)."""
+    set_connection(monkeypatch, "ddb_conn", login="SOURCEKEY", password="source-secret", region_name="us-east-1",
+                   endpoint_url=dynamodb_url)
+    set_connection(monkeypatch, "s3_conn", login="S3RVER", password="S3RVER", region_name="us-east-1",
+                   endpoint_url=servers["s3"])
+
+
+def chain_operator(**kwargs):
+    return DynamoDBExportChainOperator(task_id="chain", table_name="{{ params.table }}",
+                                       s3_bucket="{{ params.bucket }}", s3_prefix="chains/{{ params.table }}",
+                                       source_aws_conn_id="ddb_conn", dest_aws_conn_id="s3_conn",
+                                       check_interval=0, **kwargs)
+
+
+def test_chain_operator_starts_advances_and_merges_with_each_sides_connection(
+        servers, chain_table, monkeypatch, caplog, credential_requests, env_keys_s3rver_refuses):
+    caplog.set_level(logging.INFO)
+    ctx = context(params={"table": chain_table.table, "bucket": chain_table.bucket})
+    dest = f"s3://{chain_table.bucket}/chains/{chain_table.table}"
+    with SigningRecorder(chain_table.server["url"]) as dynamodb_side:
+        chain_connections(monkeypatch, chain_table, servers, dynamodb_side.url)
+        first = render_and_execute(chain_operator(export_time=chain_table.t0_datetime), ctx)
+        assert first["action"] == "started-base" and first["state"] == f"{dest}/ddb2s3-chain.json"
+        chain_table.change()
+        op = chain_operator()
+        second = render_and_execute(op, ctx)
+    assert op.s3_prefix == f"chains/{chain_table.table}"  # rendered
+    assert second["action"] == "advanced" and second["incrementals"] == 3
+    assert [x["ExportStatus"] for x in second["exports"]] == ["COMPLETED"] * 3
+    assert second["snapshot"].startswith(f"{dest}/snapshots/")
+    assert chain_table.snapshot(second["snapshot"]) == chain_table.scanned()
+    json.dumps(second)  # an XCom
+    # Each side its own connection's keys: the export server saw ddb_conn's, s3rver took only s3_conn's.
+    assert dynamodb_side.seen("key_id") == {"SOURCEKEY"}
+    assert "DynamoDB_20120810.ExportTableToPointInTime" in dynamodb_side.seen("target")
+    assert sorted(set(credential_requests)) == [("ddb_conn", "dynamodb"), ("s3_conn", "s3")]
+    assert "Chain advanced by 3 incremental export(s)" in caplog.text
+    assert f"snapshot of {second['merge']['items']} items at {second['snapshot']}" in caplog.text
+    assert "(poll 1 of 60" in caplog.text  # each DescribeExport in the task log
+    assert "source-secret" not in caplog.text and "ENVSECRET" not in caplog.text
+
+
+def test_chain_operator_failed_export_fails_the_task_saying_where_the_chain_stays(servers, chain_table,
+                                                                                 monkeypatch):
+    chain_connections(monkeypatch, chain_table, servers, chain_table.server["url"])
+    ctx = context(params={"table": chain_table.table, "bucket": chain_table.bucket})
+    first = render_and_execute(chain_operator(export_time=str(chain_table.t0)), ctx)  # epoch seconds as text
+    assert first["action"] == "started-base"
+    chain_table.server.fail(True)
+    with pytest.raises(AirflowException, match="FAILED: S3AccessDenied: Access Denied") as e:
+        render_and_execute(chain_operator(), ctx)
+    assert f"the chain stays at {first['through']}" in str(e.value)
+    assert isinstance(e.value.__cause__, ddb2s3.ExportError)
+    assert e.value.__cause__.chain["incrementals"] == 0
+
+
+def test_chain_operator_export_time_in_the_future_is_refused():
+    op = DynamoDBExportChainOperator(task_id="chain", table_name="t", s3_bucket="b", s3_prefix="p",
+                                     export_time=datetime.datetime.now(UTC) + datetime.timedelta(hours=1))
+    with pytest.raises(ValueError, match="cannot be a future time"):
         render_and_execute(op, context())
 
 
