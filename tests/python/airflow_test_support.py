@@ -16,6 +16,7 @@ if str(STANDIN) not in sys.path:
 
 SOURCE_DIR = Path(__file__).resolve().parents[2]
 DAG_FILE = SOURCE_DIR / "examples" / "airflow" / "ddb2s3_dag.py"
+CHAIN_DAG_FILE = SOURCE_DIR / "examples" / "airflow" / "ddb2s3_chain_dag.py"
 
 
 def set_connection(monkeypatch, conn_id, login=None, password=None, **extra):

@@ -31,10 +31,11 @@ BASE_ITEMS = [{"id": f"item-{i:03d}", "n": i, "text": "x" * (i % 5)} for i in ra
 
 class ChainTable:
     """A chain's world: .table (hash key id, S) holding BASE_ITEMS, .bucket, .server (the export test server,
-    knowing the table and writing its exports into s3rver), .t0 (the base's time, its snapshot recorded) and
-    .changed_at. .change() changes the table and records it as of changed_at."""
+    knowing the table and writing its exports into s3rver; an export is IN_PROGRESS when started and
+    COMPLETED at its first DescribeExport), .t0 (the base's time, its snapshot recorded) and .changed_at.
+    .change() changes the table and records it as of changed_at."""
 
-    def __init__(self, servers, ddb, s3, make_table, make_bucket, start_export_server, polls_in_progress=1):
+    def __init__(self, servers, ddb, s3, make_table, make_bucket, start_export_server, polls_in_progress=0):
         self.ddb, self.s3 = ddb, s3
         self.table = make_table(items=BASE_ITEMS, key="id")
         self.bucket = make_bucket()

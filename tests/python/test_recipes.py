@@ -9,7 +9,12 @@ plus the scheduler's index variable (JOB_COMPLETION_INDEX / AWS_BATCH_JOB_ARRAY_
 then the finalize command. What the platform would give (credentials, and here the endpoints of the local
 dynalite and s3rver through AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3) comes from the environment,
 as a role and a VPC endpoint would. The result must hold exactly the lines of a single-process copy of the
-same table, and pass `ddb2s3 verify --deep`."""
+same table, and pass `ddb2s3 verify --deep`.
+
+examples/kubernetes/ddb2s3-chain-cronjob.yaml (a daily CronJob running the incremental chain) runs the same
+way, its DynamoDB endpoint being the export test server (which writes real exports into s3rver from
+snapshots of the dynalite table that the test records): after a base three days old and changes, its exact
+command line makes three incremental exports and a merged snapshot that must equal a fresh scan."""
 import collections
 import gzip
 import json
@@ -41,14 +46,16 @@ def k8s_expand(text, env):
     return K8S_REFERENCE.sub(one, text)
 
 
-def k8s_container(path, table, bucket):
-    """(argv, env) of the only container of the Job in path, as the kubelet would start it."""
+def k8s_container(path, table, bucket, kind="Job"):
+    """(object, argv, env) of the only container of the Job (or the CronJob's job template) in path, as the
+    kubelet would start it."""
     docs = [d for d in yaml.safe_load_all(with_placeholders(path, table, bucket)) if d]
-    jobs = [d for d in docs if d.get("kind") == "Job"]
-    assert len(jobs) == 1, f"{path.name}: one Job expected"
-    job = jobs[0]
+    found = [d for d in docs if d.get("kind") == kind]
+    assert len(found) == 1, f"{path.name}: one {kind} expected"
+    job = found[0]
     assert job["apiVersion"] == "batch/v1"
-    containers = job["spec"]["template"]["spec"]["containers"]
+    job_spec = job["spec"]["jobTemplate"]["spec"] if kind == "CronJob" else job["spec"]
+    containers = job_spec["template"]["spec"]["containers"]
     assert len(containers) == 1, f"{path.name}: one container expected"
     c = containers[0]
     env = {}
@@ -213,3 +220,44 @@ def test_aws_batch_array_job_then_dependent_finalize_job(cli, s3, platform_env, 
     [(code, out, err)] = run_all([(fin_argv, {**platform_env, **fin_env})])
     assert code == 0, err
     check_against_single_copy(cli, s3, platform_env, table, bucket, dest, run_id, item_count, out)
+
+
+def test_kubernetes_chain_cronjob_starts_advances_and_merges_the_chain(cli, platform_env, chain_table):
+    """The CronJob's command, daily: after a base (its first run, as of three days ago), the table changes and
+    the next run exports the three days in three windows and merges them into a snapshot equal to a fresh
+    scan; run again at once, it has nothing to do."""
+    table, bucket = chain_table.table, chain_table.bucket
+    cronjob, argv, env = k8s_container(EXAMPLES / "kubernetes" / "ddb2s3-chain-cronjob.yaml", table, bucket,
+                                       kind="CronJob")
+    spec = cronjob["spec"]
+    assert spec["concurrencyPolicy"] == "Forbid"
+    minute, hour, *every_day = spec["schedule"].split()
+    assert minute.isdigit() and hour.isdigit() and every_day == ["*", "*", "*"], "once a day"
+    assert spec["jobTemplate"]["spec"]["template"]["spec"]["restartPolicy"] in ("Never", "OnFailure")
+    dest = f"s3://{bucket}/chains/{table}"
+    assert argv[:4] == ["ddb2s3", "export", table, dest]
+    assert {"--chain", "--merge", "--json"} <= set(argv)
+    # What the platform gives: DynamoDB's endpoint here is the stand-in of its export service.
+    task_env = {**platform_env, **env, "AWS_ENDPOINT_URL_DYNAMODB": chain_table.server["url"]}
+
+    # The first run, as of three days ago (--export-time, as a user basing the chain then; polled at once).
+    [(code, out, err)] = run_all([(argv + ["--export-time", str(chain_table.t0), "--check-interval", "0"],
+                                   task_env)])
+    assert code == 0, err
+    first = json.loads(out)
+    assert first["action"] == "started-base" and first["state"] == f"{dest}/ddb2s3-chain.json"
+
+    chain_table.change()
+    [(code, out, err)] = run_all([(argv, task_env)])  # the exact command: three exports, each polled after 30 s
+    assert code == 0, err
+    second = json.loads(out)
+    assert second["action"] == "advanced" and second["incrementals"] == 3
+    assert [x["ExportType"] for x in second["exports"]] == ["INCREMENTAL_EXPORT"] * 3
+    assert second["snapshot"].startswith(f"{dest}/snapshots/")
+    assert chain_table.snapshot(second["snapshot"]) == chain_table.scanned()
+    assert second["merge"]["items"] == len(chain_table.scanned())
+
+    [(code, out, err)] = run_all([(argv, task_env)])
+    assert code == 0, err
+    third = json.loads(out)
+    assert third["action"] == "up-to-date" and third["snapshot"] == second["snapshot"]
