@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
+#include <memory>
 
 #include "aws/session.h"
 #include "dynamodb/dynamodb.h"
@@ -54,6 +56,8 @@ std::vector<std::string> item_lines(LocalAws& aws, const Destination& dest) {
   std::sort(items.begin(), items.end());
   return items;
 }
+
+constexpr const char* kBig = "12345678901234567890123456789012345678";  // 38 digits
 
 class PitrMergeTest : public ::testing::Test {
  protected:
@@ -150,13 +154,80 @@ class PitrMergeTest : public ::testing::Test {
     return item_lines(aws_, d);
   }
 
+  Destination folder(const std::string& prefix) {
+    Destination d;
+    d.is_s3 = true;
+    d.bucket = bucket_;
+    d.prefix = prefix;
+    return d;
+  }
+  // A JSON object stored under prefix (a manifest).
+  Json read_json(const std::string& prefix, const std::string& name) {
+    auto text = aws_.read(folder(prefix), name);
+    EXPECT_TRUE(text.ok() && text->has_value()) << prefix << "/" << name;
+    if (!text.ok() || !text->has_value()) return {};
+    auto json = testing::parse_json(**text);
+    EXPECT_TRUE(json.ok()) << **text;
+    return json ? *json : Json{};
+  }
+  bool exists(const std::string& prefix, const std::string& name) {
+    auto text = aws_.read(folder(prefix), name);
+    EXPECT_TRUE(text.ok());
+    return text.ok() && text->has_value();
+  }
+  // Keys under prefix/relative (full S3 keys), sorted.
+  std::vector<std::string> keys_under(const std::string& prefix, const std::string& relative) {
+    std::vector<std::string> keys;
+    auto stored = aws_.read_all(folder(prefix), relative);
+    EXPECT_TRUE(stored.ok());
+    if (stored)
+      for (const auto& object : *stored) keys.push_back(object.key);
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+  void put_object(const std::string& key, const std::string& bytes) {
+    auto config = make_service_config("s3", AwsOptions{"", "", aws_.s3_endpoint()}, aws_.env());
+    ASSERT_TRUE(config.ok());
+    ASSERT_TRUE(S3Client(*config).put_object(bucket_, key, bytes).ok());
+  }
+
+  // A table of 60 items, a full export of it and two incremental exports that update, delete and add items
+  // in every partition; returns {base, inc1, inc2}.
+  std::vector<std::string> three_exports() {
+    const double t0 = std::floor(now_seconds()) - 3 * 3600, t1 = t0 + 1800, t2 = t1 + 1800;
+    std::vector<std::string> items;
+    for (int i = 0; i < 60; ++i)
+      items.push_back(R"({"id":{"S":"item-)" + std::to_string(i) + R"("},"n":{"N":")" + kBig + R"("}})");
+    put(items);
+    snapshot(t0);
+    const std::string base = full_export(t0);
+    items.clear();
+    std::vector<std::string> gone;
+    for (int i = 0; i < 60; i += 3)
+      items.push_back(R"({"id":{"S":"item-)" + std::to_string(i) + R"("},"n":{"N":"-1"}})");
+    for (int i = 1; i < 60; i += 7) gone.push_back("item-" + std::to_string(i));
+    put(items);
+    remove(gone);
+    snapshot(t1);
+    const std::string inc1 = incremental_export(t0, t1, "NEW_AND_OLD_IMAGES");
+    items.clear();
+    for (int i = 0; i < 20; ++i)
+      items.push_back(R"({"id":{"S":"new-)" + std::to_string(i) + R"("},"ss":{"SS":["x","y"]}})");
+    items.push_back(R"({"id":{"S":"item-1"},"back":{"BOOL":true}})");  // deleted, then back
+    put(items);
+    remove({"item-2", "item-3"});
+    snapshot(t2);
+    const std::string inc2 = incremental_export(t1, t2, "NEW_IMAGE");
+    EXPECT_FALSE(base.empty() || inc1.empty() || inc2.empty());
+    return {base, inc1, inc2};
+  }
+
   LocalAws aws_;
   ExportServer server_;
   std::string table_, bucket_;
   std::unique_ptr<DynamoDbClient> ddb_;
 };
 
-constexpr const char* kBig = "12345678901234567890123456789012345678";      // 38 digits
 constexpr const char* kBig2 = "-0.00000000000000000000000000000000000001";  // 38 significant digits
 constexpr const char* kBig3 = "98765432109876543210987654321098765432";
 
@@ -388,6 +459,120 @@ TEST_F(PitrMergeTest, MergeCommandWritesTheSnapshotAndExitsAsTheOtherCommands) {
       testing::ddb2s3_argv({"merge", base, "--to", to + "2", "--file-size", "lots"}), env);
   EXPECT_EQ(usage.exit_code, 2) << usage.err;
   EXPECT_NE(usage.err.find("--file-size"), std::string::npos) << usage.err;
+}
+
+// A member's text, or "<none>": so that a missing member fails the comparison instead of crashing.
+std::string text_of(const Json& json, std::string_view name) {
+  const Json* member = json.find(name);
+  return member ? member->text : "<none>";
+}
+
+// Retries and failures as a scheduler makes them: a missing partition stops finalize (naming it), a done
+// partition is not run again, a failed attempt's files are replaced, and manifests of another merge refused.
+TEST_F(PitrMergeTest, PartitionRunsAreRetriedAndFinalizeChecksThemAll) {
+  const auto exports = three_exports();
+  ASSERT_EQ(exports.size(), 3u);
+  auto options = [&](int partition, int partitions = 4) {
+    auto o = merge_options(exports[0], {exports[1], exports[2]}, "retry/snapshot");
+    o.partitions = partitions;
+    o.partition = partition;
+    o.file_size = 200;
+    return o;
+  };
+  std::map<int, MergeOutcome> runs;
+  for (int p : {0, 1, 3}) {
+    auto run = merge_exports(options(p));
+    ASSERT_TRUE(run.ok()) << run.error().to_string();
+    EXPECT_EQ(run->partition, p);
+    EXPECT_FALSE(run->already_done);
+    EXPECT_TRUE(run->summary_key.empty());
+    EXPECT_EQ(run->partition_manifest_key, "retry/snapshot/partitions/p000" + std::to_string(p) + ".json");
+    runs[p] = *run;
+  }
+
+  // Partition 2 not done: finalize refuses, naming it and how to run it; nothing of the snapshot is written.
+  auto missing = finalize_merge(options(-1));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, "PartitionsMissing");
+  EXPECT_NE(missing.error().message.find("1 of 4 partitions are not done"), std::string::npos)
+      << missing.error().message;
+  EXPECT_TRUE(missing.error().message.ends_with(": 2")) << missing.error().message;
+  EXPECT_NE(missing.error().hint.find("--partitions 4 --partition I"), std::string::npos)
+      << missing.error().hint;
+  EXPECT_FALSE(exists("retry/snapshot", "manifest-summary.json"));
+  EXPECT_FALSE(exists("retry/snapshot", "manifest-files.json"));
+
+  // A done partition again (a scheduler's retry): nothing read or written, its outcome as recorded.
+  const auto before = keys_under("retry/snapshot", "data/");
+  auto again = merge_exports(options(1));
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_TRUE(again->already_done);
+  EXPECT_EQ(again->items, runs[1].items);
+  EXPECT_EQ(again->files.size(), runs[1].files.size());
+  EXPECT_EQ(keys_under("retry/snapshot", "data/"), before);
+  // ... but not as a partition of another merge.
+  auto other = merge_exports(options(1, 8));
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, "PartitionsDisagree");
+
+  // Partition 2's attempt that failed: data files of its own, no manifest. The next run replaces them.
+  put_object("retry/snapshot/data/p0002-00001.json.gz", "half a file");
+  put_object("retry/snapshot/data/p0002-00042.json.gz", "another");
+  auto rerun = merge_exports(options(2));
+  ASSERT_TRUE(rerun.ok()) << rerun.error().to_string();
+  std::vector<std::string> own;
+  for (const auto& f : rerun->files) own.push_back(f.key);
+  std::vector<std::string> stored;
+  for (const auto& key : keys_under("retry/snapshot", "data/"))
+    if (key.starts_with("retry/snapshot/data/p0002-")) stored.push_back(key);
+  EXPECT_EQ(stored, own);
+  EXPECT_EQ(std::count(stored.begin(), stored.end(), "retry/snapshot/data/p0002-00042.json.gz"), 0);
+
+  // A file that no partition wrote (an attempt with other options) is refused, then finalize with another
+  // K: the partitions disagree with it.
+  put_object("retry/snapshot/data/p0006-00001.json.gz", "stray");
+  auto stray = finalize_merge(options(-1));
+  ASSERT_FALSE(stray.ok());
+  EXPECT_EQ(stray.error().code, "UnlistedDataFile");
+  EXPECT_NE(stray.error().message.find("p0006-00001"), std::string::npos) << stray.error().message;
+  auto config = make_service_config("s3", AwsOptions{"", "", aws_.s3_endpoint()}, aws_.env());
+  ASSERT_TRUE(config.ok());
+  ASSERT_TRUE(S3Client(*config).delete_object(bucket_, "retry/snapshot/data/p0006-00001.json.gz").ok());
+  auto other_k = finalize_merge(options(-1, 2));
+  ASSERT_FALSE(other_k.ok());
+  EXPECT_EQ(other_k.error().code, "PartitionsDisagree");
+  EXPECT_NE(other_k.error().message.find("4 partitions, not 2"), std::string::npos)
+      << other_k.error().message;
+
+  auto done = finalize_merge(options(-1));
+  ASSERT_TRUE(done.ok()) << done.error().to_string();
+  const auto expected = scanned();
+  EXPECT_EQ(merged("retry/snapshot"), expected);
+  EXPECT_EQ(done->items, static_cast<int64_t>(expected.size()));
+  EXPECT_EQ(done->summary_key, "retry/snapshot/manifest-summary.json");
+  // A snapshot is never overwritten, by finalize either; a partition run after it is done already.
+  auto twice = finalize_merge(options(-1));
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().code, "SnapshotExists");
+  auto after = merge_exports(options(0));
+  ASSERT_TRUE(after.ok()) << after.error().to_string();
+  EXPECT_TRUE(after->already_done);
+
+  // Without incremental exports nothing is hashed: partition 0 copies the snapshot, the others write no file.
+  for (int p = 0; p < 3; ++p) {
+    auto o = merge_options(exports[0], {}, "retry/copy");
+    o.partitions = 3;
+    o.partition = p;
+    auto copy = merge_exports(o);
+    ASSERT_TRUE(copy.ok()) << copy.error().to_string();
+    EXPECT_EQ(copy->files.empty(), p != 0);
+  }
+  auto copy_options = merge_options("", {}, "retry/copy");
+  copy_options.partitions = 3;
+  auto copied = finalize_merge(copy_options);
+  ASSERT_TRUE(copied.ok()) << copied.error().to_string();
+  EXPECT_EQ(copied->items, 60);
+  EXPECT_EQ(text_of(read_json("retry/copy", "manifest-summary.json"), "partitions"), "1");
 }
 
 // A `scan --format dynamodb-json` run has the export's layout and line format: it is a base too (its gzip is
