@@ -467,6 +467,94 @@ std::string text_of(const Json& json, std::string_view name) {
   return member ? member->text : "<none>";
 }
 
+// Many machines: four `ddb2s3 merge --partitions 4 --partition I` processes at once, then --finalize; the
+// snapshot is the one a single process writes with the same K, and the table as a fresh scan sees it.
+TEST_F(PitrMergeTest, FourPartitionProcessesThenFinalizeWriteTheSingleProcessSnapshot) {
+  const auto exports = three_exports();
+  ASSERT_EQ(exports.size(), 3u);
+  const std::string to = "s3://" + bucket_ + "/parts/snapshot";
+  std::map<std::string, std::string> env = aws_.env_vars();
+  std::vector<std::unique_ptr<testing::ChildProcess>> runs;
+  for (int i = 0; i < 4; ++i)
+    runs.push_back(std::make_unique<testing::ChildProcess>(
+        testing::ddb2s3_argv({"merge", exports[0], "--incremental", exports[1], exports[2], "--to", to,
+                              "--partitions", "4", "--partition", std::to_string(i), "--file-size", "300",
+                              "--endpoint-url", aws_.s3_endpoint(), "--json"}),
+        env));
+  int64_t items = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto done = runs[i]->wait();
+    ASSERT_EQ(done.exit_code, 0) << done.err;
+    auto json = testing::parse_json(done.out);
+    ASSERT_TRUE(json.ok()) << done.out;
+    EXPECT_EQ(text_of(*json, "mode"), "partition");
+    EXPECT_EQ(text_of(*json, "partition"), std::to_string(i));
+    EXPECT_EQ(text_of(*json, "already_done"), "false");
+    items += std::stoll(text_of(*json, "items"));
+  }
+  // The partitions wrote their data files and manifests, and nothing says the snapshot is complete yet.
+  EXPECT_FALSE(exists("parts/snapshot", "manifest-summary.json"));
+  EXPECT_FALSE(exists("parts/snapshot", "manifest-files.json"));
+  EXPECT_EQ(keys_under("parts/snapshot", "partitions/"),
+            (std::vector<std::string>{
+                "parts/snapshot/partitions/p0000.json", "parts/snapshot/partitions/p0001.json",
+                "parts/snapshot/partitions/p0002.json", "parts/snapshot/partitions/p0003.json"}));
+
+  auto finalized =
+      testing::run_process(testing::ddb2s3_argv({"merge", "--finalize", "--to", to, "--partitions", "4",
+                                                 "--endpoint-url", aws_.s3_endpoint(), "--json"}),
+                           env);
+  ASSERT_EQ(finalized.exit_code, 0) << finalized.err;
+  auto json = testing::parse_json(finalized.out);
+  ASSERT_TRUE(json.ok()) << finalized.out;
+  EXPECT_EQ(text_of(*json, "mode"), "finalize");
+  EXPECT_EQ(text_of(*json, "partitions"), "4");
+  EXPECT_EQ(text_of(*json, "items"), std::to_string(items));
+
+  auto single_options = merge_options(exports[0], {exports[1], exports[2]}, "parts/single");
+  single_options.partitions = 4;
+  auto single = merge_exports(single_options);
+  ASSERT_TRUE(single.ok()) << single.error().to_string();
+  const auto expected = scanned();
+  EXPECT_EQ(merged("parts/snapshot"), expected);
+  EXPECT_EQ(merged("parts/single"), expected);
+  EXPECT_EQ(single->items, items);
+
+  // The manifests as a single process writes them: the same counts, every data file listed once.
+  Json summary = read_json("parts/snapshot", "manifest-summary.json");
+  Json single_summary = read_json("parts/single", "manifest-summary.json");
+  for (const char* name :
+       {"itemCount", "exportType", "outputFormat", "partitions", "changedKeys", "deletedKeys"})
+    EXPECT_EQ(text_of(summary, name), text_of(single_summary, name)) << name;
+  EXPECT_EQ(text_of(summary, "manifestFilesS3Key"), "parts/snapshot/manifest-files.json");
+  const Json* merged_from = summary.find("mergedFrom");
+  ASSERT_NE(merged_from, nullptr);
+  EXPECT_EQ(text_of(*merged_from, "base"), exports[0]);
+  auto files = aws_.read(folder("parts/snapshot"), "manifest-files.json");
+  ASSERT_TRUE(files.ok() && files->has_value());
+  auto lines = testing::split_lines(**files);
+  ASSERT_TRUE(lines.ok());
+  std::vector<std::string> listed;
+  int64_t counted = 0;
+  for (const auto& line : *lines) {
+    auto file = testing::parse_json(line);
+    ASSERT_TRUE(file.ok()) << line;
+    counted += std::stoll(text_of(*file, "itemCount"));
+    listed.push_back(text_of(*file, "dataFileS3Key"));
+    EXPECT_NE(file->find("md5Checksum"), nullptr);
+    EXPECT_NE(file->find("etag"), nullptr);
+  }
+  EXPECT_EQ(counted, items);
+  EXPECT_TRUE(std::is_sorted(listed.begin(), listed.end()));  // partition order
+  EXPECT_EQ(listed, keys_under("parts/snapshot", "data/"));
+  EXPECT_GT(listed.size(), 4u);  // --file-size 300: several files per partition
+
+  // The finalized snapshot is a base like any other.
+  auto next = merge_exports(merge_options(to, {}, "parts/next"));
+  ASSERT_TRUE(next.ok()) << next.error().to_string();
+  EXPECT_EQ(merged("parts/next"), expected);
+}
+
 // Retries and failures as a scheduler makes them: a missing partition stops finalize (naming it), a done
 // partition is not run again, a failed attempt's files are replaced, and manifests of another merge refused.
 TEST_F(PitrMergeTest, PartitionRunsAreRetriedAndFinalizeChecksThemAll) {
@@ -573,6 +661,78 @@ TEST_F(PitrMergeTest, PartitionRunsAreRetriedAndFinalizeChecksThemAll) {
   ASSERT_TRUE(copied.ok()) << copied.error().to_string();
   EXPECT_EQ(copied->items, 60);
   EXPECT_EQ(text_of(read_json("retry/copy", "manifest-summary.json"), "partitions"), "1");
+}
+
+// `--partition auto`: the array job's index, as `scan --segment auto` reads it; and the flags' usage errors.
+TEST_F(PitrMergeTest, PartitionAutoTakesTheJobIndexAndBadFlagsAreUsageErrors) {
+  const auto exports = three_exports();
+  ASSERT_EQ(exports.size(), 3u);
+  const std::string to = "s3://" + bucket_ + "/auto/snapshot";
+  auto merge_argv = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = {"merge", exports[0], "--incremental",  exports[1],        exports[2],
+                                     "--to",  to,         "--endpoint-url", aws_.s3_endpoint()};
+    args.insert(args.end(), more.begin(), more.end());
+    return testing::ddb2s3_argv(args);
+  };
+  std::map<std::string, std::string> env = aws_.env_vars();
+  for (int i = 0; i < 2; ++i) {
+    auto task_env = env;
+    task_env["JOB_COMPLETION_INDEX"] = std::to_string(i);
+    auto done =
+        testing::run_process(merge_argv({"--partitions", "3", "--partition", "auto", "--json"}), task_env);
+    ASSERT_EQ(done.exit_code, 0) << done.err;
+    auto json = testing::parse_json(done.out);
+    ASSERT_TRUE(json.ok()) << done.out;
+    EXPECT_EQ(text_of(*json, "partition"), std::to_string(i));
+  }
+  EXPECT_TRUE(exists("auto/snapshot", "partitions/p0001.json"));
+
+  // Partition 2 missing: finalize fails (1), naming it.
+  const std::vector<std::string> finalize = {
+      "merge", "--finalize", "--to", to, "--partitions", "3", "--endpoint-url", aws_.s3_endpoint()};
+  auto missing = testing::run_process(testing::ddb2s3_argv(finalize), env);
+  EXPECT_EQ(missing.exit_code, 1) << missing.err;
+  EXPECT_NE(missing.err.find("PartitionsMissing"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("not done"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find(": 2"), std::string::npos) << missing.err;
+
+  // Usage errors (2), each naming its flag; nothing is run.
+  auto task_env = env;
+  task_env["JOB_COMPLETION_INDEX"] = "3";
+  struct Case {
+    std::vector<std::string> argv;
+    std::map<std::string, std::string> env;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {merge_argv({"--partition", "1"}), env, "--partition needs --partitions"},
+      {merge_argv({"--partitions", "3", "--partition", "3"}), env,
+       "--partition must be from 0 to --partitions - 1 (2)"},
+      {merge_argv({"--partitions", "3", "--partition", "-1"}), env, "--partition takes a number"},
+      {merge_argv({"--partitions", "3", "--partition", "auto"}), env, "JOB_COMPLETION_INDEX"},
+      {merge_argv({"--partitions", "3", "--partition", "auto"}), task_env,
+       "--partition 'auto': JOB_COMPLETION_INDEX='3'"},
+      {merge_argv({"--partitions", "3", "--partition", "0", "--finalize"}), env, "--partition"},
+      {testing::ddb2s3_argv({"merge", "--finalize", "--to", to}), env, "--finalize needs --partitions"},
+      {testing::ddb2s3_argv({"merge", "--to", to, "--partitions", "3"}), env, "needs BASE"},
+  };
+  for (const auto& c : cases) {
+    auto usage = testing::run_process(c.argv, c.env);
+    EXPECT_EQ(usage.exit_code, 2) << c.says << ": " << usage.err;
+    EXPECT_NE(usage.err.find(c.says), std::string::npos) << usage.err;
+  }
+  EXPECT_FALSE(exists("auto/snapshot", "partitions/p0002.json"));
+
+  auto last = testing::run_process(merge_argv({"--partitions", "3", "--partition", "2"}), env);
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  EXPECT_NE(last.err.find("merged partition 2 of 3"), std::string::npos) << last.err;
+  auto finalized = testing::run_process(testing::ddb2s3_argv(finalize), env);
+  ASSERT_EQ(finalized.exit_code, 0) << finalized.err;
+  EXPECT_EQ(merged("auto/snapshot"), scanned());
+  auto help = testing::run_process(testing::ddb2s3_argv({"merge", "--help"}), env);
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* flag : {"--partition ", "--finalize", "JOB_COMPLETION_INDEX"})
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
 }
 
 // A `scan --format dynamodb-json` run has the export's layout and line format: it is a base too (its gzip is
