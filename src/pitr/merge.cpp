@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <unordered_map>
 
 #include "aws/session.h"
@@ -211,6 +212,12 @@ Status for_each_line(Sink& sink, const DataFile& file, uint64_t read_size, const
   return emit_lines(true);
 }
 
+// A data file of the new snapshot, as its manifest line records it.
+struct WrittenFile {
+  StoredObject object;
+  int64_t items = 0;
+};
+
 // The new snapshot's data files: lines deflated (gzip) into objects of about file_size uncompressed bytes.
 class SnapshotWriter {
  public:
@@ -248,22 +255,14 @@ class SnapshotWriter {
     buffer_.clear();
     DDB2S3_ASSIGN_OR_RETURN(auto stored, writer_->finish());
     writer_.reset();
-    manifest_ += "{\"itemCount\":" + std::to_string(file_items_) + ",\"md5Checksum\":";
-    append_json_string(manifest_, stored.md5_base64);
-    manifest_ += ",\"etag\":";
-    append_json_string(manifest_, stored.etag);
-    manifest_ += ",\"dataFileS3Key\":";
-    append_json_string(manifest_, stored.key);
-    manifest_ += "}\n";
-    files_.push_back(std::move(stored));
+    files_.push_back({std::move(stored), file_items_});
     file_items_ = 0;
     raw_bytes_ = 0;
     return {};
   }
 
   int64_t items() const { return items_; }
-  const std::string& manifest() const { return manifest_; }
-  std::vector<StoredObject>& files() { return files_; }
+  const std::vector<WrittenFile>& files() const { return files_; }
 
  private:
   Status deflate_some(std::string_view in, int flush) {
@@ -294,11 +293,11 @@ class SnapshotWriter {
   std::unique_ptr<ObjectWriter> writer_;
   z_stream z_{};
   bool deflating_ = false;
-  std::string buffer_, key_, manifest_;
+  std::string buffer_, key_;
   int partition_ = -1, file_number_ = 0;
   int64_t items_ = 0, file_items_ = 0;
   uint64_t raw_bytes_ = 0;
-  std::vector<StoredObject> files_;
+  std::vector<WrittenFile> files_;
 };
 
 // The latest change of one key.
@@ -327,6 +326,211 @@ std::optional<std::string> item_key(simdjson::dom::element item, const std::vect
   return key + "}";
 }
 
+// What a snapshot's manifests say: manifest-files.json's lines and manifest-summary.json's fields. One
+// writer for the single-process merge and for finalize_merge(), so that their snapshots cannot differ.
+struct SnapshotManifests {
+  std::vector<WrittenFile> files;  // partition order
+  double start_seconds = 0;
+  std::string base;
+  std::vector<std::string> incrementals;
+  int partitions = 0;  // as hashed (1: a merge without changes copies the snapshot in one pass)
+  int64_t items = 0, changed_keys = 0, deleted_keys = 0;
+};
+
+// Writes manifest-files.json, then manifest-summary.json (its presence says the snapshot is complete);
+// returns the summary's key.
+Result<std::string> write_snapshot_manifests(Location& to, const SnapshotManifests& m) {
+  std::string lines;
+  for (const auto& f : m.files) {
+    lines += "{\"itemCount\":" + std::to_string(f.items) + ",\"md5Checksum\":";
+    append_json_string(lines, f.object.md5_base64);
+    lines += ",\"etag\":";
+    append_json_string(lines, f.object.etag);
+    lines += ",\"dataFileS3Key\":";
+    append_json_string(lines, f.object.key);
+    lines += "}\n";
+  }
+  const std::string files_key = to.dest.key(kFiles);
+  DDB2S3_RETURN_IF_ERROR(to.sink->put(files_key, lines, "application/json"));
+  const double end_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::string summary =
+      "{\"version\":\"2020-06-30\",\"exportType\":\"FULL_EXPORT\",\"outputFormat\":\"DYNAMODB_JSON\"";
+  summary += ",\"startTime\":";
+  append_json_string(summary, format_time(m.start_seconds));
+  summary += ",\"endTime\":";
+  append_json_string(summary, format_time(end_s));
+  if (to.dest.is_s3) {
+    summary += ",\"s3Bucket\":";
+    append_json_string(summary, to.dest.bucket);
+    summary += ",\"s3Prefix\":";
+    append_json_string(summary, to.dest.prefix);
+  }
+  summary += ",\"manifestFilesS3Key\":";
+  append_json_string(summary, files_key);
+  summary += ",\"itemCount\":" + std::to_string(m.items);
+  summary += ",\"mergedFrom\":{\"base\":";
+  append_json_string(summary, m.base);
+  summary += ",\"incrementals\":";
+  append_json_array(summary, m.incrementals,
+                    [](std::string& s, const std::string& t) { append_json_string(s, t); });
+  summary += "},\"partitions\":" + std::to_string(m.partitions);
+  summary += ",\"changedKeys\":" + std::to_string(m.changed_keys);
+  summary += ",\"deletedKeys\":" + std::to_string(m.deleted_keys) + "}\n";
+  const std::string summary_key = to.dest.key(kSummary);
+  DDB2S3_RETURN_IF_ERROR(to.sink->put(summary_key, summary, "application/json"));
+  return summary_key;
+}
+
+// TO/partitions/pPPPP.json: what one partition's run wrote and merged, for finalize_merge() to check and
+// gather. Its presence says the partition is done.
+struct PartitionManifest {
+  int partition = -1;
+  int partitions = 0;  // K, as given
+  int hashed = 0;      // as hashed: K, or 1 for a merge without changes (partition 0 copies the snapshot)
+  std::string base;
+  std::vector<std::string> incrementals, key;
+  double start_seconds = 0;
+  int64_t items = 0, base_items = 0, change_records = 0, changed_keys = 0, deleted_keys = 0;
+  std::vector<WrittenFile> files;
+};
+
+std::string partition_manifest_key(const Location& to, int partition) {
+  char name[48];
+  std::snprintf(name, sizeof name, "partitions/p%04d.json", partition);
+  return to.dest.key(name);
+}
+
+std::string partition_manifest_json(const PartitionManifest& m) {
+  auto strings = [](std::string& s, const std::string& t) { append_json_string(s, t); };
+  std::string out;
+  JsonObjectWriter w(out);
+  w.number("partition", m.partition);
+  w.number("partitions", m.partitions);
+  w.number("hashedPartitions", m.hashed);
+  w.string("base", m.base);
+  w.array("incrementals", m.incrementals, strings);
+  w.array("key", m.key, strings);
+  char start[32];
+  std::snprintf(start, sizeof start, "%.6f", m.start_seconds);
+  w.raw("startEpochSeconds", start);
+  w.number("itemCount", m.items);
+  w.number("baseItems", m.base_items);
+  w.number("changeRecords", m.change_records);
+  w.number("changedKeys", m.changed_keys);
+  w.number("deletedKeys", m.deleted_keys);
+  w.array("files", m.files, [](std::string& s, const WrittenFile& f) {
+    JsonObjectWriter file(s);
+    file.number("itemCount", f.items);
+    file.string("md5Checksum", f.object.md5_base64);
+    file.string("etag", f.object.etag);
+    file.string("dataFileS3Key", f.object.key);
+    file.number("size", f.object.size);
+    file.close();
+  });
+  w.close();
+  return out + "\n";
+}
+
+Result<PartitionManifest> parse_partition_manifest(std::string_view text, const std::string& where,
+                                                   simdjson::dom::parser& parser) {
+  auto bad = [&](std::string what) {
+    return Error::make(ErrorKind::kClient, "BadPartitionManifest", where + " " + what);
+  };
+  simdjson::dom::element doc;
+  if (parser.parse(text.data(), text.size()).get(doc) || !doc.is_object()) return bad("is not a JSON object");
+  PartitionManifest m;
+  auto integer = [&](const char* name, auto& target) -> Status {
+    int64_t n = 0;
+    if (doc[name].get_int64().get(n)) return bad(std::string("has no integer ") + name);
+    target = static_cast<std::remove_reference_t<decltype(target)>>(n);
+    return {};
+  };
+  auto strings = [&](const char* name, std::vector<std::string>& target) -> Status {
+    simdjson::dom::array array;
+    if (doc[name].get_array().get(array)) return bad(std::string("has no array ") + name);
+    for (auto v : array) {
+      std::string_view s;
+      if (v.get_string().get(s)) return bad(std::string("has a non-string in ") + name);
+      target.emplace_back(s);
+    }
+    return {};
+  };
+  DDB2S3_RETURN_IF_ERROR(integer("partition", m.partition));
+  DDB2S3_RETURN_IF_ERROR(integer("partitions", m.partitions));
+  DDB2S3_RETURN_IF_ERROR(integer("hashedPartitions", m.hashed));
+  std::string_view base;
+  if (doc["base"].get_string().get(base)) return bad("has no base");
+  m.base = base;
+  DDB2S3_RETURN_IF_ERROR(strings("incrementals", m.incrementals));
+  DDB2S3_RETURN_IF_ERROR(strings("key", m.key));
+  if (doc["startEpochSeconds"].get_double().get(m.start_seconds)) return bad("has no startEpochSeconds");
+  DDB2S3_RETURN_IF_ERROR(integer("itemCount", m.items));
+  DDB2S3_RETURN_IF_ERROR(integer("baseItems", m.base_items));
+  DDB2S3_RETURN_IF_ERROR(integer("changeRecords", m.change_records));
+  DDB2S3_RETURN_IF_ERROR(integer("changedKeys", m.changed_keys));
+  DDB2S3_RETURN_IF_ERROR(integer("deletedKeys", m.deleted_keys));
+  simdjson::dom::array files;
+  if (doc["files"].get_array().get(files)) return bad("has no files");
+  for (auto f : files) {
+    WrittenFile file;
+    std::string_view md5, etag, key;
+    uint64_t size = 0;
+    if (f["itemCount"].get_int64().get(file.items) || f["md5Checksum"].get_string().get(md5) ||
+        f["etag"].get_string().get(etag) || f["dataFileS3Key"].get_string().get(key) ||
+        f["size"].get_uint64().get(size))
+      return bad("has a file without itemCount, md5Checksum, etag, dataFileS3Key and size");
+    file.object = {std::string(key), size, std::string(md5), std::string(etag)};
+    m.files.push_back(std::move(file));
+  }
+  return m;
+}
+
+MergeOutcome outcome_of(const PartitionManifest& m) {
+  MergeOutcome outcome;
+  outcome.items = m.items;
+  outcome.base_items = m.base_items;
+  outcome.change_records = m.change_records;
+  outcome.changed_keys = m.changed_keys;
+  outcome.deleted_keys = m.deleted_keys;
+  for (const auto& f : m.files) outcome.files.push_back(f.object);
+  outcome.partitions = m.partitions;
+  outcome.partition = m.partition;
+  return outcome;
+}
+
+// "0-2, 5, 7-9": partition numbers (sorted) as ranges, so that 4096 missing ones stay one line.
+std::string number_ranges(const std::vector<int>& numbers) {
+  std::string out;
+  for (size_t i = 0; i < numbers.size();) {
+    size_t j = i;
+    while (j + 1 < numbers.size() && numbers[j + 1] == numbers[j] + 1) ++j;
+    if (!out.empty()) out += ", ";
+    out += std::to_string(numbers[i]);
+    if (j > i) out += "-" + std::to_string(numbers[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+Error snapshot_exists(const Location& to, const std::string& summary_key) {
+  Error e = Error::make(ErrorKind::kClient, "SnapshotExists",
+                        to.sink->describe(summary_key) + " exists: a snapshot is never overwritten");
+  e.hint = "choose another --to";
+  return e;
+}
+
+Status check_options(const MergeOptions& o) {
+  if (o.to.empty()) return Error::usage("merge needs a destination").with_field("to");
+  if (o.partitions < 1 || o.partitions > 4096)
+    return Error::usage("partitions must be from 1 to 4096").with_field("partitions");
+  if (o.partition < -1 || o.partition >= o.partitions)
+    return Error::usage("partition must be from 0 to partitions - 1 (" + std::to_string(o.partitions - 1) +
+                        "), or -1 for all of them, not " + std::to_string(o.partition))
+        .with_field("partition");
+  return {};
+}
+
 }  // namespace
 
 Result<std::string> canonical_dynamodb_json(std::string_view json) {
@@ -348,14 +552,38 @@ int key_partition(std::string_view canonical_key, int partitions) {
 
 Result<MergeOutcome> merge_exports(const MergeOptions& o) {
   if (o.base.empty()) return Error::usage("merge needs a base snapshot").with_field("base");
-  if (o.to.empty()) return Error::usage("merge needs a destination").with_field("to");
-  if (o.partitions < 1 || o.partitions > 4096)
-    return Error::usage("partitions must be from 1 to 4096").with_field("partitions");
+  DDB2S3_RETURN_IF_ERROR(check_options(o));
   if (o.file_size < 1) return Error::usage("file_size must be at least 1 byte").with_field("file_size");
   if (o.read_size < 1) return Error::usage("read_size must be at least 1 byte").with_field("read_size");
   const auto started = std::chrono::system_clock::now();
+  const bool one_partition = o.partition >= 0;
 
   simdjson::dom::parser parser;
+  DDB2S3_ASSIGN_OR_RETURN(Location to, open_location(o.to, "to", o));
+  const std::string summary_key = to.dest.key(kSummary);
+  const std::string manifest_key = one_partition ? partition_manifest_key(to, o.partition) : "";
+  if (one_partition) {
+    // Done already (a scheduler's retry, or a re-run of the whole array job): nothing to do, unless the
+    // manifest is another merge's.
+    DDB2S3_ASSIGN_OR_RETURN(auto done, to.sink->get(manifest_key));
+    if (done) {
+      DDB2S3_ASSIGN_OR_RETURN(auto m,
+                              parse_partition_manifest(*done, to.sink->describe(manifest_key), parser));
+      if (m.partitions != o.partitions || m.base != o.base || m.incrementals != o.incrementals) {
+        Error e = Error::make(ErrorKind::kClient, "PartitionsDisagree",
+                              to.sink->describe(manifest_key) + " is partition " +
+                                  std::to_string(m.partition) + " of another merge (" +
+                                  std::to_string(m.partitions) + " partitions of " + m.base + " and " +
+                                  std::to_string(m.incrementals.size()) + " incremental exports)");
+        e.hint = "give that merge's BASE, --incremental and --partitions, or choose another --to";
+        return e;
+      }
+      MergeOutcome outcome = outcome_of(m);
+      outcome.partition_manifest_key = manifest_key;
+      outcome.already_done = true;
+      return outcome;
+    }
+  }
   DDB2S3_ASSIGN_OR_RETURN(Location base, open_location(o.base, "base", o));
   DDB2S3_ASSIGN_OR_RETURN(auto base_files, data_files(base, parser));
   std::vector<Location> incs;
@@ -366,24 +594,26 @@ Result<MergeOutcome> merge_exports(const MergeOptions& o) {
     incs.push_back(std::move(loc));
     inc_files.push_back(std::move(files));
   }
-  DDB2S3_ASSIGN_OR_RETURN(Location to, open_location(o.to, "to", o));
-  const std::string summary_key = to.dest.key(kSummary);
   DDB2S3_ASSIGN_OR_RETURN(auto existing, to.sink->get(summary_key));
-  if (existing) {
-    Error e = Error::make(ErrorKind::kClient, "SnapshotExists",
-                          to.sink->describe(summary_key) + " exists: a snapshot is never overwritten");
-    e.hint = "choose another --to";
-    return e;
-  }
-  // Data files without a summary: a merge that failed; mixing them with new ones would corrupt data/.
-  DDB2S3_ASSIGN_OR_RETURN(auto leftovers, to.sink->list_objects(to.dest.key("data/")));
-  if (!leftovers.empty()) {
-    Error e =
-        Error::make(ErrorKind::kClient, "UnfinishedSnapshot",
-                    to.sink->describe(to.dest.key("data/")) + " holds " + std::to_string(leftovers.size()) +
-                        " objects but no " + std::string(kSummary) + " (a merge that did not finish)");
-    e.hint = "remove them or choose another --to";
-    return e;
+  if (existing) return snapshot_exists(to, summary_key);
+  if (one_partition) {
+    // This partition's files without its manifest: an attempt that failed. Other partitions' files are
+    // other processes' (running or done) and stay.
+    char own[32];
+    std::snprintf(own, sizeof own, "data/p%04d-", o.partition);
+    DDB2S3_ASSIGN_OR_RETURN(auto leftovers, to.sink->list_objects(to.dest.key(own)));
+    for (const auto& object : leftovers) DDB2S3_RETURN_IF_ERROR(to.sink->remove(object.key));
+  } else {
+    // Data files without a summary: a merge that failed; mixing them with new ones would corrupt data/.
+    DDB2S3_ASSIGN_OR_RETURN(auto leftovers, to.sink->list_objects(to.dest.key("data/")));
+    if (!leftovers.empty()) {
+      Error e =
+          Error::make(ErrorKind::kClient, "UnfinishedSnapshot",
+                      to.sink->describe(to.dest.key("data/")) + " holds " + std::to_string(leftovers.size()) +
+                          " objects but no " + std::string(kSummary) + " (a merge that did not finish)");
+      e.hint = "remove them or choose another --to";
+      return e;
+    }
   }
 
   // The key's attribute names: given, or those of the first change record's Keys.
@@ -406,13 +636,16 @@ Result<MergeOutcome> merge_exports(const MergeOptions& o) {
     }
   }
   std::sort(names.begin(), names.end());
-  // Without any change the snapshot is copied as it is: one pass is enough.
+  // Without any change the snapshot is copied as it is: one pass is enough (partition 0's, when the
+  // partitions run apart; the others write nothing).
   const int partitions = any_change ? o.partitions : 1;
+  const int first = one_partition ? o.partition : 0;
+  const int last = one_partition ? std::min(o.partition, partitions - 1) : partitions - 1;
 
   MergeOutcome outcome;
   SnapshotWriter out(to, o.file_size);
   std::unordered_map<std::string, Change> changes;
-  for (int p = 0; p < partitions; ++p) {
+  for (int p = first; p <= last; ++p) {
     changes.clear();
     for (size_t i = 0; i < incs.size(); ++i) {
       for (const auto& f : inc_files[i]) {
@@ -424,7 +657,7 @@ Result<MergeOutcome> merge_exports(const MergeOptions& o) {
                   !keys.is_object() ||
                   doc["Metadata"]["WriteTimestampMicros"]["N"].get_string().get(micros_text))
                 return bad_line(incs[i], f, "has no Keys or Metadata.WriteTimestampMicros");
-              if (p == 0) ++outcome.change_records;
+              if (p == first) ++outcome.change_records;
               std::string key = canonical(keys);
               if (key_partition(key, partitions) != p) return {};
               uint64_t micros = 0;
@@ -475,39 +708,155 @@ Result<MergeOutcome> merge_exports(const MergeOptions& o) {
   }
   DDB2S3_RETURN_IF_ERROR(out.finish_file());
   outcome.items = out.items();
-
-  // Manifests: the files' list, then the summary (its presence says the snapshot is complete).
-  const std::string files_key = to.dest.key(kFiles);
-  DDB2S3_RETURN_IF_ERROR(to.sink->put(files_key, out.manifest(), "application/json"));
+  outcome.partitions = o.partitions;
+  outcome.partition = o.partition;
+  for (const auto& f : out.files()) outcome.files.push_back(f.object);
   const double start_s = std::chrono::duration<double>(started.time_since_epoch()).count();
-  const double end_s =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  std::string summary =
-      "{\"version\":\"2020-06-30\",\"exportType\":\"FULL_EXPORT\",\"outputFormat\":\"DYNAMODB_JSON\"";
-  summary += ",\"startTime\":";
-  append_json_string(summary, format_time(start_s));
-  summary += ",\"endTime\":";
-  append_json_string(summary, format_time(end_s));
-  if (to.dest.is_s3) {
-    summary += ",\"s3Bucket\":";
-    append_json_string(summary, to.dest.bucket);
-    summary += ",\"s3Prefix\":";
-    append_json_string(summary, to.dest.prefix);
+
+  if (one_partition) {
+    PartitionManifest m;
+    m.partition = o.partition;
+    m.partitions = o.partitions;
+    m.hashed = partitions;
+    m.base = o.base;
+    m.incrementals = o.incrementals;
+    m.key = names;
+    m.start_seconds = start_s;
+    m.items = outcome.items;
+    m.base_items = outcome.base_items;
+    m.change_records = outcome.change_records;
+    m.changed_keys = outcome.changed_keys;
+    m.deleted_keys = outcome.deleted_keys;
+    m.files = out.files();
+    // Written last: its presence says the partition's data files are all there.
+    DDB2S3_RETURN_IF_ERROR(to.sink->put(manifest_key, partition_manifest_json(m), "application/json"));
+    outcome.partition_manifest_key = manifest_key;
+    return outcome;
   }
-  summary += ",\"manifestFilesS3Key\":";
-  append_json_string(summary, files_key);
-  summary += ",\"itemCount\":" + std::to_string(outcome.items);
-  summary += ",\"mergedFrom\":{\"base\":";
-  append_json_string(summary, o.base);
-  summary += ",\"incrementals\":";
-  append_json_array(summary, o.incrementals,
-                    [](std::string& s, const std::string& t) { append_json_string(s, t); });
-  summary += "},\"partitions\":" + std::to_string(partitions);
-  summary += ",\"changedKeys\":" + std::to_string(outcome.changed_keys);
-  summary += ",\"deletedKeys\":" + std::to_string(outcome.deleted_keys) + "}\n";
-  DDB2S3_RETURN_IF_ERROR(to.sink->put(summary_key, summary, "application/json"));
-  outcome.files = std::move(out.files());
-  outcome.summary_key = summary_key;
+  SnapshotManifests manifests;
+  manifests.files = out.files();
+  manifests.start_seconds = start_s;
+  manifests.base = o.base;
+  manifests.incrementals = o.incrementals;
+  manifests.partitions = partitions;
+  manifests.items = outcome.items;
+  manifests.changed_keys = outcome.changed_keys;
+  manifests.deleted_keys = outcome.deleted_keys;
+  DDB2S3_ASSIGN_OR_RETURN(outcome.summary_key, write_snapshot_manifests(to, manifests));
+  return outcome;
+}
+
+Result<MergeOutcome> finalize_merge(const MergeOptions& o) {
+  DDB2S3_RETURN_IF_ERROR(check_options(o));
+  if (o.partition != -1)
+    return Error::usage("finalize gathers every partition: partition must be -1, not " +
+                        std::to_string(o.partition))
+        .with_field("partition");
+  simdjson::dom::parser parser;
+  DDB2S3_ASSIGN_OR_RETURN(Location to, open_location(o.to, "to", o));
+  const std::string summary_key = to.dest.key(kSummary);
+  DDB2S3_ASSIGN_OR_RETURN(auto existing, to.sink->get(summary_key));
+  if (existing) return snapshot_exists(to, summary_key);
+
+  std::vector<PartitionManifest> manifests;
+  std::vector<int> missing;
+  for (int p = 0; p < o.partitions; ++p) {
+    const std::string key = partition_manifest_key(to, p);
+    DDB2S3_ASSIGN_OR_RETURN(auto text, to.sink->get(key));
+    if (!text) {
+      missing.push_back(p);
+      continue;
+    }
+    DDB2S3_ASSIGN_OR_RETURN(auto m, parse_partition_manifest(*text, to.sink->describe(key), parser));
+    // Every partition must have merged the same inputs the same way, or the snapshot would mix two merges.
+    const PartitionManifest& ref = manifests.empty() ? m : manifests.front();
+    const std::string rerun =
+        "remove the manifest and data files (data/pPPPP-*) of the partition that ran with other options and "
+        "run it again with the others' BASE, --incremental, --key and --partitions";
+    std::string differs, hint = rerun;
+    if (m.partition != p) {
+      differs = "says it is partition " + std::to_string(m.partition);
+    } else if (m.partitions != o.partitions) {
+      differs = "was merged with " + std::to_string(m.partitions) + " partitions, not " +
+                std::to_string(o.partitions);
+      hint = "finalize with the --partitions the partitions ran with; or " + rerun;
+    } else if (!o.base.empty() && (m.base != o.base || m.incrementals != o.incrementals)) {
+      differs = "merged other exports (" + m.base + " and " + std::to_string(m.incrementals.size()) +
+                " incremental exports) than the ones given";
+      hint = "give --finalize the BASE and --incremental the partitions merged, or neither";
+    } else if (m.base != ref.base || m.incrementals != ref.incrementals) {
+      differs = "merged other exports than partition " + std::to_string(ref.partition);
+    } else if (m.key != ref.key || m.hashed != ref.hashed) {
+      differs = "hashed other key attributes than partition " + std::to_string(ref.partition);
+    } else if (m.change_records != ref.change_records) {
+      differs = "read " + std::to_string(m.change_records) + " change records, partition " +
+                std::to_string(ref.partition) + " " + std::to_string(ref.change_records) +
+                " (the incremental exports changed between the runs)";
+    }
+    if (!differs.empty()) {
+      Error e = Error::make(ErrorKind::kClient, "PartitionsDisagree", to.sink->describe(key) + " " + differs);
+      e.hint = std::move(hint);
+      return e;
+    }
+    manifests.push_back(std::move(m));
+  }
+  if (!missing.empty()) {
+    Error e =
+        Error::make(ErrorKind::kClient, "PartitionsMissing",
+                    std::to_string(missing.size()) + " of " + std::to_string(o.partitions) +
+                        " partitions are not done (no " + to.sink->describe(to.dest.key("partitions/")) +
+                        "pPPPP.json): " + number_ranges(missing));
+    e.hint = "run `ddb2s3 merge BASE --incremental ... --to " + o.to + " --partitions " +
+             std::to_string(o.partitions) + " --partition I` for each (I = " + number_ranges(missing) +
+             "), then --finalize again";
+    return e;
+  }
+
+  // data/ must hold exactly the partitions' files: a stray one (an attempt with other options) would be
+  // read by whatever reads the folder, a missing one lose items.
+  DDB2S3_ASSIGN_OR_RETURN(auto listed, to.sink->list_objects(to.dest.key("data/")));
+  std::map<std::string, uint64_t> stored;
+  for (const auto& object : listed) stored[object.key] = object.size;
+  SnapshotManifests snapshot;
+  snapshot.start_seconds = manifests.front().start_seconds;
+  snapshot.base = manifests.front().base;
+  snapshot.incrementals = manifests.front().incrementals;
+  snapshot.partitions = manifests.front().hashed;
+  MergeOutcome outcome;
+  outcome.change_records = manifests.front().change_records;
+  for (const auto& m : manifests) {
+    snapshot.start_seconds = std::min(snapshot.start_seconds, m.start_seconds);
+    outcome.items += m.items;
+    outcome.base_items += m.base_items;
+    outcome.changed_keys += m.changed_keys;
+    outcome.deleted_keys += m.deleted_keys;
+    for (const auto& f : m.files) {
+      auto it = stored.find(f.object.key);
+      if (it == stored.end() || it->second != f.object.size)
+        return Error::make(ErrorKind::kClient, "MissingDataFile",
+                           to.sink->describe(f.object.key) + " is in partition " +
+                               std::to_string(m.partition) + "'s manifest but " +
+                               (it == stored.end() ? std::string("not stored")
+                                                   : "stored with " + std::to_string(it->second) +
+                                                         " bytes, not " + std::to_string(f.object.size)));
+      stored.erase(it);
+      snapshot.files.push_back(f);
+      outcome.files.push_back(f.object);
+    }
+  }
+  if (!stored.empty()) {
+    Error e = Error::make(
+        ErrorKind::kClient, "UnlistedDataFile",
+        std::to_string(stored.size()) + " objects under " + to.sink->describe(to.dest.key("data/")) +
+            " are in no partition's manifest, the first " + to.sink->describe(stored.begin()->first));
+    e.hint = "remove them (an attempt with other options left them) and --finalize again";
+    return e;
+  }
+  snapshot.items = outcome.items;
+  snapshot.changed_keys = outcome.changed_keys;
+  snapshot.deleted_keys = outcome.deleted_keys;
+  DDB2S3_ASSIGN_OR_RETURN(outcome.summary_key, write_snapshot_manifests(to, snapshot));
+  outcome.partitions = o.partitions;
   return outcome;
 }
 
