@@ -457,6 +457,73 @@ TEST_F(PitrChainTest, AMergeThatDiedIsCleanedUpOrAdoptedByTheNext) {
   EXPECT_EQ(items_at(snapshot_folder("chain", t2)), scanned());
 }
 
+TEST_F(PitrChainTest, FourProcessesMergeTheChainsPartitionsThenFinalizeAndVerifyDeepPasses) {
+  const double t0 = std::floor(now_seconds()) - 5 * kHour, t1 = t0 + kHour;
+  std::vector<std::string> items;
+  for (int i = 0; i < 40; ++i)
+    items.push_back(R"({"id":{"S":"k)" + std::to_string(i) + R"("},"n":{"N":")" + kBig + R"("},"i":{"N":")" +
+                    std::to_string(i) + R"("}})");
+  put(items);
+  snapshot(t0);
+  ChainRunOptions first = options(t0, false);
+  first.exports.export_time = t0;
+  ASSERT_EQ(run(first).action, ChainAction::kStartedBase);
+  put({R"({"id":{"S":"k1"},"ss":{"SS":["changed"]}})", R"({"id":{"S":"new"},"b":{"B":"AAEC"}})"});
+  remove({"k2", "k3", "k30"});
+  snapshot(t1);
+  ASSERT_EQ(run(options(t1, false)).action, ChainAction::kAdvanced);
+
+  const std::string chain = "s3://" + bucket_ + "/chain";
+  const std::map<std::string, std::string> env = aws_.env_vars();
+  std::vector<std::unique_ptr<testing::ChildProcess>> partitions;
+  for (int i = 0; i < 4; ++i)
+    partitions.push_back(std::make_unique<testing::ChildProcess>(
+        testing::ddb2s3_argv({"merge", chain, "--partitions", "4", "--partition", std::to_string(i),
+                              "--endpoint-url", aws_.s3_endpoint(), "--file-size", "300"}),
+        env));
+  for (auto& p : partitions) {
+    auto o = p->wait();
+    ASSERT_EQ(o.exit_code, 0) << o.err;
+  }
+  // Partitions alone record nothing: the chain's snapshot is still the base.
+  auto before = parse_chain_state(stored_state(), "state");
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->snapshot.incrementals, 0);
+
+  auto finalized =
+      testing::run_process(testing::ddb2s3_argv({"merge", chain, "--finalize", "--partitions", "4",
+                                                 "--endpoint-url", aws_.s3_endpoint(), "--json"}),
+                           env);
+  ASSERT_EQ(finalized.exit_code, 0) << finalized.err;
+  auto json = testing::parse_json(finalized.out);
+  ASSERT_TRUE(json.ok()) << finalized.out;
+  EXPECT_EQ(json->find("mode")->text, "chain");
+  const std::string folder = snapshot_folder("chain", t1);
+  EXPECT_EQ(json->find("snapshot")->text, "s3://" + bucket_ + "/" + folder);
+  EXPECT_EQ(items_at(folder), scanned());
+  auto after = parse_chain_state(stored_state(), "state");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->snapshot.incrementals, 1);
+  EXPECT_EQ(after->snapshot.item_count, 38);
+
+  // The snapshot passes the checks a scan's run passes: verify --deep, with the folder as the run.
+  auto verified = testing::run_process(
+      testing::ddb2s3_argv({"verify", chain + "/snapshots", "--run-id", folder.substr(folder.rfind('/') + 1),
+                            "--deep", "--dest-endpoint-url", aws_.s3_endpoint(), "--json"}),
+      env);
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  auto report = testing::parse_json(verified.out);
+  ASSERT_TRUE(report.ok()) << verified.out;
+  EXPECT_EQ(report->find("ok")->text, "true");
+  EXPECT_EQ(report->find("items")->text, "38");
+
+  // Again: nothing to merge.
+  auto again =
+      testing::run_process(testing::ddb2s3_argv({"merge", chain, "--endpoint-url", aws_.s3_endpoint()}), env);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("nothing to do"), std::string::npos) << again.err;
+}
+
 // The program as a daily job runs it: real time, the export server's point-in-time window ending 5 minutes
 // ago, a base three days old, so that the second run makes three consecutive exports and merges them.
 TEST_F(PitrChainTest, TheProgramStartsAdvancesAndMergesTheChainAndSaysWhenThereIsNothingToDo) {

@@ -398,10 +398,14 @@ int run_chain_command(ExportCommands& c, std::atomic<bool>* cancel) {
   if (r.action != ChainAction::kFailed) return 0;
   const ExportOutcome& last = r.exports.back();
   const int code = report(last, OutputArgs{false, true}, c.source, c.wait, false);
-  std::fprintf(stderr,
-               "ddb2s3: the chain stays at %s (nothing was recorded for this export); the next run covers "
-               "the same window again\n",
-               format_time(r.state.through()).c_str());
+  if (r.state.table.empty())
+    std::fprintf(stderr,
+                 "ddb2s3: no chain was started (nothing was recorded); the next run makes the base again\n");
+  else
+    std::fprintf(stderr,
+                 "ddb2s3: the chain stays at %s (nothing was recorded for this export); the next run covers "
+                 "the same window again\n",
+                 format_time(r.state.through()).c_str());
   return code == 0 ? 1 : code;
 }
 
@@ -628,10 +632,12 @@ std::string chain_json(const ChainRunOutcome& r) {
   w.string("action", chain_action_name(r.action));
   w.string("state", r.state_location);
   w.array("exports", r.exports, [](std::string& s, const ExportOutcome& e) { s += e.description.json; });
-  w.string("through", format_time(r.state.through()));
-  w.number("incrementals", r.state.incrementals.size());
-  if (r.action == ChainAction::kUpToDate) w.string("nextWindow", format_time(r.next_window));
-  w.string("snapshot", r.state.snapshot.location);
+  if (!r.state.table.empty()) {  // else a first run whose base export failed: no chain yet
+    w.string("through", format_time(r.state.through()));
+    w.number("incrementals", r.state.incrementals.size());
+    if (r.action == ChainAction::kUpToDate) w.string("nextWindow", format_time(r.next_window));
+    w.string("snapshot", r.state.snapshot.location);
+  }
   if (r.merge) w.raw("merge", merge_outcome_json(*r.merge));
   w.close();
   return out;

@@ -10,6 +10,7 @@
 #include "base/json_writer.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "pitr/chain.h"
 #include "pitr/merge.h"
 #include "scan/parallel.h"
 
@@ -83,6 +84,7 @@ Status check_flags(const MergeCommands& c) {
     if (!gave_partitions)
       return Error::usage("--finalize needs --partitions K, as the partitions' runs were given it")
           .with_field("partitions");
+    if (c.to.empty()) return Error::usage("--finalize needs --to, the merge's destination").with_field("to");
     if (c.base.empty() && !c.incrementals.empty())
       return Error::usage("--finalize checks --incremental against the partitions only with BASE given too")
           .with_field("incrementals");
@@ -91,6 +93,7 @@ Status check_flags(const MergeCommands& c) {
   if (c.base.empty())
     return Error::usage("merge needs BASE, the snapshot (or --finalize after the partitions' runs)")
         .with_field("base");
+  if (c.to.empty()) return Error::usage("merge needs --to, where the new snapshot goes").with_field("to");
   if (!c.partition.empty() && !gave_partitions)
     return Error::usage("--partition needs --partitions K, the same K in every partition's run")
         .with_field("partition");
@@ -143,7 +146,85 @@ void print_text(const MergeCommands& c, const MergeOutcome& o) {
     std::fprintf(stderr, "%s written last\n", o.summary_key.c_str());
 }
 
+// `merge s3://BUCKET/PREFIX` of a chain: its exports not in its snapshot yet, merged into the next one and
+// recorded (one partition of it, or the finalize of its partitions' runs).
+int run_chain_merge(MergeCommands& c, uint64_t file_size) {
+  if (!c.partition.empty() && c.partitions_opt->count() == 0)
+    return fail(Error::usage("--partition needs --partitions K, the same K in every partition's run")
+                    .with_field("partition"),
+                {});
+  if (c.finalize && !c.partition.empty())
+    return fail(Error::usage("--finalize gathers every partition after their runs: give --partition to those "
+                             "runs, not to --finalize")
+                    .with_field("partition"),
+                {});
+  if (!c.key_attributes.empty())
+    return fail(Error::usage("a chain knows its table's key: leave out --key").with_field("key_attributes"),
+                flag_names());
+  ChainMergeOptions o;
+  o.chain = c.base;
+  o.to = c.to;
+  o.partitions = c.partitions;
+  o.finalize = c.finalize;
+  o.file_size = file_size;
+  o.s3 = AwsOptions{c.profile, c.region, c.endpoint_url};
+  if (!c.partition.empty()) {
+    auto partition = parse_partition(c.partition, c.partitions, o.env);
+    if (!partition) return fail(partition.error(), {});
+    o.partition = *partition;
+  }
+  auto r = merge_chain(o);
+  if (!r) return fail(r.error(), flag_names());
+  if (c.json) {
+    std::string out;
+    JsonObjectWriter w(out);
+    w.string("mode", "chain");
+    w.key("up_to_date");
+    out += r->up_to_date ? "true" : "false";
+    w.string("snapshot", r->state.snapshot.location);
+    w.string("through", format_time(r->state.snapshot.through));
+    if (!r->up_to_date) {
+      w.string("to", r->to);
+      w.number("partitions", r->merge.partitions);
+      if (r->partition_only) w.number("partition", r->merge.partition);
+      w.number("items", r->merge.items);
+      w.number("change_records", r->merge.change_records);
+      w.number("changed_keys", r->merge.changed_keys);
+      w.number("deleted_keys", r->merge.deleted_keys);
+    }
+    w.close();
+    std::printf("%s\n", out.c_str());
+  } else if (!c.quiet) {
+    if (r->up_to_date)
+      std::fprintf(stderr,
+                   "ddb2s3: the chain's snapshot %s holds every export already (through %s): nothing to do\n",
+                   r->state.snapshot.location.c_str(), format_time(r->state.snapshot.through).c_str());
+    else if (r->partition_only)
+      std::fprintf(
+          stderr,
+          "ddb2s3: partition %d of %d of %s written (run `ddb2s3 merge %s --finalize --partitions %d` "
+          "when all are)\n",
+          r->merge.partition, r->merge.partitions, r->to.c_str(), c.base.c_str(), r->merge.partitions);
+    else
+      std::fprintf(stderr, "ddb2s3: the chain's snapshot is now %s: %" PRId64 " items, through %s\n",
+                   r->state.snapshot.location.c_str(), r->state.snapshot.item_count,
+                   format_time(r->state.snapshot.through).c_str());
+  }
+  return 0;
+}
+
 int run_merge(MergeCommands& c) {
+  // Usage errors first, before the S3 call that tells a chain from a snapshot.
+  auto chain_size = parse_size(c.file_size);
+  if (!chain_size)
+    return fail(Error::usage("--file-size: " + chain_size.error().message).with_field("file_size"),
+                flag_names());
+  if (!c.base.empty() && c.incrementals.empty()) {
+    auto chain =
+        is_chain(c.base, AwsOptions{c.profile, c.region, c.endpoint_url}, Environment::process(), {});
+    if (!chain) return fail(chain.error(), flag_names());
+    if (*chain) return run_chain_merge(c, *chain_size);
+  }
   if (Status s = check_flags(c); !s) return fail(s.error(), {});
   MergeOptions o;
   o.base = c.base;
@@ -184,11 +265,14 @@ std::unique_ptr<Commands> add_merge_commands(CLI::App& app) {
   m->add_option(
       "BASE", c->base,
       "the snapshot: a full export's folder (s3://BUCKET/PREFIX/AWSDynamoDB/EXPORT_ID) or a merge's "
-      "--to; a .../manifest-summary.json stands for its folder (not needed with --finalize)");
+      "--to; a .../manifest-summary.json stands for its folder (not needed with --finalize); or a chain "
+      "(s3://BUCKET/PREFIX of `export --chain`): its new exports merged into its next snapshot");
   m->add_option("--incremental", c->incrementals,
                 "incremental exports' folders, oldest first (repeat the flag or list them)")
       ->expected(1, -1);
-  m->add_option("--to", c->to, "where the new snapshot goes: s3://BUCKET/PREFIX or a directory")->required();
+  m->add_option("--to", c->to,
+                "where the new snapshot goes: s3://BUCKET/PREFIX or a directory (a chain: default "
+                "PREFIX/snapshots/TIME)");
   c->partitions_opt =
       m->add_option("--partitions", c->partitions,
                     "key-hash partitions (default 16): one partition's changes are held in memory at a time")

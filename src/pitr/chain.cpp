@@ -491,10 +491,8 @@ Result<std::optional<MergeOutcome>> merge_into_snapshot(Place& place, StoredStat
       return std::optional<MergeOutcome>(std::move(outcome));
     }
   }
-  // PARTITIONS-PENDING: one-partition runs and finalize come with MergeOptions::partition / finalize_merge.
-  if (partition >= 0 || finalize)
-    return Error::usage("not yet: --partition with a chain").with_field("partition");
-  Result<MergeOutcome> merged = merge_exports(m);
+  m.partition = partition;
+  Result<MergeOutcome> merged = finalize ? finalize_merge(m) : merge_exports(m);
   if (!merged) return std::move(merged).error();
   if (partition >= 0) {
     partition_only = true;

@@ -348,7 +348,7 @@ Result<std::string> write_snapshot_manifests(Location& to, const SnapshotManifes
     append_json_string(lines, f.object.etag);
     lines += ",\"dataFileS3Key\":";
     append_json_string(lines, f.object.key);
-    lines += "}\n";
+    lines += ",\"size\":" + std::to_string(f.object.size) + "}\n";
   }
   const std::string files_key = to.dest.key(kFiles);
   DDB2S3_RETURN_IF_ERROR(to.sink->put(files_key, lines, "application/json"));
@@ -369,6 +369,12 @@ Result<std::string> write_snapshot_manifests(Location& to, const SnapshotManifes
   summary += ",\"manifestFilesS3Key\":";
   append_json_string(summary, files_key);
   summary += ",\"itemCount\":" + std::to_string(m.items);
+  // Also the fields of a scan's summary that `ddb2s3 verify DEST --run-id FOLDER` reads: a snapshot is
+  // checked as a run whose id is its folder's name.
+  const std::string folder = to.dest.is_s3 ? to.dest.prefix : to.dest.directory;
+  summary += ",\"runId\":";
+  append_json_string(summary, folder.substr(folder.find_last_of('/') + 1));
+  summary += ",\"compression\":\"gzip\",\"fileCount\":" + std::to_string(m.files.size());
   summary += ",\"mergedFrom\":{\"base\":";
   append_json_string(summary, m.base);
   summary += ",\"incrementals\":";
