@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "scan/manifest.h"
+#include "support/files.h"
+#include "support/http_server.h"
 #include "support/scan_fixtures.h"
 #include "support/servers.h"
 
@@ -674,6 +676,51 @@ TEST_F(ScanTest, FailuresSayWhatFailedAndLeaveNoSummary) {
     EXPECT_EQ(r.error().http_status, 403) << r.error().to_string();
     EXPECT_EQ(r.error().code, "InvalidAccessKeyId") << r.error().to_string();
     EXPECT_FALSE(summary_exists(aws_, dest, "bad-key"));
+  }
+}
+
+// A segment reads a page's fields in the transcoder's one walk of it (DynamoDbClient::scan_body): a
+// LastEvaluatedKey that is not one whole key still fails the run at once, as a server error, and never
+// goes back to DynamoDB as ExclusiveStartKey.
+TEST(ScanAnswers, AMalformedLastEvaluatedKeyFailsTheRunAndIsNeverSentBack) {
+  for (const char* key : {R"({"id":{"S":"a"} "x":{"S":"b"}})", R"({"id":{"S":"a"},})", R"({"id":"a"})",
+                          R"({"id":{"S":"a\x"}})", R"({})", R"("id")"}) {
+    SCOPED_TRACE(key);
+    testing::TestHttpServer server;
+    std::atomic<int> scans{0};
+    std::atomic<bool> key_sent_back{false};
+    server.serve_all([&](const httplib::Request& req, httplib::Response& res) {
+      std::string body;
+      if (req.get_header_value("X-Amz-Target").ends_with(".DescribeTable")) {
+        body = R"({"Table":{"TableName":"t","TableStatus":"ACTIVE","ItemCount":1,"TableSizeBytes":20,)"
+               R"("KeySchema":[{"AttributeName":"id","KeyType":"HASH"}]}})";
+      } else {
+        ++scans;
+        if (req.body.find("ExclusiveStartKey") != std::string::npos) key_sent_back = true;
+        body = std::string(R"({"Count":1,"Items":[{"id":{"S":"a"}}],"ScannedCount":1,"LastEvaluatedKey":)") +
+               key + "}";
+      }
+      res.set_content(body, "application/x-amz-json-1.0");
+    });
+    server.start();
+    testing::TempHome home;
+    testing::TempDir out;
+    ScanOptions o;
+    o.table = "t";
+    o.source.endpoint_url = server.url();
+    auto dest = Destination::parse(out.path());
+    ASSERT_TRUE(dest) << dest.error().to_string();
+    o.dest = *dest;
+    o.env =
+        home.env({{"AWS_ACCESS_KEY_ID", "x"}, {"AWS_SECRET_ACCESS_KEY", "y"}, {"AWS_REGION", "us-east-1"}});
+    auto r = run_scan(o);
+    ASSERT_FALSE(r) << "accepted LastEvaluatedKey " << key;
+    EXPECT_EQ(r.error().kind, ErrorKind::kInternal) << r.error().to_string();
+    EXPECT_FALSE(r.error().retryable());
+    EXPECT_EQ(r.error().operation, "Scan");
+    EXPECT_NE(r.error().message.find("LastEvaluatedKey"), std::string::npos) << r.error().to_string();
+    EXPECT_EQ(scans.load(), 1);
+    EXPECT_FALSE(key_sent_back.load());
   }
 }
 

@@ -200,11 +200,24 @@ Result<ScanPage> DynamoDbClient::scan(const ScanRequest& request) {
   }
   // The on-demand pass skips what it does not read, and the key goes back as the next ExclusiveStartKey:
   // it must be one whole key here, else the next request would fail as if the user had given it.
-  if (!page.last_evaluated_key_json.empty()) {
-    if (auto what = key_problem(parsers_->dom, page.last_evaluated_key_json))
-      return bad_response("Scan", request.table_name, "LastEvaluatedKey " + *what);
-  }
+  DDB2S3_RETURN_IF_ERROR(check_last_evaluated_key(page.last_evaluated_key_json, request.table_name));
   return page;
+}
+
+Status DynamoDbClient::scan_body(const ScanRequest& request, std::string& body) {
+  auto json = build_scan_body(request);
+  if (!json) return std::move(json).error().with_context("Scan", table_resource(request.table_name));
+  std::swap(response_.body, body);  // the answer is read into the caller's buffer
+  Status s = call("Scan", request.table_name, *json);
+  std::swap(response_.body, body);
+  return s;
+}
+
+Status DynamoDbClient::check_last_evaluated_key(std::string_view key, const std::string& table) {
+  if (key.empty()) return {};
+  if (auto what = key_problem(parsers_->dom, key))
+    return bad_response("Scan", table, "LastEvaluatedKey " + *what);
+  return {};
 }
 
 void DynamoDbClient::recycle(std::string&& buffer) {

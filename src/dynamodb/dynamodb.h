@@ -185,6 +185,13 @@ class DynamoDbClient {
   Result<ScanPage> scan(const ScanRequest& request);
   // Returns a page's buffer so that the next call reuses its capacity instead of allocating.
   void recycle(std::string&& buffer);
+  // One page's bytes only, read into body (its capacity reused; CRC32-checked and padded for simdjson),
+  // for a caller that walks the page anyway: parsing the fields here too would walk it twice. The
+  // caller must then check the page's LastEvaluatedKey with check_last_evaluated_key().
+  Status scan_body(const ScanRequest& request, std::string& body);
+  // An InvalidResponse error of Scan on table unless key is one whole DynamoDB key (a non-empty JSON
+  // object of typed values): it goes back as the next ExclusiveStartKey.
+  Status check_last_evaluated_key(std::string_view key, const std::string& table);
 
   Result<TableDescription> describe_table(const std::string& table);
   Status create_table(const CreateTableRequest& request);

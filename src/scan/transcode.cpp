@@ -468,6 +468,7 @@ struct PageTranscoder::Impl {
   bool number_value(od::value v, Writer& w);
   bool list_of(od::value v, Descriptor d, Writer& w, int depth);
   bool last_evaluated_key(od::document& doc, od::value v, std::string& dst);
+  bool consumed_capacity(od::value v, PageInfo& info);
   bool unused_value(od::value v, int depth);
 
   bool fail(error_code e) { return fail(simdjson::error_message(e)); }
@@ -486,6 +487,8 @@ struct PageTranscoder::Impl {
   std::string probe;         // the page's first item, minified to judge its formatting
   bool page_compact = true;  // dynamodb-json: whether the page's first item was compact
   const char* failure = nullptr;
+  // The top-level field the failure is in, when the error names one.
+  const char* failed_field = nullptr;
   const char* at = nullptr;   // the latest position reached, for error excerpts
   const char* end = nullptr;  // the end of the page's bytes (padding follows)
 };
@@ -501,6 +504,7 @@ Result<PageInfo> PageTranscoder::Impl::transcode(std::string& body, std::string&
   if (body.capacity() - body.size() < simdjson::SIMDJSON_PADDING)
     body.reserve(body.size() + kScanBodyPadding);
   failure = nullptr;
+  failed_field = nullptr;
   at = body.data();
   end = body.data() + body.size();
   const size_t out_size = out.size();
@@ -549,7 +553,12 @@ bool PageTranscoder::Impl::page(od::document& doc, PageInfo& info, std::string& 
       DDB2S3_TRY(field.value().get_uint64().get(n));
       info.scanned_count = n;
     } else if (key == "LastEvaluatedKey") {
-      if (!last_evaluated_key(doc, field.value(), info.last_evaluated_key)) return false;
+      if (!last_evaluated_key(doc, field.value(), info.last_evaluated_key)) {
+        failed_field = "LastEvaluatedKey";
+        return false;
+      }
+    } else if (key == "ConsumedCapacity") {
+      if (!consumed_capacity(field.value(), info)) return false;
     } else if (!unused_value(field.value(), 0)) {
       return false;
     }
@@ -820,6 +829,26 @@ bool PageTranscoder::Impl::last_evaluated_key(od::document& doc, od::value v, st
   return true;
 }
 
+// The read capacity the page used (what a read rate limit settles on): the top-level CapacityUnits; the
+// rest (TableName, per-index figures) is walked as unused values are.
+bool PageTranscoder::Impl::consumed_capacity(od::value v, PageInfo& info) {
+  od::object obj;
+  at = v.raw_json_token().data();
+  DDB2S3_TRY(v.get_object().get(obj));
+  for (auto field_result : obj) {
+    od::field field;
+    DDB2S3_TRY(std::move(field_result).get(field));
+    if (field.key() == "CapacityUnits") {
+      double units = 0;
+      DDB2S3_TRY(field.value().get_double().get(units));
+      info.consumed_capacity_units = units;
+    } else if (!unused_value(field.value(), 1)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Walks a value the page has no use for (ConsumedCapacity and the like) so that its grammar is
 // checked. Left to the parent's skip, which counts brackets, a string followed by ':' would be
 // taken for a key and the fields after it swallowed unread, Items included.
@@ -886,6 +915,7 @@ Error PageTranscoder::Impl::error(std::string_view body) const {
     excerpt += (c < 0x20 || c == 0x7F) ? '.' : static_cast<char>(c);
   }
   std::string message = "malformed Scan response: ";
+  if (failed_field != nullptr) message += std::string(failed_field) + ": ";
   message += failure != nullptr ? failure : "unknown error";
   message += " near byte " + std::to_string(pos) + ": '" + excerpt + "'";
   return Error::make(ErrorKind::kInternal, "MalformedScanResponse", std::move(message));

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,8 @@ struct PageInfo {
   size_t scanned_count = 0;        // "ScannedCount" (0 when absent)
   size_t items = 0;                // items found in "Items"
   std::string last_evaluated_key;  // compact raw JSON of "LastEvaluatedKey", empty if none
+  // "ConsumedCapacity"'s "CapacityUnits", when the answer has it
+  std::optional<double> consumed_capacity_units;
 };
 
 // The library's process_func: gets an item's line (no trailing '\n') and appends what should be
