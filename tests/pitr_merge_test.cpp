@@ -17,6 +17,7 @@
 #include "s3/s3.h"
 #include "scan/scan.h"
 #include "support/export_server.h"
+#include "support/pitr_fixtures.h"
 #include "support/process.h"
 #include "support/scan_fixtures.h"
 #include "support/servers.h"
@@ -28,61 +29,13 @@ using testing::ExportServer;
 using testing::Json;
 using testing::LocalAws;
 
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// Canonical items of data files' {"Item":...} lines, sorted (a multiset).
-std::vector<std::string> item_lines(LocalAws& aws, const Destination& dest) {
-  std::vector<std::string> items;
-  auto stored = aws.read_all(dest, "data/");
-  EXPECT_TRUE(stored.ok()) << stored.error().to_string();
-  if (!stored) return items;
-  for (const auto& object : *stored) {
-    auto text = testing::decompress(object.bytes, Compression::kGzip);
-    EXPECT_TRUE(text.ok()) << object.key;
-    if (!text) continue;
-    auto lines = testing::split_lines(*text);
-    EXPECT_TRUE(lines.ok()) << object.key;
-    if (!lines) continue;
-    for (const auto& line : *lines) {
-      auto json = testing::parse_json(line);
-      EXPECT_TRUE(json.ok()) << line;
-      const Json* item = json ? json->find("Item") : nullptr;
-      EXPECT_NE(item, nullptr) << line;
-      if (item) items.push_back(testing::canonical_typed_item(*item));
-    }
-  }
-  std::sort(items.begin(), items.end());
-  return items;
-}
+using testing::now_seconds;
 
 constexpr const char* kBig = "12345678901234567890123456789012345678";  // 38 digits
 
-class PitrMergeTest : public ::testing::Test {
+class PitrMergeTest : public testing::PitrFixture {
  protected:
-  void SetUp() override {
-    server_.write_exports(
-        {aws_.dynamodb_endpoint(), aws_.s3_endpoint(), testing::kTestAccessKey, testing::kTestSecretKey});
-    table_ = aws_.make_table("merge", {});
-    bucket_ = aws_.make_bucket("merge");
-    server_.add_table(table_);
-    auto config = make_service_config("dynamodb", AwsOptions{"", "", aws_.dynamodb_endpoint()}, aws_.env());
-    ASSERT_TRUE(config.ok());
-    ddb_ = std::make_unique<DynamoDbClient>(*config);
-  }
-
-  void put(const std::vector<std::string>& items) {
-    auto s = ddb_->batch_write(table_, items);
-    ASSERT_TRUE(s.ok()) << s.error().to_string();
-  }
-  void remove(const std::vector<std::string>& ids) {
-    std::vector<std::string> keys;
-    for (const auto& id : ids) keys.push_back(R"({"id":{"S":")" + id + R"("}})");
-    auto s = ddb_->batch_delete(table_, keys);
-    ASSERT_TRUE(s.ok()) << s.error().to_string();
-  }
-  void snapshot(double at) { ASSERT_EQ(server_.record_snapshot(table_, at), ""); }
+  void SetUp() override { open("merge"); }
 
   // Runs an export to completion; returns its folder, s3://BUCKET/exports/AWSDynamoDB/<ExportId>.
   std::string run(ExportOptions o) {
@@ -124,43 +77,8 @@ class PitrMergeTest : public ::testing::Test {
     return m;
   }
 
-  // The table now, as canonical items (a fresh, consistent scan).
-  std::vector<std::string> scanned() {
-    std::vector<std::string> items;
-    ScanRequest request;
-    request.table_name = table_;
-    request.consistent_read = true;
-    simdjson::dom::parser parser;
-    do {
-      auto page = ddb_->scan(request);
-      EXPECT_TRUE(page.ok());
-      if (!page) break;
-      simdjson::dom::element doc;
-      simdjson::dom::array array;
-      EXPECT_FALSE(parser.parse(page->body).get(doc) || doc["Items"].get_array().get(array));
-      for (simdjson::dom::element item : array)
-        items.push_back(testing::canonical_typed_item(*testing::parse_json(simdjson::minify(item))));
-      request.exclusive_start_key_json = page->last_evaluated_key_json;
-    } while (!request.exclusive_start_key_json.empty());
-    std::sort(items.begin(), items.end());
-    return items;
-  }
+  std::vector<std::string> merged(const std::string& to_prefix) { return items_at(to_prefix); }
 
-  std::vector<std::string> merged(const std::string& to_prefix) {
-    Destination d;
-    d.is_s3 = true;
-    d.bucket = bucket_;
-    d.prefix = to_prefix;
-    return item_lines(aws_, d);
-  }
-
-  Destination folder(const std::string& prefix) {
-    Destination d;
-    d.is_s3 = true;
-    d.bucket = bucket_;
-    d.prefix = prefix;
-    return d;
-  }
   // A JSON object stored under prefix (a manifest).
   Json read_json(const std::string& prefix, const std::string& name) {
     auto text = aws_.read(folder(prefix), name);
@@ -221,11 +139,6 @@ class PitrMergeTest : public ::testing::Test {
     EXPECT_FALSE(base.empty() || inc1.empty() || inc2.empty());
     return {base, inc1, inc2};
   }
-
-  LocalAws aws_;
-  ExportServer server_;
-  std::string table_, bucket_;
-  std::unique_ptr<DynamoDbClient> ddb_;
 };
 
 constexpr const char* kBig2 = "-0.00000000000000000000000000000000000001";  // 38 significant digits
