@@ -42,7 +42,24 @@ _S3_UPLOAD_OPTIONS = ("sse", "sse_kms_key_id", "storage_class", "acl", "expected
                       "s3_extra_args")
 
 
-class DynamoDBToS3Operator(BaseOperator):
+class _TwoConnections:
+    """The DynamoDB side's connection (source_aws_conn_id) and the S3 side's (dest_aws_conn_id, falling back
+    to the source's), as ddb2s3's keyword options of both sides."""
+
+    @property
+    def resolved_dest_aws_conn_id(self):
+        """The S3 side's connection: dest_aws_conn_id, or source_aws_conn_id when it was not given."""
+        if isinstance(self.dest_aws_conn_id, ArgNotSet):
+            return self.source_aws_conn_id
+        return self.dest_aws_conn_id
+
+    def _aws_options(self):
+        options = _prefixed("source_", _aws_side(self.source_aws_conn_id, "dynamodb", self.log))
+        options.update(_prefixed("dest_", _aws_side(self.resolved_dest_aws_conn_id, "s3", self.log)))
+        return options
+
+
+class DynamoDBToS3Operator(_TwoConnections, BaseOperator):
     """Copies a DynamoDB table to S3 with ddb2s3: a Scan (default) or DynamoDB's point-in-time export.
 
     Upstream's parameters (``airflow.providers.amazon.aws.transfers.dynamodb_to_s3``), same meanings:
@@ -209,13 +226,6 @@ class DynamoDBToS3Operator(BaseOperator):
         self.client_token = client_token
         self.progress_interval = progress_interval
 
-    @property
-    def resolved_dest_aws_conn_id(self):
-        """The S3 side's connection: dest_aws_conn_id, or source_aws_conn_id when it was not given."""
-        if isinstance(self.dest_aws_conn_id, ArgNotSet):
-            return self.source_aws_conn_id
-        return self.dest_aws_conn_id
-
     def execute(self, context):
         if self.point_in_time_export or self.export_time:
             return self._export_table_to_point_in_time()
@@ -251,8 +261,7 @@ class DynamoDBToS3Operator(BaseOperator):
         options.update({name: getattr(self, name) for name in _S3_UPLOAD_OPTIONS})
         options = {k: v for k, v in options.items() if v is not None}
         source_conn, dest_conn = self.source_aws_conn_id, self.resolved_dest_aws_conn_id
-        options.update(_prefixed("source_", _aws_side(source_conn, "dynamodb", self.log)))
-        options.update(_prefixed("dest_", _aws_side(dest_conn, "s3", self.log)))
+        options.update(self._aws_options())
         dest = _s3_url(self.s3_bucket_name, self.s3_key_prefix)
         self.log.info("Copying DynamoDB table %s to %s (connections: DynamoDB %r, S3 %r)",
                       self.dynamodb_table_name, dest, source_conn, dest_conn)
@@ -343,7 +352,7 @@ class DynamoDBToS3FinalizeOperator(BaseOperator):
         return _xcom_summary(summary)
 
 
-class DynamoDBExportChainOperator(BaseOperator):
+class DynamoDBExportChainOperator(_TwoConnections, BaseOperator):
     """One run of the daily incremental chain kept under ``s3://s3_bucket/s3_prefix``: ``ddb2s3.export_chain``,
     as ``ddb2s3 export TABLE s3://BUCKET/PREFIX --chain --merge``. The first run makes a full export (as of
     ``export_time``, default now) or adopts ``base``; every later run exports what changed since the chain's
@@ -408,13 +417,6 @@ class DynamoDBExportChainOperator(BaseOperator):
         self.sse_kms_key_id = sse_kms_key_id
         self.expected_bucket_owner = expected_bucket_owner
 
-    @property
-    def resolved_dest_aws_conn_id(self):
-        """The S3 side's connection: dest_aws_conn_id, or source_aws_conn_id when it was not given."""
-        if isinstance(self.dest_aws_conn_id, ArgNotSet):
-            return self.source_aws_conn_id
-        return self.dest_aws_conn_id
-
     def execute(self, context):
         export_time = self.export_time
         if isinstance(export_time, datetime.datetime):
@@ -439,8 +441,7 @@ class DynamoDBExportChainOperator(BaseOperator):
         }
         options = {k: v for k, v in options.items() if v is not None}
         source_conn, dest_conn = self.source_aws_conn_id, self.resolved_dest_aws_conn_id
-        options.update(_prefixed("source_", _aws_side(source_conn, "dynamodb", self.log)))
-        options.update(_prefixed("dest_", _aws_side(dest_conn, "s3", self.log)))
+        options.update(self._aws_options())
         dest = _s3_url(self.s3_bucket, (self.s3_prefix or "").strip("/"))
         self.log.info("Chain of DynamoDB table %s at %s%s (connections: DynamoDB %r, S3 %r)", self.table_name,
                       dest, ", then a merged snapshot" if self.merge else "", source_conn, dest_conn)
