@@ -94,6 +94,13 @@ class PitrChainTest : public testing::PitrFixture {
     return o;
   }
 
+  // The chain's first run: its base, a full export as of t0.
+  ChainRunOutcome start(double t0, bool merge = true) {
+    ChainRunOptions o = options(t0, merge);
+    o.exports.export_time = t0;
+    return run(o);
+  }
+
   ChainRunOutcome run(const ChainRunOptions& o) {
     auto r = run_chain(o);
     EXPECT_TRUE(r.ok()) << r.error().to_string();
@@ -125,9 +132,7 @@ TEST_F(PitrChainTest, ThreeRoundsAdvanceTheChainAndItsSnapshotIsAFreshScan) {
        R"({"id":{"S":"upd"},"n":{"N":"1"}})", R"({"id":{"S":"del"},"n":{"N":"2"}})",
        R"({"id":{"S":"recreate"},"v":{"S":"first life"}})"});
   snapshot(t0);
-  ChainRunOptions first = options(t0);
-  first.exports.export_time = t0;
-  const ChainRunOutcome base = run(first);
+  const ChainRunOutcome base = start(t0);
   EXPECT_EQ(base.action, ChainAction::kStartedBase);
   EXPECT_EQ(base.state.base.to, t0);
   EXPECT_EQ(base.state.key_attributes, std::vector<std::string>{"id"});
@@ -208,9 +213,7 @@ TEST_F(PitrChainTest, AFailedExportRecordsNothingAndTheNextRunCoversTheSameWindo
   const double t0 = std::floor(now_seconds()) - 3 * kHour, t1 = t0 + kHour;
   put({R"({"id":{"S":"a"},"n":{"N":"1"}})", R"({"id":{"S":"b"},"n":{"N":"2"}})"});
   snapshot(t0);
-  ChainRunOptions first = options(t0);
-  first.exports.export_time = t0;
-  ASSERT_EQ(run(first).action, ChainAction::kStartedBase);
+  ASSERT_EQ(start(t0).action, ChainAction::kStartedBase);
   put({R"({"id":{"S":"a"},"n":{"N":"10"}})"});
   remove({"b"});
   snapshot(t1);
@@ -238,9 +241,7 @@ TEST_F(PitrChainTest, AGapOfThreeDaysBecomesThreeConsecutiveExportsOfAtMostADay)
   const double t0 = std::floor(now_seconds()) - 4 * kDay;
   put({R"({"id":{"S":"a"},"n":{"N":"1"}})", R"({"id":{"S":"b"},"n":{"N":"2"}})"});
   snapshot(t0);
-  ChainRunOptions first = options(t0);
-  first.exports.export_time = t0;
-  ASSERT_EQ(run(first).action, ChainAction::kStartedBase);
+  ASSERT_EQ(start(t0).action, ChainAction::kStartedBase);
   // Changes on each of the three days (recorded as the table was at each day's end).
   put({R"({"id":{"S":"c"},"n":{"N":"3"}})"});
   snapshot(t0 + kDay - 60);
@@ -267,9 +268,7 @@ TEST_F(PitrChainTest, OfTwoRunsAtOnceOneAdvancesAndTheOtherSaysWhyNot) {
   const double t0 = std::floor(now_seconds()) - 3 * kHour, t1 = t0 + kHour;
   put({R"({"id":{"S":"a"},"n":{"N":"1"}})"});
   snapshot(t0);
-  ChainRunOptions first = options(t0);
-  first.exports.export_time = t0;
-  ASSERT_EQ(run(first).action, ChainAction::kStartedBase);
+  ASSERT_EQ(start(t0).action, ChainAction::kStartedBase);
   put({R"({"id":{"S":"b"},"n":{"N":"2"}})"});
   snapshot(t1);
 
@@ -312,14 +311,10 @@ TEST_F(PitrChainTest, ALockWhoseLeaseRanOutIsTakenOverAndAStateChangedUnderARunI
   const double t0 = std::floor(now_seconds()) - 3 * kHour, t1 = t0 + kHour;
   put({R"({"id":{"S":"a"},"n":{"N":"1"}})"});
   snapshot(t0);
-  ChainRunOptions first = options(t0);
-  first.exports.export_time = t0;
-  ASSERT_EQ(run(first).action, ChainAction::kStartedBase);
+  ASSERT_EQ(start(t0).action, ChainAction::kStartedBase);
   snapshot(t1);
 
-  auto config = make_service_config("s3", AwsOptions{"", "", aws_.s3_endpoint()}, aws_.env());
-  ASSERT_TRUE(config.ok());
-  S3Client s3(*config);
+  S3Client& s3 = this->s3();
   const std::string lock_key = "chain/" + std::string(kChainLockName);
   // A run that died an hour ago, its lease over: taken over.
   ASSERT_TRUE(s3.put_object(bucket_, lock_key,
@@ -379,9 +374,7 @@ TEST_F(PitrChainTest, AScanRunInDynamoDbJsonIsAdoptedAsTheBase) {
   const size_t arn = text.find("\"tableArn\":\"");
   ASSERT_NE(arn, std::string::npos);
   text.replace(arn + 12, text.find('"', arn + 12) - arn - 12, ExportServer::table_arn(table_));
-  auto config = make_service_config("s3", AwsOptions{"", "", aws_.s3_endpoint()}, aws_.env());
-  ASSERT_TRUE(config.ok());
-  ASSERT_TRUE(S3Client(*config).put_object(bucket_, "scans/base/manifest-summary.json", text).ok());
+  ASSERT_TRUE(s3().put_object(bucket_, "scans/base/manifest-summary.json", text).ok());
 
   put({R"({"id":{"S":"new"},"n":{"N":"5"}})"});
   remove({"gone"});
@@ -409,9 +402,7 @@ TEST_F(PitrChainTest, AMergeThatDiedIsCleanedUpOrAdoptedByTheNext) {
   const double t0 = std::floor(now_seconds()) - 5 * kHour, t1 = t0 + kHour, t2 = t1 + kHour;
   put({R"({"id":{"S":"a"},"n":{"N":"1"}})", R"({"id":{"S":"b"},"n":{"N":"2"}})"});
   snapshot(t0);
-  ChainRunOptions first = options(t0, false);
-  first.exports.export_time = t0;
-  const ChainRunOutcome base = run(first);
+  const ChainRunOutcome base = start(t0, false);
   ASSERT_EQ(base.action, ChainAction::kStartedBase);
   put({R"({"id":{"S":"c"},"n":{"N":"3"}})"});
   snapshot(t1);
@@ -420,9 +411,7 @@ TEST_F(PitrChainTest, AMergeThatDiedIsCleanedUpOrAdoptedByTheNext) {
   EXPECT_EQ(r1.state.snapshot.incrementals, 0);
 
   // A merge died after writing a data file: its leftovers are removed, the merge is made again.
-  auto config = make_service_config("s3", AwsOptions{"", "", aws_.s3_endpoint()}, aws_.env());
-  ASSERT_TRUE(config.ok());
-  S3Client s3(*config);
+  S3Client& s3 = this->s3();
   const std::string folder1 = snapshot_folder("chain", t1);
   ASSERT_TRUE(s3.put_object(bucket_, folder1 + "/data/p0000-00001.json.gz", "half a file").ok());
   ChainMergeOptions m;
@@ -465,9 +454,7 @@ TEST_F(PitrChainTest, FourProcessesMergeTheChainsPartitionsThenFinalizeAndVerify
                     std::to_string(i) + R"("}})");
   put(items);
   snapshot(t0);
-  ChainRunOptions first = options(t0, false);
-  first.exports.export_time = t0;
-  ASSERT_EQ(run(first).action, ChainAction::kStartedBase);
+  ASSERT_EQ(start(t0, false).action, ChainAction::kStartedBase);
   put({R"({"id":{"S":"k1"},"ss":{"SS":["changed"]}})", R"({"id":{"S":"new"},"b":{"B":"AAEC"}})"});
   remove({"k2", "k3", "k30"});
   snapshot(t1);

@@ -104,9 +104,7 @@ class PitrMergeTest : public testing::PitrFixture {
     return keys;
   }
   void put_object(const std::string& key, const std::string& bytes) {
-    auto config = make_service_config("s3", AwsOptions{"", "", aws_.s3_endpoint()}, aws_.env());
-    ASSERT_TRUE(config.ok());
-    ASSERT_TRUE(S3Client(*config).put_object(bucket_, key, bytes).ok());
+    ASSERT_TRUE(s3().put_object(bucket_, key, bytes).ok());
   }
 
   // A table of 60 items, a full export of it and two incremental exports that update, delete and add items
@@ -243,9 +241,7 @@ TEST_F(PitrMergeTest, ThreeRoundsOfChangesMergeIntoTheTableAsAFreshScanSeesIt) {
   EXPECT_EQ(again.error().code, "SnapshotExists");
 
   // Data files without a summary (a merge that did not finish): refused too, never mixed with new ones.
-  auto config = make_service_config("s3", AwsOptions{"", "", aws_.s3_endpoint()}, aws_.env());
-  ASSERT_TRUE(config.ok());
-  ASSERT_TRUE(S3Client(*config).put_object(bucket_, "merged/unfinished/data/p0000-00001.json.gz", "x").ok());
+  ASSERT_TRUE(s3().put_object(bucket_, "merged/unfinished/data/p0000-00001.json.gz", "x").ok());
   auto partial = merge_exports(merge_options(base, {inc1}, "merged/unfinished"));
   ASSERT_FALSE(partial.ok());
   EXPECT_EQ(partial.error().code, "UnfinishedSnapshot");
@@ -536,9 +532,7 @@ TEST_F(PitrMergeTest, PartitionRunsAreRetriedAndFinalizeChecksThemAll) {
   ASSERT_FALSE(stray.ok());
   EXPECT_EQ(stray.error().code, "UnlistedDataFile");
   EXPECT_NE(stray.error().message.find("p0006-00001"), std::string::npos) << stray.error().message;
-  auto config = make_service_config("s3", AwsOptions{"", "", aws_.s3_endpoint()}, aws_.env());
-  ASSERT_TRUE(config.ok());
-  ASSERT_TRUE(S3Client(*config).delete_object(bucket_, "retry/snapshot/data/p0006-00001.json.gz").ok());
+  ASSERT_TRUE(s3().delete_object(bucket_, "retry/snapshot/data/p0006-00001.json.gz").ok());
   auto other_k = finalize_merge(options(-1, 2));
   ASSERT_FALSE(other_k.ok());
   EXPECT_EQ(other_k.error().code, "PartitionsDisagree");

@@ -305,12 +305,7 @@ std::string merge_outcome_json(const MergeOutcome& m) {
   std::string out;
   JsonObjectWriter w(out);
   w.string("summary_key", m.summary_key);
-  w.number("items", m.items);
-  w.number("base_items", m.base_items);
-  w.number("change_records", m.change_records);
-  w.number("changed_keys", m.changed_keys);
-  w.number("deleted_keys", m.deleted_keys);
-  w.number("files", m.files.size());
+  write_merge_counts(w, m);
   w.close();
   return out;
 }

@@ -10,6 +10,7 @@
 #include "base/json_writer.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/parse.h"
 #include "pitr/chain.h"
 #include "pitr/merge.h"
 #include "scan/parallel.h"
@@ -113,12 +114,7 @@ void print_json(const MergeCommands& c, const MergeOutcome& outcome) {
   } else {
     w.string("summary_key", outcome.summary_key);
   }
-  w.number("items", outcome.items);
-  w.number("base_items", outcome.base_items);
-  w.number("change_records", outcome.change_records);
-  w.number("changed_keys", outcome.changed_keys);
-  w.number("deleted_keys", outcome.deleted_keys);
-  w.number("files", outcome.files.size());
+  write_merge_counts(w, outcome);
   w.close();
   std::printf("%s\n", out.c_str());
 }
@@ -187,10 +183,7 @@ int run_chain_merge(MergeCommands& c, uint64_t file_size) {
       w.string("to", r->to);
       w.number("partitions", r->merge.partitions);
       if (r->partition_only) w.number("partition", r->merge.partition);
-      w.number("items", r->merge.items);
-      w.number("change_records", r->merge.change_records);
-      w.number("changed_keys", r->merge.changed_keys);
-      w.number("deleted_keys", r->merge.deleted_keys);
+      write_merge_counts(w, r->merge);
     }
     w.close();
     std::printf("%s\n", out.c_str());
@@ -215,15 +208,15 @@ int run_chain_merge(MergeCommands& c, uint64_t file_size) {
 
 int run_merge(MergeCommands& c) {
   // Usage errors first, before the S3 call that tells a chain from a snapshot.
-  auto chain_size = parse_size(c.file_size);
-  if (!chain_size)
-    return fail(Error::usage("--file-size: " + chain_size.error().message).with_field("file_size"),
+  auto file_size = parse_size(c.file_size);
+  if (!file_size)
+    return fail(Error::usage("--file-size: " + file_size.error().message).with_field("file_size"),
                 flag_names());
   if (!c.base.empty() && c.incrementals.empty()) {
     auto chain =
         is_chain(c.base, AwsOptions{c.profile, c.region, c.endpoint_url}, Environment::process(), {});
     if (!chain) return fail(chain.error(), flag_names());
-    if (*chain) return run_chain_merge(c, *chain_size);
+    if (*chain) return run_chain_merge(c, *file_size);
   }
   if (Status s = check_flags(c); !s) return fail(s.error(), {});
   MergeOptions o;
@@ -232,10 +225,7 @@ int run_merge(MergeCommands& c) {
   o.to = c.to;
   o.partitions = c.partitions;
   o.key_attributes = c.key_attributes;
-  auto size = parse_size(c.file_size);
-  if (!size)
-    return fail(Error::usage("--file-size: " + size.error().message).with_field("file_size"), flag_names());
-  o.file_size = *size;
+  o.file_size = *file_size;
   o.s3 = AwsOptions{c.profile, c.region, c.endpoint_url};
   if (!c.partition.empty()) {
     auto partition = parse_partition(c.partition, c.partitions, o.env);
@@ -252,6 +242,15 @@ int run_merge(MergeCommands& c) {
 }
 
 }  // namespace
+
+void write_merge_counts(JsonObjectWriter& w, const MergeOutcome& outcome) {
+  w.number("items", outcome.items);
+  w.number("base_items", outcome.base_items);
+  w.number("change_records", outcome.change_records);
+  w.number("changed_keys", outcome.changed_keys);
+  w.number("deleted_keys", outcome.deleted_keys);
+  w.number("files", outcome.files.size());
+}
 
 std::unique_ptr<Commands> add_merge_commands(CLI::App& app) {
   auto c = std::make_unique<MergeCommands>();

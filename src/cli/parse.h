@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json_writer.h"
 #include "base/result.h"
 #include "pitr/chain.h"
 #include "pitr/pitr.h"
@@ -42,5 +43,9 @@ std::string export_json(const ExportOutcome& outcome);
 // What `export --chain` prints with --json: action, state, exports (ExportDescriptions), through,
 // incrementals, nextWindow (up to date), snapshot, merge (with --merge).
 std::string chain_json(const ChainRunOutcome& outcome);
+
+// A merge's counts as `merge --json` and `export --chain --merge --json` print them: items, base_items,
+// change_records, changed_keys, deleted_keys, files.
+void write_merge_counts(JsonObjectWriter& w, const MergeOutcome& outcome);
 
 }  // namespace ddb2s3::cli

@@ -358,14 +358,14 @@ Result<ChainExport> adopt_base(const std::string& location_given, const std::str
   DDB2S3_ASSIGN_OR_RETURN(auto found, place.s3->get_object_if_exists(dest->bucket, key, body));
   if (!found) {
     Error e = Error::make(ErrorKind::kClient, "NoBase",
-                          "no " + std::string(kSummaryName) + " at " + s3_url(dest->bucket, key));
+                          "no " + std::string(kSummaryName) + " at " + dest->describe(key));
     e.hint =
         "--base is a full export's folder (PREFIX/AWSDynamoDB/<ExportId>) or a finished `ddb2s3 scan "
         "--format dynamodb-json` run (PREFIX/RUN_ID)";
     e.field = "base";
     return e;
   }
-  const std::string where = s3_url(dest->bucket, key);
+  const std::string where = dest->describe(key);
   simdjson::dom::parser parser;
   simdjson::dom::object o;
   if (parser.parse(body.data(), body.size()).get_object().get(o))
@@ -447,7 +447,7 @@ Result<std::optional<int64_t>> recover_snapshot_folder(Place& place, const Merge
     }
     if (!same) {
       Error e = Error::make(ErrorKind::kClient, "SnapshotExists",
-                            s3_url(to->bucket, to->key(kSummaryName)) +
+                            to->describe(to->key(kSummaryName)) +
                                 " exists and was not merged from the chain's current snapshot and exports");
       e.hint = "something else wrote into the chain's snapshots/ folder; move it away and run again";
       return e;
@@ -462,49 +462,48 @@ Result<std::optional<int64_t>> recover_snapshot_folder(Place& place, const Merge
 
 // Merges what the snapshot lacks into PREFIX/snapshots/<through> (or to) and records it. The caller holds the
 // lock when there is one.
-Result<std::optional<MergeOutcome>> merge_into_snapshot(Place& place, StoredState& stored,
-                                                        const MergeOptions& base, const std::string& to_given,
-                                                        int partition, bool finalize, bool& partition_only,
-                                                        std::string& to_out) {
+Result<ChainMergeOutcome> merge_into_snapshot(Place& place, StoredState& stored, const ChainMergeOptions& o) {
   ChainState& state = stored.state;
+  ChainMergeOutcome out;
   const int have = state.snapshot.incrementals;
   const int total = static_cast<int>(state.incrementals.size());
-  if (have >= total) return std::optional<MergeOutcome>();
-  MergeOptions m = base;
+  out.up_to_date = have >= total;
+  if (out.up_to_date) {
+    out.state = state;
+    return out;
+  }
+  MergeOptions m;
   m.base = state.snapshot.location;
-  m.incrementals.clear();
   for (int i = have; i < total; ++i)
     m.incrementals.push_back(state.incrementals[static_cast<size_t>(i)].location);
-  m.to = to_given.empty() ? s3_url(place.dest.bucket, snapshot_folder(place.dest.prefix, state.through()))
-                          : to_given;
+  m.to = o.to.empty() ? s3_url(place.dest.bucket, snapshot_folder(place.dest.prefix, state.through())) : o.to;
   m.key_attributes = state.key_attributes;
-  to_out = m.to;
-  if (to_given.empty() && partition < 0 && !finalize) {
-    DDB2S3_ASSIGN_OR_RETURN(auto adopted, recover_snapshot_folder(place, m));
-    if (adopted) {  // an earlier run wrote this very snapshot but died before recording it
-      state.snapshot = {m.to, state.through(), total, *adopted};
-      state.updated = wall_now();
-      DDB2S3_RETURN_IF_ERROR(write_state(place, state, stored.etag));
-      MergeOutcome outcome;
-      outcome.items = *adopted;
-      outcome.summary_key = Destination::parse(m.to)->key(kSummaryName);
-      return std::optional<MergeOutcome>(std::move(outcome));
-    }
+  m.partitions = o.partitions;
+  m.partition = o.partition;
+  m.file_size = o.file_size;
+  m.s3 = o.s3;
+  m.env = o.env;
+  m.session = o.session;
+  out.to = m.to;
+  std::optional<int64_t> adopted;
+  if (o.to.empty() && o.partition < 0 && !o.finalize) {
+    // An earlier run may have written this very snapshot and died before recording it.
+    DDB2S3_ASSIGN_OR_RETURN(adopted, recover_snapshot_folder(place, m));
   }
-  m.partition = partition;
-  Result<MergeOutcome> merged = finalize ? finalize_merge(m) : merge_exports(m);
-  if (!merged) return std::move(merged).error();
-  if (partition >= 0) {
-    partition_only = true;
-    return std::optional<MergeOutcome>(std::move(*merged));
+  if (adopted) {
+    out.merge.items = *adopted;
+    out.merge.summary_key = Destination::parse(m.to)->key(kSummaryName);
+  } else {
+    DDB2S3_ASSIGN_OR_RETURN(out.merge, o.finalize ? finalize_merge(m) : merge_exports(m));
   }
-  state.snapshot.location = m.to;
-  state.snapshot.through = state.through();
-  state.snapshot.incrementals = total;
-  state.snapshot.item_count = merged->items;
-  state.updated = wall_now();
-  DDB2S3_RETURN_IF_ERROR(write_state(place, state, stored.etag));
-  return std::optional<MergeOutcome>(std::move(*merged));
+  out.partition_only = o.partition >= 0;
+  if (!out.partition_only) {  // one partition records nothing: its finalize does
+    state.snapshot = {m.to, state.through(), total, out.merge.items};
+    state.updated = wall_now();
+    DDB2S3_RETURN_IF_ERROR(write_state(place, state, stored.etag));
+  }
+  out.state = state;
+  return out;
 }
 
 Result<std::pair<std::string, std::string>> split_s3(const std::string& location, std::string_view field) {
@@ -722,16 +721,14 @@ Result<ChainRunOutcome> run_chain(const ChainRunOptions& o) {
 
   if (o.merge) {
     DDB2S3_RETURN_IF_ERROR(lock.renew(kMergeLeaseSeconds));
-    MergeOptions m;
+    ChainMergeOptions m;
     m.partitions = o.partitions;
     m.file_size = o.file_size;
     m.s3 = o.s3;
     m.env = x.env;
     m.session = x.session;
-    bool partition_only = false;
-    std::string to;
-    DDB2S3_ASSIGN_OR_RETURN(out.merge,
-                            merge_into_snapshot(place, *stored, m, "", -1, false, partition_only, to));
+    DDB2S3_ASSIGN_OR_RETURN(auto merged, merge_into_snapshot(place, *stored, m));
+    if (!merged.up_to_date) out.merge = std::move(merged.merge);
   }
   out.state = state;
   return out;
@@ -752,19 +749,7 @@ Result<ChainMergeOutcome> merge_chain(const ChainMergeOptions& o) {
     e.hint = "start one with `ddb2s3 export TABLE " + o.chain + " --chain`";
     return e;
   }
-  MergeOptions m;
-  m.partitions = o.partitions;
-  m.file_size = o.file_size;
-  m.s3 = o.s3;
-  m.env = o.env;
-  m.session = o.session;
-  ChainMergeOutcome out;
-  DDB2S3_ASSIGN_OR_RETURN(auto merged, merge_into_snapshot(place, *stored, m, o.to, o.partition, o.finalize,
-                                                           out.partition_only, out.to));
-  out.up_to_date = !merged.has_value();
-  if (merged) out.merge = std::move(*merged);
-  out.state = stored->state;
-  return out;
+  return merge_into_snapshot(place, *stored, o);
 }
 
 Result<bool> is_chain(const std::string& location, const AwsOptions& s3, const Environment& env,

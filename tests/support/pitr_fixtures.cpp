@@ -46,6 +46,9 @@ void PitrFixture::open(const std::string& prefix) {
   auto config = make_service_config("dynamodb", AwsOptions{"", "", aws_.dynamodb_endpoint()}, aws_.env());
   ASSERT_TRUE(config.ok());
   ddb_ = std::make_unique<DynamoDbClient>(*config);
+  auto s3_config = make_service_config("s3", AwsOptions{"", "", aws_.s3_endpoint()}, aws_.env());
+  ASSERT_TRUE(s3_config.ok());
+  s3_ = std::make_unique<S3Client>(*s3_config);
 }
 
 void PitrFixture::put(const std::vector<std::string>& items) {

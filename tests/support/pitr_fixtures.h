@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dynamodb/dynamodb.h"
+#include "s3/s3.h"
 #include "sink/sink.h"
 #include "support/export_server.h"
 #include "support/scan_fixtures.h"
@@ -35,11 +36,14 @@ class PitrFixture : public ::testing::Test {
   // The snapshot's items under s3://bucket_/prefix.
   std::vector<std::string> items_at(const std::string& prefix);
   Destination folder(const std::string& prefix) const;
+  // A client of the local S3 (s3rver), to put, change or remove objects as another program would.
+  S3Client& s3() { return *s3_; }
 
   LocalAws aws_;
   ExportServer server_;
   std::string table_, bucket_;
   std::unique_ptr<DynamoDbClient> ddb_;
+  std::unique_ptr<S3Client> s3_;
 };
 
 }  // namespace ddb2s3::testing
