@@ -622,7 +622,7 @@ Result<ChainRunOutcome> run_chain(const ChainRunOptions& o) {
     return Error::usage("partitions must be from 1 to 4096").with_field("partitions");
 
   DDB2S3_ASSIGN_OR_RETURN(Place place, open_place(x.s3_bucket, x.s3_prefix, o.s3, x.env, x.session));
-  DDB2S3_ASSIGN_OR_RETURN(auto config, make_service_config("dynamodb", x.source, x.env, x.session));
+  DDB2S3_ASSIGN_OR_RETURN(auto config, export_dynamodb_config(x));
   DynamoDbClient dynamodb(config);
   DDB2S3_ASSIGN_OR_RETURN(auto table, dynamodb.describe_table(x.table));
 

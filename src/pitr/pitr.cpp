@@ -400,10 +400,13 @@ Status check_point_in_time_recovery(const ExportOptions& o, const ContinuousBack
   return {};
 }
 
+Result<std::shared_ptr<ServiceConfig>> export_dynamodb_config(const ExportOptions& options) {
+  return dynamodb_config(options.source, options.env, options.session, options.clock, options.cancel);
+}
+
 Result<ExportOutcome> run_export(const ExportOptions& options) {
   DDB2S3_RETURN_IF_ERROR(check_export_options(options));
-  DDB2S3_ASSIGN_OR_RETURN(auto config, dynamodb_config(options.source, options.env, options.session,
-                                                       options.clock, options.cancel));
+  DDB2S3_ASSIGN_OR_RETURN(auto config, export_dynamodb_config(options));
   const std::string region = config->region;
   DynamoDbClient client(config);
   DDB2S3_ASSIGN_OR_RETURN(auto table, client.describe_table(options.table));

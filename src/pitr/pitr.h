@@ -34,7 +34,7 @@ std::string format_time(double epoch_seconds);
 
 // Wall time and sleeping, injectable so that tests neither wait nor depend on the date.
 struct ExportClock {
-  std::function<double()> now;                           // epoch seconds; default: system_clock
+  std::function<double()> now;  // epoch seconds; default: system_clock
   // Empty (the default, and system()): the real clock, a wait that a cancel cuts short within ~10 ms.
   std::function<void(std::chrono::milliseconds)> sleep;
   static ExportClock system();
@@ -130,6 +130,10 @@ struct ExportOutcome {
   int polls = 0;                  // DescribeExport calls made while waiting
   double waited_seconds = 0;
 };
+
+// The DynamoDB side's configuration for these options: source (its errors name source.*), the clock's sleep
+// for back-offs, and cancel cutting a retry's wait short.
+Result<std::shared_ptr<ServiceConfig>> export_dynamodb_config(const ExportOptions& options);
 
 // Checks the options, reads the table's ARN (DescribeTable) and PITR state (DescribeContinuousBackups),
 // starts the export and, unless options.wait is false, waits for it. COMPLETED, FAILED and timing out are
